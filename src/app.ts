@@ -1,0 +1,44 @@
+import type { Config } from './config.ts';
+import type { TokenService } from './platform/auth/tokens.ts';
+import type { Clock } from './platform/clock.ts';
+import { ping, type Db } from './platform/db/database.ts';
+import { bearerGuard, signGuard, type LoadApp } from './platform/http/auth.ts';
+import { registerHealthRoutes } from './platform/http/health.routes.ts';
+import { createServer, type App } from './platform/http/server.ts';
+import type { TlsMaterial } from './platform/http/tls.ts';
+import type { SecretBox } from './platform/secret-box.ts';
+import { registerBalanceRoutes } from './modules/ledger/balance.routes.ts';
+import { loadAuthApp } from './modules/merchants/merchant.service.ts';
+import { registerTokenRoutes } from './modules/merchants/token.routes.ts';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  tokens: TokenService;
+  tls: TlsMaterial | undefined;
+  isDraining: () => boolean;
+  logStream?: NodeJS.WritableStream;
+}
+
+/** Wires the HTTP surface: the server, then each module's routes. */
+export function buildApp(deps: AppDeps): App {
+  const { config, db, box, clock, tokens } = deps;
+  const app = createServer({
+    tls: deps.tls ? { key: deps.tls.key, cert: deps.tls.cert, minVersion: config.tlsMinVersion } : undefined,
+    behindProxy: config.behindProxy,
+    trustedProxies: config.trustedProxies,
+    logLevel: config.logLevel,
+    logStream: deps.logStream,
+    isDraining: deps.isDraining,
+  });
+  const loadApp: LoadApp = (appId) => loadAuthApp(db, box, clock.now(), appId);
+  const v3Guard = bearerGuard({ tokens, loadApp });
+  const v2Guard = signGuard({ loadApp });
+
+  registerHealthRoutes(app, { ping: () => ping(db), isDraining: deps.isDraining });
+  registerTokenRoutes(app, { tokens, loadApp });
+  registerBalanceRoutes(app, { db, v3Guard, v2Guard });
+  return app;
+}

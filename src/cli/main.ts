@@ -1,0 +1,71 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, ENV_VARS, loadConfig } from '../config.ts';
+import { exitOnSignals, serve, type Role } from '../main.ts';
+import { migrateToLatest } from '../platform/db/migrate.ts';
+import { openDatabase } from '../platform/db/database.ts';
+import { AppError } from '../platform/errors.ts';
+import { registerMerchantCommands, withCore } from './merchant.commands.ts';
+import { print } from './output.ts';
+
+const program = new Command('pagoda')
+  .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
+  .showHelpAfterError();
+
+function parseRole(value: string): Role {
+  if (value !== 'api' && value !== 'worker' && value !== 'all') throw new InvalidArgumentError('api, worker or all');
+  return value;
+}
+
+const envHelp = () =>
+  '\nConfiguration (environment):\n' +
+  ENV_VARS.map((v) => `  ${v.name.padEnd(28)} ${v.meaning}\n  ${''.padEnd(28)} default: ${v.fallback || '(empty)'}`).join('\n') +
+  '\n';
+
+program
+  .command('serve')
+  .description('run the gateway (HTTPS API and background work)')
+  .option('--role <role>', 'api, worker or all', parseRole, 'all')
+  .addHelpText('after', envHelp)
+  .action(async (opts: { role: Role }) => {
+    const config = loadConfig();
+    const running = await serve(config, opts.role);
+    exitOnSignals(running, config.shutdownTimeoutMs);
+  });
+
+program
+  .command('migrate')
+  .description('apply database migrations and exit')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const db = openDatabase(config.databaseUrl);
+    try {
+      const applied = await migrateToLatest(db);
+      print({ applied }, Boolean(opts.json));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+program
+  .command('keys')
+  .description('token signing keys')
+  .command('rotate')
+  .description('start signing tokens with a new key; tokens signed with the old one stay valid until they expire')
+  .option('--json', 'machine-readable output')
+  .action(async (opts: { json?: boolean }) => {
+    const kid = await withCore((core) => core.tokens.rotate());
+    print({ kid }, Boolean(opts.json));
+  });
+
+registerMerchantCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof AppError || err instanceof ConfigError) {
+    process.stderr.write(`pagoda: ${err instanceof AppError ? (err.detail ?? err.message) : err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+}

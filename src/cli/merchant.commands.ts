@@ -1,0 +1,96 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { openCore, type Core } from '../main.ts';
+import { parseDuration } from '../platform/duration.ts';
+import {
+  parseAckMode,
+  parseCurrencies,
+  parseIpAllowList,
+  parseScopes,
+} from '../modules/merchants/merchant.ts';
+import { createApp, createMerchant, rotateApp, updateApp } from '../modules/merchants/merchant.service.ts';
+import { cliActor } from './actor.ts';
+import { print } from './output.ts';
+
+/** Opens the database, runs one command in a transaction, closes. */
+export async function withCore<T>(fn: (core: Core) => Promise<T>): Promise<T> {
+  const core = await openCore(loadConfig());
+  try {
+    return await fn(core);
+  } finally {
+    await core.db.destroy();
+  }
+}
+
+const deps = (core: Core) => ({ box: core.box, now: core.clock.now(), actor: cliActor() });
+
+export function registerMerchantCommands(program: Command): void {
+  const merchant = program.command('merchant').description('merchants');
+  merchant
+    .command('create')
+    .description('create a merchant and its first app (scope payin,payout)')
+    .requiredOption('--name <name>', 'merchant name')
+    .requiredOption('--currencies <codes>', 'enabled currencies, e.g. MXN,BRL (the first is the default)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { name: string; currencies: string; json?: boolean }) => {
+      const currencies = parseCurrencies(opts.currencies);
+      const result = await withCore((core) =>
+        core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name: opts.name, currencies })),
+      );
+      print({ ...result }, Boolean(opts.json));
+    });
+
+  const app = program.command('app').description('merchant apps (credentials)');
+  app
+    .command('create')
+    .description('create an app, or import existing credentials with --app-id/--app-secret')
+    .requiredOption('--merchant <id>', 'merchant id')
+    .option('--scope <scopes>', 'payin, payout or payin,payout', 'payin,payout')
+    .option('--app-id <hex>', 'existing appId to import (32 lowercase hex)')
+    .option('--app-secret <hex>', 'existing appSecret to import (32 lowercase hex)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { merchant: string; scope: string; appId?: string; appSecret?: string; json?: boolean }) => {
+      const scopes = parseScopes(opts.scope);
+      const result = await withCore((core) =>
+        core.db.transaction().execute((tx) =>
+          createApp(tx, deps(core), { merchantId: opts.merchant, scopes, appId: opts.appId, appSecret: opts.appSecret }),
+        ),
+      );
+      print({ ...result }, Boolean(opts.json));
+    });
+
+  app
+    .command('rotate')
+    .description('issue a new secret; the old one stays valid for the grace period')
+    .requiredOption('--app-id <id>', 'app id')
+    .option('--grace <duration>', 'how long the old secret stays valid (e.g. 24h, 0s)', '24h')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { appId: string; grace: string; json?: boolean }) => {
+      const graceMs = parseDuration(opts.grace);
+      const result = await withCore((core) =>
+        core.db.transaction().execute((tx) => rotateApp(tx, deps(core), opts.appId, graceMs)),
+      );
+      print({ appId: result.appId, appSecret: result.appSecret, oldSecretValidUntil: new Date(result.oldSecretsValidUntil).toISOString() }, Boolean(opts.json));
+    });
+
+  app
+    .command('update')
+    .description('change an app: acknowledgement rule, IP allow-list, scope, or disable it')
+    .requiredOption('--app-id <id>', 'app id')
+    .option('--ack <mode>', 'strict (SUCCESS/OK body) or any-2xx')
+    .option('--ip-allow <cidrs>', 'comma-separated addresses/CIDRs; "" allows any address')
+    .option('--scope <scopes>', 'payin, payout or payin,payout')
+    .option('--disable', 'revoke the app: its tokens and signatures stop working')
+    .option('--enable', 'enable a disabled app')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { appId: string; ack?: string; ipAllow?: string; scope?: string; disable?: boolean; enable?: boolean; json?: boolean }) => {
+      const changes = {
+        ...(opts.ack !== undefined ? { ackMode: parseAckMode(opts.ack) } : {}),
+        ...(opts.ipAllow !== undefined ? { ipAllow: parseIpAllowList(opts.ipAllow) } : {}),
+        ...(opts.scope !== undefined ? { scopes: parseScopes(opts.scope) } : {}),
+        ...(opts.disable ? { active: false } : opts.enable ? { active: true } : {}),
+      };
+      await withCore((core) => core.db.transaction().execute((tx) => updateApp(tx, deps(core), opts.appId, changes)));
+      print({ appId: opts.appId, updated: Object.keys(changes) }, Boolean(opts.json));
+    });
+}

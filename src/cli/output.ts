@@ -1,0 +1,11 @@
+/** Prints a result as JSON (for scripts) or as aligned `key  value` lines (for people). */
+export function print(result: Record<string, unknown>, json: boolean, out: NodeJS.WritableStream = process.stdout): void {
+  if (json) {
+    out.write(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    return;
+  }
+  const width = Math.max(...Object.keys(result).map((k) => k.length));
+  for (const [key, value] of Object.entries(result)) {
+    out.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(',') : String(value)}\n`);
+  }
+}

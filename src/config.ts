@@ -1,0 +1,154 @@
+import path from 'node:path';
+import { parseDuration, parseDurationList } from './platform/duration.ts';
+
+/**
+ * The only reader of process.env. Parsed once, frozen, failing fast with a
+ * message that names the variable.
+ */
+export interface Config {
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly host: string;
+  readonly port: number;
+  readonly publicUrl: string;
+  readonly tlsCert: string | undefined;
+  readonly tlsKey: string | undefined;
+  readonly tlsMinVersion: 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+  readonly behindProxy: boolean;
+  readonly trustedProxies: readonly string[];
+  readonly notifySchedule: readonly number[];
+  readonly notifyTimeoutMs: number;
+  readonly notifyRequireHttps: boolean;
+  readonly notifyAllowHosts: readonly string[];
+  readonly orderTtlMs: number;
+  readonly masterKey: string | undefined;
+  readonly logLevel: string;
+  readonly tokenIssuer: string;
+  readonly demoMerchant: boolean;
+  readonly shutdownTimeoutMs: number;
+}
+
+export interface EnvVar {
+  readonly name: string;
+  readonly fallback: string;
+  readonly meaning: string;
+}
+
+/** Every variable, for `pagoda serve --help`. */
+export const ENV_VARS: readonly EnvVar[] = [
+  { name: 'PAGODA_DATA_DIR', fallback: './data', meaning: 'embedded defaults: SQLite file, generated TLS certificate, master key' },
+  { name: 'PAGODA_DATABASE_URL', fallback: 'sqlite:<data dir>/pagoda.db', meaning: 'sqlite:<path> or postgres://…' },
+  { name: 'PAGODA_HOST', fallback: '0.0.0.0', meaning: 'listen address' },
+  { name: 'PAGODA_PORT', fallback: '8443', meaning: 'HTTPS port (plain HTTP behind a proxy)' },
+  { name: 'PAGODA_PUBLIC_URL', fallback: 'https://localhost:<port>', meaning: 'base of cashier links' },
+  { name: 'PAGODA_TLS_CERT', fallback: '<data dir>/tls/cert.pem (self-signed)', meaning: 'PEM certificate chain' },
+  { name: 'PAGODA_TLS_KEY', fallback: '<data dir>/tls/key.pem (self-signed)', meaning: 'PEM private key' },
+  { name: 'PAGODA_TLS_MIN_VERSION', fallback: 'TLSv1.2', meaning: 'TLSv1.1, TLSv1.2 or TLSv1.3' },
+  { name: 'PAGODA_BEHIND_PROXY', fallback: 'off', meaning: '1: plain HTTP, trust X-Forwarded-Proto from PAGODA_TRUSTED_PROXIES, refuse what is not https' },
+  { name: 'PAGODA_TRUSTED_PROXIES', fallback: '127.0.0.1,::1', meaning: 'comma-separated proxy addresses/CIDRs trusted for X-Forwarded-*' },
+  { name: 'PAGODA_NOTIFY_SCHEDULE', fallback: '30s,2m,4m,10m,30m,1h,2h,6h,15h', meaning: 'intervals between notification attempts' },
+  { name: 'PAGODA_NOTIFY_TIMEOUT', fallback: '10s', meaning: 'per notification attempt' },
+  { name: 'PAGODA_NOTIFY_REQUIRE_HTTPS', fallback: 'off', meaning: '1: refuse http notify URLs at order creation' },
+  { name: 'PAGODA_NOTIFY_ALLOW_HOSTS', fallback: '', meaning: 'hosts/CIDRs exempt from the private-address guard' },
+  { name: 'PAGODA_ORDER_TTL', fallback: '30m', meaning: 'pay-in expiry' },
+  { name: 'PAGODA_MASTER_KEY', fallback: 'generated into <data dir> for SQLite', meaning: 'base64 or hex 32-byte key encrypting app secrets; required for PostgreSQL' },
+  { name: 'PAGODA_LOG_LEVEL', fallback: 'info', meaning: 'pino level' },
+  { name: 'PAGODA_TOKEN_ISSUER', fallback: '<public url>', meaning: 'iss claim of merchant tokens' },
+  { name: 'PAGODA_DEMO_MERCHANT', fallback: '1 on SQLite, 0 on PostgreSQL', meaning: 'create a demo merchant on first start' },
+  { name: 'PAGODA_SHUTDOWN_TIMEOUT', fallback: '10s', meaning: 'how long SIGTERM waits for in-flight work' },
+];
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
+  if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(`${name}: expected 1 or 0, got "${raw}"`);
+}
+
+function duration(env: Env, name: string, fallback: string): number {
+  try {
+    return parseDuration(env[name] || fallback);
+  } catch {
+    throw new ConfigError(`${name}: "${env[name]}" is not a duration (e.g. 30s, 2m, 1h)`);
+  }
+}
+
+function list(env: Env, name: string, fallback: string): string[] {
+  return (env[name] ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+function port(env: Env): number {
+  const raw = env.PAGODA_PORT || '8443';
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || n > 65535) throw new ConfigError(`PAGODA_PORT: "${raw}" is not a port number`);
+  return n;
+}
+
+function tlsMinVersion(env: Env): Config['tlsMinVersion'] {
+  const raw = env.PAGODA_TLS_MIN_VERSION || 'TLSv1.2';
+  if (raw !== 'TLSv1.1' && raw !== 'TLSv1.2' && raw !== 'TLSv1.3') {
+    throw new ConfigError(`PAGODA_TLS_MIN_VERSION: "${raw}" must be TLSv1.1, TLSv1.2 or TLSv1.3`);
+  }
+  return raw;
+}
+
+function publicUrl(env: Env, listenPort: number): string {
+  const raw = env.PAGODA_PUBLIC_URL || `https://localhost:${listenPort}`;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError(`PAGODA_PUBLIC_URL: "${raw}" is not an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PAGODA_PUBLIC_URL: must be an https URL');
+  return raw.replace(/\/+$/, '');
+}
+
+function scheduleOf(env: Env): number[] {
+  const raw = env.PAGODA_NOTIFY_SCHEDULE || '30s,2m,4m,10m,30m,1h,2h,6h,15h';
+  try {
+    return parseDurationList(raw);
+  } catch {
+    throw new ConfigError(`PAGODA_NOTIFY_SCHEDULE: "${raw}" must be comma-separated durations (ms, s, m, h)`);
+  }
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = path.resolve(env.PAGODA_DATA_DIR || './data');
+  const listenPort = port(env);
+  const databaseUrl = env.PAGODA_DATABASE_URL || `sqlite:${path.join(dataDir, 'pagoda.db')}`;
+  if (!/^(sqlite:|postgres:\/\/|postgresql:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('PAGODA_DATABASE_URL: must start with sqlite: or postgres://');
+  }
+  const isSqlite = databaseUrl.startsWith('sqlite:');
+  const base = publicUrl(env, listenPort);
+  return Object.freeze({
+    dataDir,
+    databaseUrl,
+    host: env.PAGODA_HOST || '0.0.0.0',
+    port: listenPort,
+    publicUrl: base,
+    tlsCert: env.PAGODA_TLS_CERT || undefined,
+    tlsKey: env.PAGODA_TLS_KEY || undefined,
+    tlsMinVersion: tlsMinVersion(env),
+    behindProxy: flag(env, 'PAGODA_BEHIND_PROXY', false),
+    trustedProxies: Object.freeze(list(env, 'PAGODA_TRUSTED_PROXIES', '127.0.0.1,::1')),
+    notifySchedule: Object.freeze(scheduleOf(env)),
+    notifyTimeoutMs: duration(env, 'PAGODA_NOTIFY_TIMEOUT', '10s'),
+    notifyRequireHttps: flag(env, 'PAGODA_NOTIFY_REQUIRE_HTTPS', false),
+    notifyAllowHosts: Object.freeze(list(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', '')),
+    orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m'),
+    masterKey: env.PAGODA_MASTER_KEY || undefined,
+    logLevel: env.PAGODA_LOG_LEVEL || 'info',
+    tokenIssuer: env.PAGODA_TOKEN_ISSUER || base,
+    demoMerchant: flag(env, 'PAGODA_DEMO_MERCHANT', isSqlite),
+    shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '10s'),
+  });
+}

@@ -1,0 +1,127 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.ts';
+import { buildApp } from './app.ts';
+import { createTokenService, type TokenService } from './platform/auth/tokens.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
+import { openDatabase, type Db } from './platform/db/database.ts';
+import { migrateToLatest } from './platform/db/migrate.ts';
+import type { App } from './platform/http/server.ts';
+import { loadTls } from './platform/http/tls.ts';
+import { loadMasterKey, SecretBox } from './platform/secret-box.ts';
+import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
+
+export type Role = 'api' | 'worker' | 'all';
+
+/** The shared core of every command: database, migrations, secrets. */
+export interface Core {
+  config: Config;
+  db: Db;
+  box: SecretBox;
+  clock: Clock;
+  tokens: TokenService;
+}
+
+export async function openCore(config: Config, clock: Clock = systemClock): Promise<Core> {
+  const isSqlite = config.databaseUrl.startsWith('sqlite:');
+  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, isSqlite));
+  const db = openDatabase(config.databaseUrl);
+  try {
+    await migrateToLatest(db);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
+  const tokens = createTokenService({ db, box, clock, issuer: config.tokenIssuer });
+  return { config, db, box, clock, tokens };
+}
+
+const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT'];
+
+/** On a fresh embedded install: a demo merchant whose credentials are kept for the banner. */
+async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> {
+  const file = path.join(core.config.dataDir, 'demo-merchant.json');
+  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+  if (!core.config.demoMerchant) return undefined;
+  const created = await core.db.transaction().execute(async (tx) => {
+    if (await hasMerchants(tx)) return undefined;
+    return createMerchant(tx, { box: core.box, now: core.clock.now(), actor: 'system:demo' }, { name: 'Demo Merchant', currencies: DEMO_CURRENCIES });
+  });
+  if (created) {
+    fs.mkdirSync(core.config.dataDir, { recursive: true });
+    fs.writeFileSync(file, JSON.stringify(created, null, 2) + '\n', { mode: 0o600 });
+  }
+  return created;
+}
+
+function banner(config: Config, demo: Credentials | undefined, certPath: string | undefined): string {
+  const base = `https://localhost:${config.port}`;
+  const lines = [`Pagoda is listening on ${config.behindProxy ? 'http' : 'https'}://${config.host}:${config.port} (public URL ${config.publicUrl})`];
+  if (certPath) lines.push(`TLS certificate: ${certPath} (self-signed unless configured; curl needs -k or --cacert)`);
+  if (demo) {
+    const body = JSON.stringify({ grant_type: 'client_credentials', app_id: demo.appId, app_secret: demo.appSecret });
+    lines.push(
+      '',
+      'Demo merchant (kept in the data directory, readable by its owner only):',
+      `  merchantId  ${demo.merchantId}`,
+      `  appId       ${demo.appId}`,
+      `  appSecret   ${demo.appSecret}`,
+      '',
+      'Get a token:',
+      `  curl -k -X POST ${base}/api/v3/oauth/token -H 'Content-Type: application/json' -d '${body}'`,
+      'Then:',
+      `  curl -k ${base}/api/v3/merchant/balance -H 'Authorization: Bearer <token>'`,
+    );
+  }
+  return lines.join('\n') + '\n';
+}
+
+export interface Running {
+  app: App | undefined;
+  core: Core;
+  /** Drains and stops; resolves when everything is closed. */
+  stop(): Promise<void>;
+}
+
+export async function serve(config: Config, role: Role, out: NodeJS.WritableStream = process.stdout): Promise<Running> {
+  const core = await openCore(config);
+  let draining = false;
+  let app: App | undefined;
+  let certPath: string | undefined;
+  const demo = await ensureDemoMerchant(core);
+  if (role !== 'worker') {
+    const tls = config.behindProxy
+      ? undefined
+      : await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, publicUrl: config.publicUrl });
+    certPath = tls?.certPath;
+    app = buildApp({ ...core, tls, isDraining: () => draining });
+    await app.listen({ host: config.host, port: config.port });
+  }
+  out.write(banner(config, role === 'worker' ? undefined : demo, certPath));
+
+  let stopping: Promise<void> | undefined;
+  const stop = () => {
+    stopping ??= (async () => {
+      draining = true;
+      if (app) await app.close();
+      await core.db.destroy();
+    })();
+    return stopping;
+  };
+  return { app, core, stop };
+}
+
+/** SIGTERM/SIGINT: stop taking work, finish what is in flight (bounded), exit 0. */
+export function exitOnSignals(running: Running, timeoutMs: number): void {
+  const onSignal = (signal: string) => {
+    running.app?.log.info({ signal }, 'draining');
+    const force = setTimeout(() => process.exit(1), timeoutMs);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}

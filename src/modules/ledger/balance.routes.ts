@@ -1,0 +1,47 @@
+import { Type } from 'typebox';
+import type { Db } from '../../platform/db/database.ts';
+import { badRequest } from '../../platform/errors.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { ok } from '../../platform/http/envelope.ts';
+import type { App } from '../../platform/http/server.ts';
+import { toMajorNumber } from '../../platform/money.ts';
+import { signParams } from '../../platform/sign.ts';
+import { getBalance, type Balance } from './balance.service.ts';
+
+type Guard = (request: import('fastify').FastifyRequest) => Promise<void>;
+
+const CurrencyQuery = Type.Object({ currency: Type.Optional(Type.String({ maxLength: 8 })) });
+const V2Query = Type.Object({
+  appId: Type.String({ maxLength: 64 }),
+  sign: Type.String({ maxLength: 128 }),
+  currency: Type.Optional(Type.String({ maxLength: 8 })),
+});
+
+function wire(balance: Balance) {
+  return {
+    currency: balance.currency,
+    payinValue: toMajorNumber(balance.payin, balance.currency),
+    payoutValue: toMajorNumber(balance.payout, balance.currency),
+    disableValue: toMajorNumber(balance.frozen, balance.currency),
+  };
+}
+
+export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard }): void {
+  const v3 = async (merchantId: string, currency: string | undefined) => ok(wire(await getBalance(deps.db, merchantId, currency)));
+
+  app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preHandler: deps.v3Guard }, async (request) =>
+    v3(principalOf(request).merchantId, request.query.currency),
+  );
+  // The body is optional here (a bare POST asks for the default currency), so it is checked by hand.
+  app.post('/api/v3/merchant/balance', { preHandler: deps.v3Guard }, async (request) => {
+    const body = request.body as Record<string, unknown> | undefined;
+    const currency = body?.currency;
+    if (currency !== undefined && typeof currency !== 'string') throw badRequest('currency: must be a string');
+    return v3(principalOf(request).merchantId, currency);
+  });
+  app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preHandler: deps.v2Guard }, async (request) => {
+    const principal = principalOf(request);
+    const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency));
+    return ok({ ...data, sign: signParams(data, principal.signingSecret) });
+  });
+}

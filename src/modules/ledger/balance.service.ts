@@ -1,0 +1,33 @@
+import type { Db } from '../../platform/db/database.ts';
+import { badRequest, unprocessable } from '../../platform/errors.ts';
+import { currencyInfo } from '../../platform/money.ts';
+import { merchantCurrencies } from '../merchants/merchant.service.ts';
+
+export interface Balance {
+  currency: string;
+  /** Collected funds. */
+  payin: bigint;
+  /** Available for payouts. */
+  payout: bigint;
+  /** Frozen by payouts in flight. */
+  frozen: bigint;
+}
+
+/** Which currency a balance request means: the one asked for, or the merchant's default. */
+export async function resolveBalanceCurrency(db: Db, merchantId: string, asked: string | undefined): Promise<string> {
+  const { defaultCurrency, currencies } = await merchantCurrencies(db, merchantId);
+  if (asked === undefined || asked === '') return defaultCurrency;
+  const code = asked.toUpperCase();
+  if (!currencyInfo(code)) throw badRequest(`currency: ${asked} is not an ISO 4217 currency`);
+  if (!currencies.includes(code)) throw unprocessable(`currency: ${code} is not enabled for this merchant`);
+  return code;
+}
+
+/**
+ * No money can move yet (pay-ins and payouts come with the ledger), so every
+ * enabled currency's balance is zero.
+ */
+export async function getBalance(db: Db, merchantId: string, asked: string | undefined): Promise<Balance> {
+  const currency = await resolveBalanceCurrency(db, merchantId, asked);
+  return { currency, payin: 0n, payout: 0n, frozen: 0n };
+}

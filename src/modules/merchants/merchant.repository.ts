@@ -1,0 +1,78 @@
+import type { Db } from '../../platform/db/database.ts';
+import type { AppRow, AppSecretRow, MerchantRow } from '../../platform/db/schema.ts';
+
+export async function insertMerchant(db: Db, row: MerchantRow, currencies: string[]): Promise<void> {
+  await db.insertInto('merchants').values(row).execute();
+  await db
+    .insertInto('merchant_currencies')
+    .values(currencies.map((currency) => ({ merchant_id: row.id, currency })))
+    .execute();
+}
+
+export async function findMerchant(db: Db, id: string): Promise<MerchantRow | undefined> {
+  return db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function countMerchants(db: Db): Promise<number> {
+  const row = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function listCurrencies(db: Db, merchantId: string): Promise<string[]> {
+  const rows = await db
+    .selectFrom('merchant_currencies')
+    .select('currency')
+    .where('merchant_id', '=', merchantId)
+    .orderBy('currency')
+    .execute();
+  return rows.map((r) => r.currency);
+}
+
+export async function insertApp(db: Db, row: AppRow): Promise<void> {
+  await db.insertInto('apps').values(row).execute();
+}
+
+export async function findApp(db: Db, appId: string): Promise<AppRow | undefined> {
+  return db.selectFrom('apps').selectAll().where('app_id', '=', appId).executeTakeFirst();
+}
+
+export async function updateApp(
+  db: Db,
+  appId: string,
+  changes: Partial<Pick<AppRow, 'scopes' | 'ip_allow' | 'ack_mode' | 'status'>>,
+  now: number,
+): Promise<void> {
+  await db.updateTable('apps').set({ ...changes, updated_at: now }).where('app_id', '=', appId).execute();
+}
+
+/** The app with its merchant's status, in one round trip: the hot path of every request. */
+export async function findAppForAuth(
+  db: Db,
+  appId: string,
+): Promise<(AppRow & { merchant_status: string }) | undefined> {
+  return db
+    .selectFrom('apps')
+    .innerJoin('merchants', 'merchants.id', 'apps.merchant_id')
+    .selectAll('apps')
+    .select('merchants.status as merchant_status')
+    .where('apps.app_id', '=', appId)
+    .executeTakeFirst();
+}
+
+export async function insertSecret(db: Db, row: AppSecretRow): Promise<void> {
+  await db.insertInto('app_secrets').values(row).execute();
+}
+
+export async function listSecrets(db: Db, appId: string): Promise<AppSecretRow[]> {
+  return db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).orderBy('created_at', 'desc').execute();
+}
+
+/** Ends the validity of every secret of the app still open, at `expiresAt`. */
+export async function expireOpenSecrets(db: Db, appId: string, expiresAt: number): Promise<void> {
+  await db
+    .updateTable('app_secrets')
+    .set({ expires_at: expiresAt })
+    .where('app_id', '=', appId)
+    .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', BigInt(expiresAt))]))
+    .execute();
+}

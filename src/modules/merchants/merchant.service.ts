@@ -1,0 +1,155 @@
+import type { Db } from '../../platform/db/database.ts';
+import { badRequest, notFound } from '../../platform/errors.ts';
+import type { AuthApp, Scope } from '../../platform/http/auth.ts';
+import { newId, randomHex32 } from '../../platform/ids.ts';
+import type { SecretBox } from '../../platform/secret-box.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import {
+  checkCredential,
+  isSecretValid,
+  parseMerchantName,
+  SCOPES,
+  type AckMode,
+  type NewMerchant,
+} from './merchant.ts';
+import * as repo from './merchant.repository.ts';
+
+export interface MerchantDeps {
+  box: SecretBox;
+  now: number;
+  /** Who acts, for the audit log. */
+  actor: string;
+}
+
+export interface Credentials {
+  merchantId: string;
+  appId: string;
+  appSecret: string;
+}
+
+const secretContext = (appId: string, secretId: string) => `app_secret:${appId}:${secretId}`;
+
+async function addSecret(db: Db, deps: MerchantDeps, appId: string, secret: string): Promise<void> {
+  const id = newId('sec_', deps.now);
+  await repo.insertSecret(db, {
+    id,
+    app_id: appId,
+    secret_enc: deps.box.seal(secret, secretContext(appId, id)),
+    created_at: BigInt(deps.now),
+    expires_at: null,
+  });
+}
+
+/** Creates a merchant and its first app (scope payin,payout). The caller owns the transaction. */
+export async function createMerchant(db: Db, deps: MerchantDeps, input: NewMerchant): Promise<Credentials> {
+  const name = parseMerchantName(input.name);
+  if (input.currencies.length === 0) throw badRequest('currencies: at least one is required');
+  const merchantId = newId('mch_', deps.now);
+  const now = BigInt(deps.now);
+  await repo.insertMerchant(
+    db,
+    { id: merchantId, name, status: 'active', default_currency: input.currencies[0]!, created_at: now, updated_at: now },
+    input.currencies,
+  );
+  await recordAudit(db, deps.now, { actor: deps.actor, action: 'merchant.create', subject: merchantId, detail: { name, currencies: input.currencies } });
+  const app = await createApp(db, deps, { merchantId, scopes: [...SCOPES] });
+  return { merchantId, ...app };
+}
+
+export interface NewApp {
+  merchantId: string;
+  scopes: Scope[];
+  /** Existing credentials to import, e.g. from another Starpago-compatible provider. */
+  appId?: string;
+  appSecret?: string;
+}
+
+export async function createApp(db: Db, deps: MerchantDeps, input: NewApp): Promise<{ appId: string; appSecret: string }> {
+  if (!(await repo.findMerchant(db, input.merchantId))) throw notFound(`merchant ${input.merchantId} does not exist`);
+  if ((input.appId === undefined) !== (input.appSecret === undefined)) {
+    throw badRequest('app-id and app-secret are imported together');
+  }
+  const appId = input.appId ? checkCredential('appId', input.appId) : randomHex32();
+  const appSecret = input.appSecret ? checkCredential('appSecret', input.appSecret) : randomHex32();
+  if (await repo.findApp(db, appId)) throw badRequest(`appId ${appId} already exists`);
+  const now = BigInt(deps.now);
+  await repo.insertApp(db, {
+    app_id: appId,
+    merchant_id: input.merchantId,
+    scopes: input.scopes.join(','),
+    ip_allow: null,
+    ack_mode: 'strict',
+    status: 'active',
+    created_at: now,
+    updated_at: now,
+  });
+  await addSecret(db, deps, appId, appSecret);
+  await recordAudit(db, deps.now, {
+    actor: deps.actor,
+    action: input.appId ? 'app.import' : 'app.create',
+    subject: appId,
+    detail: { merchantId: input.merchantId, scopes: input.scopes },
+  });
+  return { appId, appSecret };
+}
+
+/** A new secret; the old ones stay valid for `graceMs` (0 ends them now). */
+export async function rotateApp(db: Db, deps: MerchantDeps, appId: string, graceMs: number): Promise<{ appId: string; appSecret: string; oldSecretsValidUntil: number }> {
+  if (!(await repo.findApp(db, appId))) throw notFound(`app ${appId} does not exist`);
+  const until = deps.now + graceMs;
+  await repo.expireOpenSecrets(db, appId, until);
+  const appSecret = randomHex32();
+  await addSecret(db, deps, appId, appSecret);
+  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.rotate', subject: appId, detail: { graceMs } });
+  return { appId, appSecret, oldSecretsValidUntil: until };
+}
+
+export interface AppChanges {
+  scopes?: Scope[];
+  ipAllow?: string[] | null;
+  ackMode?: AckMode;
+  active?: boolean;
+}
+
+export async function updateApp(db: Db, deps: MerchantDeps, appId: string, changes: AppChanges): Promise<void> {
+  if (!(await repo.findApp(db, appId))) throw notFound(`app ${appId} does not exist`);
+  await repo.updateApp(
+    db,
+    appId,
+    {
+      ...(changes.scopes ? { scopes: changes.scopes.join(',') } : {}),
+      ...(changes.ipAllow !== undefined ? { ip_allow: changes.ipAllow ? changes.ipAllow.join(',') : null } : {}),
+      ...(changes.ackMode ? { ack_mode: changes.ackMode } : {}),
+      ...(changes.active !== undefined ? { status: changes.active ? 'active' : 'disabled' } : {}),
+    },
+    deps.now,
+  );
+  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.update', subject: appId, detail: { ...changes } });
+}
+
+/** What authentication needs, with the secrets valid now decrypted (newest first). */
+export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: string): Promise<AuthApp | undefined> {
+  const app = await repo.findAppForAuth(db, appId);
+  if (!app) return undefined;
+  const secrets = (await repo.listSecrets(db, appId))
+    .filter((s) => isSecretValid(s.expires_at, now))
+    .map((s) => box.open(s.secret_enc, secretContext(appId, s.id)));
+  return {
+    appId,
+    merchantId: app.merchant_id,
+    active: app.status === 'active' && app.merchant_status === 'active' && secrets.length > 0,
+    scopes: app.scopes.split(',') as Scope[],
+    ipAllow: app.ip_allow ? app.ip_allow.split(',') : null,
+    secrets,
+  };
+}
+
+export async function merchantCurrencies(db: Db, merchantId: string): Promise<{ defaultCurrency: string; currencies: string[] }> {
+  const merchant = await repo.findMerchant(db, merchantId);
+  if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
+  return { defaultCurrency: merchant.default_currency, currencies: await repo.listCurrencies(db, merchantId) };
+}
+
+export async function hasMerchants(db: Db): Promise<boolean> {
+  return (await repo.countMerchants(db)) > 0;
+}

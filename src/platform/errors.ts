@@ -1,0 +1,58 @@
+/**
+ * The one error type of the gateway. Every failure a caller can see is an
+ * AppError with a code from the closed set below; the HTTP layer maps it to the
+ * envelope in one place. Anything else that escapes is a bug and becomes a 500.
+ */
+export const ERROR_STATUS = {
+  BAD_REQUEST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  UNPROCESSABLE: 422,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  NOT_READY: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+const DEFAULT_MESSAGES: Record<ErrorCode, string> = {
+  BAD_REQUEST: 'bad request',
+  UNAUTHORIZED: 'unauthorized',
+  FORBIDDEN: 'forbidden',
+  NOT_FOUND: 'not found',
+  CONFLICT: 'conflict',
+  PAYLOAD_TOO_LARGE: 'payload too large',
+  UNSUPPORTED_MEDIA_TYPE: 'unsupported media type',
+  UNPROCESSABLE: 'unprocessable',
+  RATE_LIMITED: 'rate limited',
+  INTERNAL: 'internal error',
+  NOT_READY: 'not ready',
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  /** Detail for the caller (`error` of the envelope): which field, why. */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, detail?: string, message?: string) {
+    super(message ?? DEFAULT_MESSAGES[code]);
+    this.name = 'AppError';
+    this.code = code;
+    this.detail = detail;
+  }
+
+  get status(): number {
+    return ERROR_STATUS[this.code];
+  }
+}
+
+export const badRequest = (detail: string): AppError => new AppError('BAD_REQUEST', detail, 'invalid request');
+export const unauthorized = (detail: string): AppError => new AppError('UNAUTHORIZED', detail, 'authentication failed');
+export const forbidden = (detail: string): AppError => new AppError('FORBIDDEN', detail, 'forbidden');
+export const notFound = (detail: string): AppError => new AppError('NOT_FOUND', detail, 'not found');
+export const conflict = (detail: string): AppError => new AppError('CONFLICT', detail, 'conflict');
+export const unprocessable = (detail: string): AppError => new AppError('UNPROCESSABLE', detail, 'refused');

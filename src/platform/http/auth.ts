@@ -1,0 +1,91 @@
+import type { FastifyRequest } from 'fastify';
+import ipaddr from 'ipaddr.js';
+import { forbidden, unauthorized } from '../errors.ts';
+import { verifySign } from '../sign.ts';
+import type { TokenService } from '../auth/tokens.ts';
+
+export type Scope = 'payin' | 'payout';
+
+/** What authentication needs to know of an app; loaded per request. */
+export interface AuthApp {
+  appId: string;
+  merchantId: string;
+  active: boolean;
+  scopes: readonly Scope[];
+  /** Addresses/CIDRs the app may call from; null allows any. */
+  ipAllow: readonly string[] | null;
+  /** Secrets currently valid, newest first (older ones only during a rotation's grace). */
+  secrets: readonly string[];
+}
+
+export interface Principal {
+  generation: 'v2' | 'v3';
+  merchantId: string;
+  appId: string;
+  /** The newest secret: what the gateway signs v2 answers with. */
+  signingSecret: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type LoadApp = (appId: string) => Promise<AuthApp | undefined>;
+
+export function principalOf(request: FastifyRequest): Principal {
+  if (!request.principal) throw unauthorized('not authenticated');
+  return request.principal;
+}
+
+function inAllowList(ip: string, allow: readonly string[]): boolean {
+  if (!ipaddr.isValid(ip)) return false;
+  const addr = ipaddr.process(ip);
+  return allow.some((entry) => {
+    if (entry.includes('/')) {
+      const [range, bits] = ipaddr.parseCIDR(entry);
+      return addr.kind() === range.kind() && addr.match(range, bits);
+    }
+    return ipaddr.isValid(entry) && ipaddr.process(entry).toString() === addr.toString();
+  });
+}
+
+/** Scope and IP allow-list: the app is known, but may it do this from here? */
+export function checkAppAccess(app: AuthApp, ip: string, scope: Scope | undefined): void {
+  if (app.ipAllow && !inAllowList(ip, app.ipAllow)) throw forbidden(`address ${ip} is not in the app's IP allow-list`);
+  if (scope && !app.scopes.includes(scope)) throw forbidden(`app scope does not include ${scope}`);
+}
+
+/** v3: `Authorization: Bearer <JWT>`. */
+export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, scope?: Scope) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const header = request.headers.authorization;
+    const match = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header) : null;
+    if (!match) throw unauthorized(header ? 'Authorization must be "Bearer <token>"' : 'missing Authorization header');
+    const claims = await deps.tokens.verify(match[1]!);
+    const app = await deps.loadApp(claims.aid);
+    if (!app || !app.active || app.merchantId !== claims.mid) throw unauthorized('token of a revoked or unknown app');
+    checkAppAccess(app, request.ip, scope);
+    request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
+  };
+}
+
+/** v2: `appId` and `sign` in the JSON body (POST) or the query string (GET). */
+export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
+  return async (request: FastifyRequest): Promise<void> => {
+    const params = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    if (!params || typeof params !== 'object') throw unauthorized('appId and sign are required');
+    for (const value of Object.values(params)) {
+      if (Array.isArray(value) && request.method === 'GET') throw unauthorized('a query parameter appears twice');
+    }
+    const { appId, sign } = params;
+    if (typeof appId !== 'string' || appId === '') throw unauthorized('appId is required');
+    if (typeof sign !== 'string' || sign === '') throw unauthorized('sign is required');
+    const app = await deps.loadApp(appId);
+    const valid = app?.active ? app.secrets.some((secret) => verifySign(params, secret)) : false;
+    if (!app || !valid) throw unauthorized('invalid appId or sign');
+    checkAppAccess(app, request.ip, scope);
+    request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
+  };
+}

@@ -1,0 +1,117 @@
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyServerOptions,
+  type RawReplyDefaultExpression,
+  type RawRequestDefaultExpression,
+  type RawServerDefault,
+} from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { SecureVersion } from 'node:tls';
+import { AppError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { parseJsonBody } from '../json.ts';
+import { sendError } from './envelope.ts';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+export const BODY_LIMIT = 64 * 1024;
+
+/** Paths whose values must never reach a log line. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'app_secret',
+  'appSecret',
+  '*.app_secret',
+  '*.appSecret',
+  '*.token',
+  '*.secret',
+  'secret',
+  'token',
+];
+
+export interface ServerOptions {
+  tls?: { key: string; cert: string; minVersion: SecureVersion };
+  behindProxy: boolean;
+  trustedProxies: readonly string[];
+  logLevel: string;
+  /** For tests: a stream receiving the JSON log lines. */
+  logStream?: NodeJS.WritableStream;
+  /** True while the process drains: new requests answer 503. */
+  isDraining: () => boolean;
+}
+
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
+  const base = { level: opts.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  return opts.logStream ? { ...base, stream: opts.logStream } : base;
+}
+
+/**
+ * The bare HTTP(S) server: TLS, request ids, strict JSON bodies, the envelope for
+ * every error, proxy and draining guards. Routes are registered by the caller.
+ */
+export function createServer(opts: ServerOptions): App {
+  const fastifyOpts: FastifyServerOptions & { https?: unknown } = {
+    logger: loggerOptions(opts),
+    bodyLimit: BODY_LIMIT,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newId('req_');
+    },
+    trustProxy: opts.behindProxy ? [...opts.trustedProxies] : false,
+    return503OnClosing: false,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+  };
+  if (opts.tls) {
+    fastifyOpts.https = {
+      key: opts.tls.key,
+      cert: opts.tls.cert,
+      minVersion: opts.tls.minVersion,
+      // OpenSSL 3 refuses TLS 1.1 at its default security level; lower it only when asked.
+      ...(opts.tls.minVersion === 'TLSv1.1' ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
+    };
+  }
+  const app = Fastify(fastifyOpts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+    if (opts.isDraining() && !request.url.startsWith('/healthz')) {
+      throw new AppError('NOT_READY', 'the server is shutting down', 'not ready');
+    }
+    if (opts.behindProxy && request.protocol !== 'https') {
+      throw new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden');
+    }
+  });
+
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
+    if (charset && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') {
+      done(new AppError('UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; use utf-8`), undefined);
+      return;
+    }
+    try {
+      done(null, parseJsonBody(body as Buffer));
+    } catch (err) {
+      done(err as Error, undefined);
+    }
+  });
+
+  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setNotFoundHandler((request, reply) =>
+    sendError(request, reply, new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'not found')),
+  );
+  return app;
+}

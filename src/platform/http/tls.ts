@@ -1,0 +1,84 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import { generate } from 'selfsigned';
+
+export interface TlsMaterial {
+  key: string;
+  cert: string;
+  /** Where the certificate lives, so clients can be told what to trust. */
+  certPath: string;
+  generated: boolean;
+}
+
+/** The names a generated certificate covers: loopback plus the public host. */
+export function certificateNames(publicUrl: string): string[] {
+  const names = ['localhost', '127.0.0.1', '::1'];
+  const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
+  if (!names.includes(host)) names.push(host);
+  return names;
+}
+
+async function generateSelfSigned(names: string[]): Promise<{ key: string; cert: string }> {
+  const now = Date.now();
+  const altNames = names.map((name) => (net.isIP(name) ? { type: 7 as const, ip: name } : { type: 2 as const, value: name }));
+  const result = await generate([{ name: 'commonName', value: names[0] === 'localhost' && names.length > 3 ? names[3]! : 'localhost' }], {
+    keyType: 'ec',
+    curve: 'P-256',
+    algorithm: 'sha256',
+    notBeforeDate: new Date(now - 60_000),
+    // 825 days: the longest validity clients still accept for a leaf.
+    notAfterDate: new Date(now + 825 * 86_400_000),
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'extKeyUsage', serverAuth: true },
+      { name: 'subjectAltName', altNames },
+    ],
+  });
+  return { key: result.private, cert: result.cert };
+}
+
+/**
+ * The configured certificate, or a self-signed one generated into
+ * `<dataDir>/tls/` on first start and reused afterwards.
+ */
+export async function loadTls(opts: {
+  certFile: string | undefined;
+  keyFile: string | undefined;
+  dataDir: string;
+  publicUrl: string;
+}): Promise<TlsMaterial> {
+  if (opts.certFile || opts.keyFile) {
+    if (!opts.certFile || !opts.keyFile) throw new Error('PAGODA_TLS_CERT and PAGODA_TLS_KEY must be set together');
+    return {
+      cert: fs.readFileSync(opts.certFile, 'utf8'),
+      key: fs.readFileSync(opts.keyFile, 'utf8'),
+      certPath: opts.certFile,
+      generated: false,
+    };
+  }
+  const dir = path.join(opts.dataDir, 'tls');
+  const certPath = path.join(dir, 'cert.pem');
+  const keyPath = path.join(dir, 'key.pem');
+  if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
+    return { cert: fs.readFileSync(certPath, 'utf8'), key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false };
+  }
+  const { key, cert } = await generateSelfSigned(certificateNames(opts.publicUrl));
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Write the key first and exclusively; a concurrent first start keeps the winner's pair.
+  try {
+    fs.writeFileSync(keyPath, key, { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    await waitForFile(certPath);
+    return { cert: fs.readFileSync(certPath, 'utf8'), key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false };
+  }
+  fs.writeFileSync(certPath + '.tmp', cert, { mode: 0o644 });
+  fs.renameSync(certPath + '.tmp', certPath);
+  return { key, cert, certPath, generated: true };
+}
+
+async function waitForFile(file: string): Promise<void> {
+  for (let i = 0; i < 100 && !fs.existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+}

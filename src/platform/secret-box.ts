@@ -1,0 +1,64 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * Encrypts secrets at rest (app secrets, token signing keys) with AES-256-GCM
+ * under the master key. The row's identity is bound as associated data, so a
+ * ciphertext copied onto another row does not decrypt.
+ */
+export class SecretBox {
+  readonly #key: Buffer;
+
+  constructor(key: Buffer) {
+    if (key.length !== 32) throw new Error('master key must be 32 bytes');
+    this.#key = key;
+  }
+
+  seal(plaintext: string, context: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `v1:${iv.toString('base64')}:${body.toString('base64')}`;
+  }
+
+  open(sealed: string, context: string): string {
+    const [version, ivText, bodyText] = sealed.split(':');
+    if (version !== 'v1' || !ivText || !bodyText) throw new Error('sealed secret has an unknown format');
+    const body = Buffer.from(bodyText, 'base64');
+    const decipher = createDecipheriv('aes-256-gcm', this.#key, Buffer.from(ivText, 'base64'));
+    decipher.setAAD(Buffer.from(context, 'utf8'));
+    decipher.setAuthTag(body.subarray(body.length - 16));
+    return Buffer.concat([decipher.update(body.subarray(0, body.length - 16)), decipher.final()]).toString('utf8');
+  }
+}
+
+export function parseMasterKey(text: string): Buffer {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  const decoded = Buffer.from(trimmed, 'base64');
+  if (decoded.length === 32) return decoded;
+  throw new Error('PAGODA_MASTER_KEY must be 32 bytes as 64 hex chars or base64');
+}
+
+/**
+ * The configured master key, or for the embedded default one generated into the
+ * data directory on first start (readable by the owner only).
+ */
+export function loadMasterKey(configured: string | undefined, dataDir: string, isSqlite: boolean): Buffer {
+  if (configured) return parseMasterKey(configured);
+  if (!isSqlite) throw new Error('PAGODA_MASTER_KEY is required with PostgreSQL (32 bytes, hex or base64)');
+  const file = path.join(dataDir, 'master.key');
+  if (fs.existsSync(file)) return parseMasterKey(fs.readFileSync(file, 'utf8'));
+  fs.mkdirSync(dataDir, { recursive: true });
+  const key = randomBytes(32);
+  try {
+    fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return parseMasterKey(fs.readFileSync(file, 'utf8'));
+    throw err;
+  }
+  return key;
+}
