@@ -29,17 +29,17 @@ function wire(balance: Balance) {
 export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard }): void {
   const v3 = async (merchantId: string, currency: string | undefined) => ok(wire(await getBalance(deps.db, merchantId, currency)));
 
-  app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preHandler: deps.v3Guard }, async (request) =>
+  app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preValidation: deps.v3Guard }, async (request) =>
     v3(principalOf(request).merchantId, request.query.currency),
   );
   // The body is optional here (a bare POST asks for the default currency), so it is checked by hand.
-  app.post('/api/v3/merchant/balance', { preHandler: deps.v3Guard }, async (request) => {
+  app.post('/api/v3/merchant/balance', { preValidation: deps.v3Guard }, async (request) => {
     const body = request.body as Record<string, unknown> | undefined;
     const currency = body?.currency;
     if (currency !== undefined && typeof currency !== 'string') throw badRequest('currency: must be a string');
     return v3(principalOf(request).merchantId, currency);
   });
-  app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preHandler: deps.v2Guard }, async (request) => {
+  app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
     const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency));
     return ok({ ...data, sign: signParams(data, principal.signingSecret) });

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, ENV_VARS, loadConfig } from './config.ts';
+
+test('defaults are the embedded ones of the operator interface', () => {
+  const c = loadConfig({});
+  assert.equal(c.dataDir, path.resolve('./data'));
+  assert.equal(c.databaseUrl, `sqlite:${path.resolve('./data/pagoda.db')}`);
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.port, 8443);
+  assert.equal(c.publicUrl, 'https://localhost:8443');
+  assert.equal(c.tlsMinVersion, 'TLSv1.2');
+  assert.equal(c.behindProxy, false);
+  assert.deepEqual(c.notifySchedule, [30_000, 120_000, 240_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 54_000_000]);
+  assert.equal(c.notifyTimeoutMs, 10_000);
+  assert.equal(c.orderTtlMs, 1_800_000);
+  assert.equal(c.demoMerchant, true);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('PostgreSQL turns the demo merchant off by default', () => {
+  assert.equal(loadConfig({ PAGODA_DATABASE_URL: 'postgres://u@h/db' }).demoMerchant, false);
+});
+
+const bad: Array<[Record<string, string>, string]> = [
+  [{ PAGODA_PORT: 'http' }, 'PAGODA_PORT'],
+  [{ PAGODA_PORT: '70000' }, 'PAGODA_PORT'],
+  [{ PAGODA_DATABASE_URL: 'mysql://x' }, 'PAGODA_DATABASE_URL'],
+  [{ PAGODA_TLS_MIN_VERSION: 'TLSv1' }, 'PAGODA_TLS_MIN_VERSION'],
+  [{ PAGODA_BEHIND_PROXY: 'maybe' }, 'PAGODA_BEHIND_PROXY'],
+  [{ PAGODA_NOTIFY_SCHEDULE: '30s,soon' }, 'PAGODA_NOTIFY_SCHEDULE'],
+  [{ PAGODA_ORDER_TTL: '30 minutes' }, 'PAGODA_ORDER_TTL'],
+  [{ PAGODA_PUBLIC_URL: 'not a url' }, 'PAGODA_PUBLIC_URL'],
+];
+for (const [env, name] of bad) {
+  test(`a bad ${name} fails fast and names the variable`, () => {
+    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && err.message.startsWith(name));
+  });
+}
+
+test('every variable of the operator interface is documented for --help', () => {
+  const names = ENV_VARS.map((v) => v.name);
+  for (const required of [
+    'PAGODA_DATA_DIR', 'PAGODA_DATABASE_URL', 'PAGODA_HOST', 'PAGODA_PORT', 'PAGODA_PUBLIC_URL', 'PAGODA_TLS_CERT', 'PAGODA_TLS_KEY',
+    'PAGODA_TLS_MIN_VERSION', 'PAGODA_BEHIND_PROXY', 'PAGODA_NOTIFY_SCHEDULE', 'PAGODA_NOTIFY_TIMEOUT', 'PAGODA_NOTIFY_REQUIRE_HTTPS',
+    'PAGODA_NOTIFY_ALLOW_HOSTS', 'PAGODA_ORDER_TTL', 'PAGODA_MASTER_KEY', 'PAGODA_LOG_LEVEL',
+  ]) {
+    assert.ok(names.includes(required), required);
+  }
+});

@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+
+const TOKEN = '/api/v3/oauth/token';
+
+describe('every answer is the envelope; bad input changes nothing', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  const goodBody = () => JSON.stringify({ grant_type: 'client_credentials', app_id: creds.appId, app_secret: creds.appSecret });
+  const countSigningKeys = async () => (await gw.core.db.selectFrom('signing_keys').selectAll().execute()).length;
+
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant();
+  });
+  after(() => gw.close());
+
+  test('unknown paths answer a 404 envelope with a request id', async () => {
+    for (const path of ['/api/v3/nothing', '/api/v2/payment/order/nope', '/nope']) {
+      const res = await gw.call('GET', path);
+      assert.equal(res.status, 404);
+      assert.equal(res.json.code, 404);
+      assert.equal(typeof res.json.msg, 'string');
+      assert.match(res.json.error, /no route/);
+      assert.ok(res.headers['x-request-id']);
+      assert.match(String(res.headers['content-type']), /application\/json; charset=utf-8/);
+    }
+  });
+
+  const accepted: Array<[string, Record<string, string>]> = [
+    ['bare application/json', { 'content-type': 'application/json' }],
+    ['application/json; charset=utf-8', { 'content-type': 'application/json; charset=utf-8' }],
+    ['application/json;charset=UTF-8', { 'content-type': 'application/json;charset=UTF-8' }],
+    ['a stray Charset header', { 'content-type': 'application/json', charset: 'utf-8' }],
+  ];
+  for (const [name, headers] of accepted) {
+    test(`accepts ${name}`, async () => {
+      const res = await gw.call('POST', TOKEN, { body: goodBody(), headers });
+      assert.equal(res.status, 200, res.text);
+    });
+  }
+
+  const refused: Array<[string, () => { body: string | Buffer; headers?: Record<string, string> }, number, RegExp]> = [
+    ['invalid JSON', () => ({ body: '{"grant_type": "client_credentials",' }), 400, /not valid JSON/],
+    ['trailing garbage', () => ({ body: goodBody() + 'x' }), 400, /not valid JSON/],
+    ['invalid UTF-8', () => ({ body: Buffer.concat([Buffer.from('{"grant_type":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) }), 400, /UTF-8/],
+    ['empty body', () => ({ body: '' }), 400, /empty/],
+    ['duplicate keys', () => ({ body: '{"app_id":"a","app_id":"b"}' }), 400, /duplicate/],
+    ['text/plain', () => ({ body: goodBody(), headers: { 'content-type': 'text/plain' } }), 415, /application\/json/],
+    ['form encoded', () => ({ body: 'grant_type=client_credentials', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/],
+    ['json in latin1', () => ({ body: goodBody(), headers: { 'content-type': 'application/json; charset=iso-8859-1' } }), 415, /charset/],
+    ['a body over 64 KiB', () => ({ body: JSON.stringify({ grant_type: 'client_credentials', pad: 'x'.repeat(64 * 1024) }) }), 413, /64 KiB/],
+  ];
+  for (const [name, make, status, detail] of refused) {
+    test(`refuses ${name} with ${status}`, async () => {
+      const keysBefore = await countSigningKeys();
+      const { body, headers } = make();
+      const res = await gw.call('POST', TOKEN, { body, headers });
+      assert.equal(res.status, status, res.text);
+      assert.equal(res.json.code, status);
+      assert.match(res.json.error, detail);
+      assert.equal(res.json.data, undefined);
+      assert.equal(await countSigningKeys(), keysBefore);
+    });
+  }
+
+  test('amount as a string and unknown fields are tolerated where the contract says so', async () => {
+    const res = await gw.call('POST', TOKEN, {
+      body: JSON.stringify({ grant_type: 'client_credentials', app_id: creds.appId, app_secret: creds.appSecret, amount: '100.00' }),
+    });
+    assert.equal(res.status, 200);
+  });
+
+  test('a crash answers a 500 envelope without details; the details are in the log under the request id', async () => {
+    const crashing = await startGateway(
+      {},
+      {
+        listen: false,
+        routes: (app) =>
+          app.get('/api/v3/crash', async () => {
+            throw new TypeError('secret internal detail');
+          }),
+      },
+    );
+    try {
+      const res = await crashing.app.inject({ method: 'GET', url: '/api/v3/crash', headers: { 'x-request-id': 'crash-1' } });
+      assert.equal(res.statusCode, 500);
+      const body = res.json();
+      assert.equal(body.code, 500);
+      assert.ok(!res.body.includes('secret internal detail'));
+      assert.match(body.error, /crash-1/);
+      const logged = crashing.logs.join('');
+      assert.match(logged, /secret internal detail/);
+      assert.match(logged, /crash-1/);
+    } finally {
+      await crashing.close();
+    }
+  });
+
+  test('X-Request-Id is echoed when sane and replaced otherwise', async () => {
+    const sane = await gw.call('GET', '/healthz', { headers: { 'x-request-id': 'merchant-req.42' } });
+    assert.equal(sane.headers['x-request-id'], 'merchant-req.42');
+    const insane = await gw.call('GET', '/healthz', { headers: { 'x-request-id': 'a b<script>' } });
+    assert.notEqual(insane.headers['x-request-id'], 'a b<script>');
+    assert.match(String(insane.headers['x-request-id']), /^req_/);
+  });
+});
