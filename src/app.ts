@@ -10,6 +10,10 @@ import type { SecretBox } from './platform/secret-box.ts';
 import { registerBalanceRoutes } from './modules/ledger/balance.routes.ts';
 import { loadAuthApp } from './modules/merchants/merchant.service.ts';
 import { registerTokenRoutes } from './modules/merchants/token.routes.ts';
+import { registerCallbackRoutes } from './modules/channels/callback.routes.ts';
+import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
+import { registerSandboxPayinRoutes } from './modules/payins/sandbox.routes.ts';
+import { buildServices, type Services } from './services.ts';
 
 export interface AppDeps {
   config: Config;
@@ -23,7 +27,7 @@ export interface AppDeps {
 }
 
 /** Wires the HTTP surface: the server, then each module's routes. */
-export function buildApp(deps: AppDeps): App {
+export function buildApp(deps: AppDeps): App & { services: Services } {
   const { config, db, box, clock, tokens } = deps;
   const app = createServer({
     tls: deps.tls ? { key: deps.tls.key, cert: deps.tls.cert, minVersion: config.tlsMinVersion } : undefined,
@@ -36,9 +40,18 @@ export function buildApp(deps: AppDeps): App {
   const loadApp: LoadApp = (appId) => loadAuthApp(db, box, clock.now(), appId);
   const v3Guard = bearerGuard({ tokens, loadApp });
   const v2Guard = signGuard({ loadApp });
+  const services = buildServices(deps, app.log);
 
   registerHealthRoutes(app, { ping: () => ping(db), isDraining: deps.isDraining });
   registerTokenRoutes(app, { tokens, loadApp });
   registerBalanceRoutes(app, { db, v3Guard, v2Guard });
-  return app;
+  registerPayinRoutes(app, {
+    payins: services.payins,
+    publicUrl: config.publicUrl,
+    v3Guard: bearerGuard({ tokens, loadApp }, 'payin'),
+    v2Guard: signGuard({ loadApp }, 'payin'),
+  });
+  registerCallbackRoutes(app, { channel: services.channel, dispatch: services.dispatch });
+  registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), publicUrl: config.publicUrl });
+  return Object.assign(app, { services });
 }

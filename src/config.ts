@@ -26,6 +26,8 @@ export interface Config {
   readonly tokenIssuer: string;
   readonly demoMerchant: boolean;
   readonly shutdownTimeoutMs: number;
+  readonly channelTimeoutMs: number;
+  readonly expiryIntervalMs: number;
 }
 
 export interface EnvVar {
@@ -56,6 +58,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_TOKEN_ISSUER', fallback: '<public url>', meaning: 'iss claim of merchant tokens' },
   { name: 'PAGODA_DEMO_MERCHANT', fallback: '1 on SQLite, 0 on PostgreSQL', meaning: 'create a demo merchant on first start' },
   { name: 'PAGODA_SHUTDOWN_TIMEOUT', fallback: '10s', meaning: 'how long SIGTERM waits for in-flight work' },
+  { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
+  { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 
 export class ConfigError extends Error {
@@ -150,5 +154,7 @@ export function loadConfig(env: Env = process.env): Config {
     tokenIssuer: env.PAGODA_TOKEN_ISSUER || base,
     demoMerchant: flag(env, 'PAGODA_DEMO_MERCHANT', isSqlite),
     shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '10s'),
+    channelTimeoutMs: duration(env, 'PAGODA_CHANNEL_TIMEOUT', '15s'),
+    expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s'),
   });
 }

@@ -2,39 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import { buildApp } from './app.ts';
-import { createTokenService, type TokenService } from './platform/auth/tokens.ts';
-import { systemClock, type Clock } from './platform/clock.ts';
-import { openDatabase, type Db } from './platform/db/database.ts';
-import { migrateToLatest } from './platform/db/migrate.ts';
+import { openCore, type Core } from './core.ts';
 import type { App } from './platform/http/server.ts';
 import { loadTls } from './platform/http/tls.ts';
-import { loadMasterKey, SecretBox } from './platform/secret-box.ts';
 import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
 
 export type Role = 'api' | 'worker' | 'all';
-
-/** The shared core of every command: database, migrations, secrets. */
-export interface Core {
-  config: Config;
-  db: Db;
-  box: SecretBox;
-  clock: Clock;
-  tokens: TokenService;
-}
-
-export async function openCore(config: Config, clock: Clock = systemClock): Promise<Core> {
-  const isSqlite = config.databaseUrl.startsWith('sqlite:');
-  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, isSqlite));
-  const db = openDatabase(config.databaseUrl);
-  try {
-    await migrateToLatest(db);
-  } catch (err) {
-    await db.destroy();
-    throw err;
-  }
-  const tokens = createTokenService({ db, box, clock, issuer: config.tokenIssuer });
-  return { config, db, box, clock, tokens };
-}
+export { openCore, type Core };
 
 const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT'];
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { openCore, type Core } from '../main.ts';
+import { openCore, type Core } from '../core.ts';
 import { parseDuration } from '../platform/duration.ts';
 import {
   parseAckMode,

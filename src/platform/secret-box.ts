@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 
@@ -21,6 +21,11 @@ export class SecretBox {
     cipher.setAAD(Buffer.from(context, 'utf8'));
     const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `v1:${iv.toString('base64')}:${body.toString('base64')}`;
+  }
+
+  /** A key for one purpose (e.g. a channel's callback signatures), derived from the master key. */
+  derive(purpose: string): Buffer {
+    return createHmac('sha256', this.#key).update(`pagoda:${purpose}`).digest();
   }
 
   open(sealed: string, context: string): string {

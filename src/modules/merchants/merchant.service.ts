@@ -153,3 +153,9 @@ export async function merchantCurrencies(db: Db, merchantId: string): Promise<{ 
 export async function hasMerchants(db: Db): Promise<boolean> {
   return (await repo.countMerchants(db)) > 0;
 }
+
+export async function merchantName(db: Db, merchantId: string): Promise<string> {
+  const merchant = await repo.findMerchant(db, merchantId);
+  if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
+  return merchant.name;
+}

@@ -59,6 +59,86 @@ export interface AuditLogTable {
   created_at: Millis;
 }
 
+export interface OrdersTable {
+  order_no: string;
+  direction: string;
+  merchant_id: string;
+  app_id: string;
+  generation: string;
+  mer_order_no: string;
+  request_hash: string;
+  currency: string;
+  amount: bigint;
+  paid_amount: bigint | null;
+  fee: ColumnType<bigint, bigint | undefined, bigint>;
+  method: string | null;
+  channel: string | null;
+  channel_ref: string | null;
+  status: string;
+  acknowledged: ColumnType<bigint, bigint | undefined, bigint>;
+  attach: string | null;
+  notify_url: string;
+  return_url: string | null;
+  extra: string | null;
+  params: string | null;
+  message: string | null;
+  expires_at: bigint | null;
+  created_at: Millis;
+  updated_at: Millis;
+  version: ColumnType<bigint, bigint | undefined, bigint>;
+}
+
+export interface OrderEventsTable {
+  id: string;
+  order_no: string;
+  from_status: string | null;
+  to_status: string;
+  cause: string;
+  actor: string;
+  detail: string | null;
+  created_at: Millis;
+}
+
+export interface MethodSettingsTable {
+  merchant_id: string;
+  direction: string;
+  method: string;
+  channel: string;
+  enabled: bigint;
+  fee_bps: bigint;
+  fee_fixed: bigint;
+  min_amount: bigint | null;
+  max_amount: bigint | null;
+  updated_at: Millis;
+}
+
+export interface NotificationsTable {
+  id: string;
+  order_no: string;
+  merchant_id: string;
+  app_id: string;
+  status: string;
+  url: string;
+  payload: string;
+  state: string;
+  attempts: ColumnType<bigint, bigint | undefined, bigint>;
+  next_attempt_at: Millis;
+  lease_until: Millis | null;
+  last_error: string | null;
+  created_at: Millis;
+  updated_at: Millis;
+  delivered_at: Millis | null;
+}
+
+export interface SandboxBankTable {
+  order_no: string;
+  direction: string;
+  status: string;
+  paid_amount: bigint | null;
+  event_id: string;
+  updated_at: Millis;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_currencies: MerchantCurrenciesTable;
@@ -66,7 +146,16 @@ export interface Database {
   app_secrets: AppSecretsTable;
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
+  orders: OrdersTable;
+  order_events: OrderEventsTable;
+  method_settings: MethodSettingsTable;
+  notifications: NotificationsTable;
+  sandbox_bank: SandboxBankTable;
 }
+
+export type OrderRow = Selectable<OrdersTable>;
+export type NewOrderRow = Insertable<OrdersTable>;
+export type MethodSettingsRow = Selectable<MethodSettingsTable>;
 
 export type MerchantRow = Selectable<MerchantsTable>;
 export type AppRow = Selectable<AppsTable>;

@@ -23,6 +23,12 @@ export type App = FastifyInstance<
 
 export const BODY_LIMIT = 64 * 1024;
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    rawBody?: Buffer;
+  }
+}
+
 /** Paths whose values must never reach a log line. */
 export const REDACT_PATHS = [
   'req.headers.authorization',
@@ -103,6 +109,8 @@ export function createServer(opts: ServerOptions): App {
       return;
     }
     try {
+      // Kept for callers that verify a signature over the exact bytes (channel callbacks).
+      request.rawBody = body as Buffer;
       done(null, parseJsonBody(body as Buffer));
     } catch (err) {
       done(err as Error, undefined);

@@ -1,0 +1,67 @@
+import type { Direction, OrderStatus } from '../orders/order.ts';
+import type { MethodDef } from './catalogue.ts';
+
+/** What a channel is told about an order when it is asked to start it. */
+export interface ChannelOrder {
+  orderNo: string;
+  direction: Direction;
+  currency: string;
+  amount: bigint;
+  /** Exact major-unit text of the amount, e.g. "1250.5". */
+  amountText: string;
+  method: MethodDef;
+  extra: Readonly<Record<string, string>> | null;
+  merchantName: string;
+  expiresAt: number | null;
+}
+
+/** Expected outcomes of a channel call are values; exceptions are bugs. */
+export type ChannelCreateResult =
+  | { kind: 'accepted'; channelRef: string; params: Record<string, string> }
+  | { kind: 'refused'; reason: string }
+  /** No answer: the channel may or may not have the order. */
+  | { kind: 'unknown'; reason: string };
+
+export type ChannelQueryResult =
+  | { kind: 'status'; status: OrderStatus; paidAmount?: bigint; message?: string }
+  | { kind: 'unknown'; reason: string };
+
+/** An upstream report, verified by the channel's own rule. */
+export interface ChannelEvent {
+  orderNo: string;
+  channelRef: string | null;
+  outcome: Extract<OrderStatus, 'PENDING' | 'PAID' | 'FAILED' | 'EXCEPTION' | 'REFUNDED'>;
+  /** What the consumer actually paid, when the provider says so. */
+  paidAmount: bigint | null;
+  message: string | null;
+  /** The provider's id of this report; a repeated report carries the same one. */
+  eventId: string;
+}
+
+export interface Channel {
+  readonly name: string;
+  create(order: ChannelOrder, signal: AbortSignal): Promise<ChannelCreateResult>;
+  query(order: { orderNo: string; channelRef: string | null; direction: Direction }, signal: AbortSignal): Promise<ChannelQueryResult>;
+  /** Verifies and parses a callback; throws an AppError (401/400) for one that is not genuine. */
+  parseCallback(raw: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): ChannelEvent;
+}
+
+/**
+ * Runs a channel call with a deadline. A call that does not answer in time is
+ * `unknown`: the channel may have acted on it.
+ */
+export async function withDeadline<T>(ms: number, call: (signal: AbortSignal) => Promise<T>, onTimeout: (reason: string) => T): Promise<T> {
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<T>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve(onTimeout(`channel did not answer within ${ms} ms`));
+    }, ms);
+  });
+  try {
+    return await Promise.race([call(controller.signal), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,64 @@
+import type { Db } from '../../platform/db/database.ts';
+import { unprocessable } from '../../platform/errors.ts';
+import { formatMajor } from '../../platform/money.ts';
+import type { FeeRule } from '../orders/fee.ts';
+import type { Direction } from '../orders/order.ts';
+import { SANDBOX } from './sandbox/sandbox.channel.ts';
+
+/** How a merchant's method is served: which channel, at what fee, within which limits. */
+export interface MethodSettings {
+  channel: string;
+  enabled: boolean;
+  fee: FeeRule;
+  minAmount: bigint | null;
+  maxAmount: bigint | null;
+}
+
+/** A merchant's methods go to the sandbox, free and unlimited, until the operator says otherwise. */
+export const DEFAULT_SETTINGS: MethodSettings = { channel: SANDBOX, enabled: true, fee: { bps: 0n, fixedMinor: 0n }, minAmount: null, maxAmount: null };
+
+export async function methodSettings(db: Db, merchantId: string, direction: Direction, method: string): Promise<MethodSettings> {
+  const row = await db
+    .selectFrom('method_settings')
+    .selectAll()
+    .where('merchant_id', '=', merchantId)
+    .where('direction', '=', direction)
+    .where('method', '=', method)
+    .executeTakeFirst();
+  if (!row) return DEFAULT_SETTINGS;
+  return {
+    channel: row.channel,
+    enabled: row.enabled === 1n,
+    fee: { bps: row.fee_bps, fixedMinor: row.fee_fixed },
+    minAmount: row.min_amount,
+    maxAmount: row.max_amount,
+  };
+}
+
+export async function saveMethodSettings(db: Db, now: number, merchantId: string, direction: Direction, method: string, s: MethodSettings): Promise<void> {
+  const values = {
+    channel: s.channel,
+    enabled: s.enabled ? 1n : 0n,
+    fee_bps: s.fee.bps,
+    fee_fixed: s.fee.fixedMinor,
+    min_amount: s.minAmount,
+    max_amount: s.maxAmount,
+    updated_at: now,
+  };
+  await db
+    .insertInto('method_settings')
+    .values({ merchant_id: merchantId, direction, method, ...values })
+    .onConflict((oc) => oc.columns(['merchant_id', 'direction', 'method']).doUpdateSet(values))
+    .execute();
+}
+
+/** 422 when the method is switched off or the amount is outside the merchant's limits. */
+export function checkAmountAllowed(s: MethodSettings, method: string, amount: bigint, currency: string): void {
+  if (!s.enabled) throw unprocessable(`payMethod ${method} is not enabled for this merchant`);
+  if (s.minAmount !== null && amount < s.minAmount) {
+    throw unprocessable(`amount: below the minimum of ${formatMajor(s.minAmount, currency)} ${currency} for ${method}`);
+  }
+  if (s.maxAmount !== null && amount > s.maxAmount) {
+    throw unprocessable(`amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`);
+  }
+}

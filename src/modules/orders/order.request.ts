@@ -1,0 +1,113 @@
+import { createHash } from 'node:crypto';
+import { badRequest } from '../../platform/errors.ts';
+import { rawNumberText } from '../../platform/json.ts';
+import { currencyInfo, parseAmount } from '../../platform/money.ts';
+import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
+import type { Direction } from './order.ts';
+
+/** The fields pay-ins and payouts share, validated and normalised. */
+export interface OrderRequest {
+  merOrderNo: string;
+  currency: string;
+  amount: bigint;
+  method: MethodDef | null;
+  extra: Record<string, string> | null;
+  attach: string | null;
+  notifyUrl: string;
+  returnUrl: string | null;
+}
+
+const MER_ORDER_NO = /^[A-Za-z0-9_.:-]{1,64}$/;
+const MAX_URL = 2048;
+const MAX_ATTACH = 512;
+/** Orders carry at most 2 decimals whatever the currency's minor unit (merchant-api.md §3). */
+const MAX_DECIMALS = 2;
+
+type Body = Record<string, unknown>;
+
+function optionalString(body: Body, field: string, max: number): string | null {
+  const value = body[field];
+  if (value === undefined || value === null || value === '') return null;
+  if (typeof value !== 'string') throw badRequest(`${field}: must be a string`);
+  if (value.length > max) throw badRequest(`${field}: at most ${max} characters`);
+  return value;
+}
+
+function requiredString(body: Body, field: string, max: number): string {
+  const value = optionalString(body, field, max);
+  if (value === null) throw badRequest(`${field}: is required`);
+  return value;
+}
+
+/** An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused. */
+export function parseUrl(field: string, text: string, requireHttps: boolean): string {
+  if (text.length > MAX_URL) throw badRequest(`${field}: at most ${MAX_URL} characters`);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw badRequest(`${field}: must be an absolute http or https URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest(`${field}: must be an absolute http or https URL`);
+  if (requireHttps && url.protocol !== 'https:') throw badRequest(`${field}: must be an https URL`);
+  if (url.username || url.password) throw badRequest(`${field}: must not carry credentials`);
+  if (/[\s<>"]/.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  return text;
+}
+
+function parseExtra(body: Body): Record<string, string> | null {
+  const extra = body.extra;
+  if (extra === undefined || extra === null) return null;
+  if (typeof extra !== 'object' || Array.isArray(extra)) throw badRequest('extra: must be an object');
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === null || value === undefined) continue;
+    if (typeof value !== 'string') throw badRequest(`extra.${key}: must be a string`);
+    if (value.length > 256) throw badRequest(`extra.${key}: at most 256 characters`);
+    out[key] = value;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
+function parseCurrency(body: Body): string {
+  const raw = requiredString(body, 'currency', 8).toUpperCase();
+  if (!currencyInfo(raw)) throw badRequest(`currency: ${raw} is not an ISO 4217 currency`);
+  return raw;
+}
+
+/**
+ * Field rules of merchant-api.md §3 for a create request of either direction.
+ * `returnUrl` is read as `returnUrl` or `return_url` (merchant libraries send both).
+ */
+export function parseOrderRequest(body: Body, direction: Direction, opts: { requireHttps: boolean }): OrderRequest {
+  const merOrderNo = requiredString(body, 'merOrderNo', 256);
+  if (!MER_ORDER_NO.test(merOrderNo)) throw badRequest('merOrderNo: 1 to 64 characters of A-Z a-z 0-9 _ - . :');
+  const currency = parseCurrency(body);
+  if (body.amount === undefined || body.amount === null) throw badRequest('amount: is required');
+  const amount = parseAmount(body.amount, rawNumberText(body, 'amount'), currency, { field: 'amount', maxDecimals: MAX_DECIMALS });
+  const methodText = optionalString(body, 'payMethod', 64);
+  if (direction === 'payout' && methodText === null) throw badRequest('payMethod: is required');
+  const method = methodText === null ? null : resolveMethod(methodText, currency, direction);
+  const extra = parseExtra(body);
+  if (method) validateExtra(method, direction, extra ?? undefined);
+  const attach = optionalString(body, 'attach', MAX_ATTACH);
+  const notifyUrl = parseUrl('notifyUrl', requiredString(body, 'notifyUrl', MAX_URL + 1), opts.requireHttps);
+  const returnText = optionalString(body, 'returnUrl', MAX_URL + 1) ?? optionalString(body, 'return_url', MAX_URL + 1);
+  const returnUrl = direction === 'payin' && returnText !== null ? parseUrl('returnUrl', returnText, false) : null;
+  return { merOrderNo, currency, amount, method, extra, attach, notifyUrl, returnUrl };
+}
+
+/** What makes two creates "the same parameters" for idempotency. */
+export function requestHash(req: OrderRequest): string {
+  const canonical = JSON.stringify([
+    req.merOrderNo,
+    req.currency,
+    req.amount.toString(),
+    req.method?.code ?? null,
+    req.extra ? Object.keys(req.extra).sort().map((k) => [k, req.extra![k]]) : null,
+    req.attach,
+    req.notifyUrl,
+    req.returnUrl,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}

@@ -1,0 +1,89 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../platform/clock.ts';
+import type { Db } from '../../platform/db/database.ts';
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { notFound } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { decideTransition, type Direction, type OrderStatus } from './order.ts';
+import * as repo from './order.repository.ts';
+
+export type Cause = 'create' | 'channel' | 'expiry' | 'operator' | 'sandbox' | 'cashier';
+
+export interface Transition {
+  to: OrderStatus;
+  cause: Cause;
+  /** Who or what: `channel:sandbox`, `system:expiry`, `cli:alice`, … */
+  actor: string;
+  changes?: repo.OrderChanges;
+  detail?: Record<string, unknown>;
+}
+
+/**
+ * What else a state change writes in its transaction (the notification row,
+ * later the ledger postings). Injected by the composition root.
+ */
+export type OrderEffects = (tx: Db, before: OrderRow, after: OrderRow) => Promise<void>;
+
+export interface OrderDeps {
+  clock: Clock;
+  log: FastifyBaseLogger;
+  effects: OrderEffects;
+}
+
+export type TransitionResult =
+  | { kind: 'applied'; order: OrderRow }
+  | { kind: 'noop'; order: OrderRow }
+  | { kind: 'refused'; order: OrderRow; reason: string };
+
+/**
+ * Moves an order to another state inside the caller's transaction: decided by
+ * the pure state machine, recorded in the append-only history, with its
+ * effects. A refused transition is logged and changes nothing; a repeated one
+ * is a no-op.
+ */
+export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, t: Transition): Promise<TransitionResult> {
+  const order = await repo.findOrderForUpdate(tx, orderNo);
+  if (!order) throw notFound(`order ${orderNo} does not exist`);
+  const from = order.status as OrderStatus;
+  const decision = decideTransition(order.direction as Direction, from, t.to);
+  if (decision.kind === 'noop') return { kind: 'noop', order };
+  if (decision.kind === 'refuse') {
+    deps.log.warn({ orderNo, from, to: t.to, cause: t.cause, actor: t.actor }, `transition refused: ${decision.reason}`);
+    return { kind: 'refused', order, reason: decision.reason };
+  }
+  const now = deps.clock.now();
+  const changes = { ...t.changes, status: t.to };
+  if (!(await repo.updateOrder(tx, order, changes, now))) {
+    // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
+    throw new Error(`order ${orderNo} changed under a lock`);
+  }
+  await repo.insertOrderEvent(tx, {
+    id: newId('ev_', now),
+    order_no: orderNo,
+    from_status: from,
+    to_status: t.to,
+    cause: t.cause,
+    actor: t.actor,
+    detail: t.detail ? JSON.stringify(t.detail, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : null,
+    created_at: now,
+  });
+  const after = (await repo.findOrder(tx, orderNo))!;
+  await deps.effects(tx, order, after);
+  return { kind: 'applied', order: after };
+}
+
+/** The first history entry of an order, in its creating transaction. */
+export async function recordCreation(tx: Db, now: number, order: OrderRow, actor: string): Promise<void> {
+  await repo.insertOrderEvent(tx, {
+    id: newId('ev_', now),
+    order_no: order.order_no,
+    from_status: null,
+    to_status: order.status,
+    cause: 'create',
+    actor,
+    detail: null,
+    created_at: now,
+  });
+}
+
+export { findOrder, findOrderByRef, findOrderForUpdate, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';

@@ -1,0 +1,47 @@
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { toMajorNumber } from '../../platform/money.ts';
+import { v2StatusCode, type OrderStatus } from './order.ts';
+
+/** The hosted cashier page of a pay-in. */
+export function cashierUrl(publicUrl: string, orderNo: string): string {
+  return `${publicUrl}/cashier/${encodeURIComponent(orderNo)}`;
+}
+
+function paramsOf(row: OrderRow, publicUrl: string): Record<string, string> | undefined {
+  if (row.direction !== 'payin') return undefined;
+  const url = cashierUrl(publicUrl, row.order_no);
+  const stored = row.params ? (JSON.parse(row.params) as Record<string, string>) : {};
+  return { url, paymentLink: url, ...stored };
+}
+
+function shared(row: OrderRow, publicUrl: string) {
+  const money = (minor: bigint) => toMajorNumber(minor, row.currency);
+  const status = row.status as OrderStatus;
+  const out: Record<string, unknown> = {
+    orderNo: row.order_no,
+    merOrderNo: row.mer_order_no,
+    amount: money(row.amount),
+    tradeCharge: money(row.fee),
+    currency: row.currency,
+  };
+  if (row.method !== null) out.payMethod = row.method;
+  if (row.attach !== null) out.attach = row.attach;
+  const params = paramsOf(row, publicUrl);
+  if (params) out.params = params;
+  out.createTime = Number(row.created_at);
+  out.updateTime = Number(row.updated_at);
+  if ((status === 'FAILED' || status === 'EXCEPTION') && row.message) out.message = row.message;
+  return { out, paid: money(row.paid_amount ?? 0n), status };
+}
+
+/** The v3 order object (merchant-api.md §3). */
+export function v3Order(row: OrderRow, publicUrl: string): Record<string, unknown> {
+  const { out, paid, status } = shared(row, publicUrl);
+  return { ...out, status, paidAmount: paid };
+}
+
+/** The v2 order object, unsigned: `orderStatus` integer and `realAmount`. */
+export function v2Order(row: OrderRow, publicUrl: string): Record<string, unknown> {
+  const { out, paid, status } = shared(row, publicUrl);
+  return { ...out, orderStatus: v2StatusCode(status, row.acknowledged === 1n), realAmount: paid };
+}

@@ -1,0 +1,211 @@
+import type { Db } from '../../platform/db/database.ts';
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { formatMajor } from '../../platform/money.ts';
+import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
+import { withDeadline, type Channel, type ChannelEvent } from '../channels/channel.ts';
+import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
+import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
+import { computeFee } from '../orders/fee.ts';
+import type { OrderStatus } from '../orders/order.ts';
+import { parseOrderRequest, requestHash } from '../orders/order.request.ts';
+import {
+  findOrder,
+  findExpiredPayins,
+  findOrderByRef,
+  findOrderForUpdate,
+  insertOrderIfAbsent,
+  recordCreation,
+  transitionOrder,
+  type OrderDeps,
+  type TransitionResult,
+} from '../orders/order.service.ts';
+
+export interface PayinDeps extends OrderDeps {
+  db: Db;
+  orderTtlMs: number;
+  requireHttpsNotify: boolean;
+  channelTimeoutMs: number;
+  channel: (name: string) => Channel | undefined;
+}
+
+export interface Caller {
+  merchantId: string;
+  appId: string;
+  generation: 'v2' | 'v3';
+}
+
+/**
+ * Creates a pay-in, idempotently on `merOrderNo`: the unique constraint decides
+ * which of concurrent identical requests creates the order; the others answer
+ * it. The channel is called after the order is committed, never inside a
+ * transaction; a channel that refuses or does not answer leaves a FAILED order
+ * with its reason.
+ */
+export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
+  const req = parseOrderRequest(body, 'payin', { requireHttps: deps.requireHttpsNotify });
+  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId);
+  if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
+  const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code) : null;
+  if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
+
+  const now = deps.clock.now();
+  const hash = requestHash(req);
+  const row = {
+    order_no: newId('PI', now),
+    direction: 'payin',
+    merchant_id: caller.merchantId,
+    app_id: caller.appId,
+    generation: caller.generation,
+    mer_order_no: req.merOrderNo,
+    request_hash: hash,
+    currency: req.currency,
+    amount: req.amount,
+    paid_amount: null,
+    method: req.method?.code ?? null,
+    channel: settings?.channel ?? null,
+    channel_ref: null,
+    status: 'CREATED',
+    attach: req.attach,
+    notify_url: req.notifyUrl,
+    return_url: req.returnUrl,
+    extra: req.extra ? JSON.stringify(req.extra) : null,
+    params: null,
+    message: null,
+    expires_at: BigInt(now + deps.orderTtlMs),
+    created_at: now,
+    updated_at: now,
+  };
+  const inserted = await deps.db.transaction().execute(async (tx) => {
+    if (!(await insertOrderIfAbsent(tx, row))) return false;
+    await recordCreation(tx, now, (await findOrder(tx, row.order_no))!, `merchant:${caller.appId}`);
+    return true;
+  });
+  if (!inserted) {
+    const existing = (await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!;
+    if (existing.request_hash !== hash) throw conflict(`merOrderNo ${req.merOrderNo} was already used with other parameters`);
+    return existing;
+  }
+  const order = (await findOrder(deps.db, row.order_no))!;
+  return req.method ? startWithChannel(deps, order, req.method) : order;
+}
+
+/** Asks the order's channel to start the payment, then records the answer. */
+async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
+  const channel = order.channel ? deps.channel(order.channel) : undefined;
+  const result = channel
+    ? await withDeadline(
+        deps.channelTimeoutMs,
+        async (signal) =>
+          channel.create(
+            {
+              orderNo: order.order_no,
+              direction: 'payin',
+              currency: order.currency,
+              amount: order.amount,
+              amountText: formatMajor(order.amount, order.currency),
+              method,
+              extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
+              merchantName: await merchantName(deps.db, order.merchant_id),
+              expiresAt: order.expires_at === null ? null : Number(order.expires_at),
+            },
+            signal,
+          ),
+        (reason) => ({ kind: 'unknown' as const, reason }),
+      )
+    : ({ kind: 'refused', reason: `channel ${order.channel} is not configured` } as const);
+  const actor = `channel:${order.channel}`;
+  const outcome = await deps.db.transaction().execute((tx) =>
+    result.kind === 'accepted'
+      ? transitionOrder(tx, deps, order.order_no, {
+          to: 'PENDING',
+          cause: 'channel',
+          actor,
+          changes: { channel_ref: result.channelRef, params: JSON.stringify(result.params) },
+        })
+      : transitionOrder(tx, deps, order.order_no, {
+          to: 'FAILED',
+          cause: 'channel',
+          actor,
+          changes: { message: result.reason, fee: 0n },
+          detail: { channelAnswer: result.kind },
+        }),
+  );
+  return outcome.order;
+}
+
+/** The consumer picks a method on the cashier page of an order created without one. */
+export async function choosePayinMethod(deps: PayinDeps, orderNo: string, methodText: string): Promise<OrderRow> {
+  const order = await findOrder(deps.db, orderNo);
+  if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
+  if (order.method !== null || order.status !== 'CREATED') return order;
+  const method = resolveMethod(methodText, order.currency, 'payin');
+  const settings = await methodSettings(deps.db, order.merchant_id, 'payin', method.code);
+  checkAmountAllowed(settings, method.code, order.amount, order.currency);
+  const claimed = await deps.db
+    .updateTable('orders')
+    .set({ method: method.code, channel: settings.channel, updated_at: deps.clock.now() })
+    .where('order_no', '=', orderNo)
+    .where('method', 'is', null)
+    .where('status', '=', 'CREATED')
+    .executeTakeFirst();
+  const current = (await findOrder(deps.db, orderNo))!;
+  // Two taps at once: only the one that set the method starts the payment.
+  if (Number(claimed.numUpdatedRows) !== 1) return current;
+  return startWithChannel(deps, current, method);
+}
+
+export async function queryPayin(deps: { db: Db }, merchantId: string, ref: { orderNo?: string; merOrderNo?: string }): Promise<OrderRow> {
+  const order = ref.orderNo
+    ? await findOrder(deps.db, ref.orderNo)
+    : ref.merOrderNo
+      ? await findOrderByRef(deps.db, merchantId, 'payin', ref.merOrderNo)
+      : undefined;
+  // Another merchant's order is as unknown as a missing one.
+  if (!order || order.merchant_id !== merchantId || order.direction !== 'payin') throw notFound('order not found');
+  if (ref.merOrderNo && ref.orderNo && order.mer_order_no !== ref.merOrderNo) throw notFound('order not found');
+  return order;
+}
+
+/**
+ * A verified upstream report. Money reported for an expired order makes it
+ * EXCEPTION (an operator decides), never silently PAID.
+ */
+export async function applyPayinEvent(deps: PayinDeps, channelName: string, event: ChannelEvent): Promise<TransitionResult> {
+  return deps.db.transaction().execute(async (tx) => {
+    const order = await findOrderForUpdate(tx, event.orderNo);
+    if (!order || order.direction !== 'payin' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} pay-in`);
+    const actor = `channel:${channelName}`;
+    const detail = { eventId: event.eventId, outcome: event.outcome, ...(event.paidAmount !== null ? { paidAmount: event.paidAmount } : {}) };
+    const paid = event.paidAmount ?? order.amount;
+    if (event.outcome === 'PAID') {
+      if (order.status === 'EXPIRED') {
+        const message = `payment of ${formatMajor(paid, order.currency)} ${order.currency} reported after the order expired`;
+        return transitionOrder(tx, deps, order.order_no, { to: 'EXCEPTION', cause: 'channel', actor, detail, changes: { paid_amount: paid, message } });
+      }
+      const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
+      const fee = computeFee(paid, settings.fee);
+      return transitionOrder(tx, deps, order.order_no, { to: 'PAID', cause: 'channel', actor, detail, changes: { paid_amount: paid, fee, message: null } });
+    }
+    const to: OrderStatus = event.outcome;
+    const changes = to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
+    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, detail, changes });
+  });
+}
+
+/** Pay-ins whose time ran out become EXPIRED. Safe to run in several processes at once. */
+export async function expireDuePayins(deps: PayinDeps, batch = 100): Promise<number> {
+  const due = await findExpiredPayins(deps.db, deps.clock.now(), batch);
+  let expired = 0;
+  for (const orderNo of due) {
+    const result = await deps.db.transaction().execute(async (tx) => {
+      const order = await findOrderForUpdate(tx, orderNo);
+      // Re-checked inside the transaction: another process or a payment may have come first.
+      if (!order || order.expires_at === null || order.expires_at > BigInt(deps.clock.now())) return undefined;
+      return transitionOrder(tx, deps, orderNo, { to: 'EXPIRED', cause: 'expiry', actor: 'system:expiry', changes: { fee: 0n } });
+    });
+    if (result?.kind === 'applied') expired++;
+  }
+  return expired;
+}

@@ -1,0 +1,74 @@
+import type { FastifyRequest } from 'fastify';
+import { Type } from 'typebox';
+import type { Db } from '../../platform/db/database.ts';
+import { badRequest, notFound, unprocessable } from '../../platform/errors.ts';
+import { principalOf } from '../../platform/http/auth.ts';
+import { ok } from '../../platform/http/envelope.ts';
+import type { App } from '../../platform/http/server.ts';
+import { newId } from '../../platform/ids.ts';
+import { rawNumberText } from '../../platform/json.ts';
+import { parseAmount } from '../../platform/money.ts';
+import { recordSandboxOutcome, SANDBOX, SIGNATURE_HEADER, signSandboxReport, type SandboxReport } from '../channels/sandbox/sandbox.channel.ts';
+import { findOrder } from '../orders/order.service.ts';
+import { v3Order } from '../orders/order.wire.ts';
+
+type Guard = (request: FastifyRequest) => Promise<void>;
+export type ReportToGateway = (raw: Buffer, headers: Record<string, string>) => Promise<unknown>;
+
+const PAYIN_OUTCOMES = ['PAID', 'FAILED', 'EXCEPTION'] as const;
+export type SandboxPayinOutcome = (typeof PAYIN_OUTCOMES)[number];
+
+export interface SandboxDeps {
+  db: Db;
+  now: () => number;
+  key: Buffer;
+  /** Delivers the sandbox bank's signed report through the channel-callback path. */
+  report: ReportToGateway;
+}
+
+/**
+ * The sandbox bank settles a pay-in: it records the outcome, then reports it
+ * with a signed callback exactly as a real provider would.
+ */
+export async function completeSandboxPayin(deps: SandboxDeps, orderNo: string, outcome: SandboxPayinOutcome, paidAmount: bigint | null): Promise<void> {
+  const order = await findOrder(deps.db, orderNo);
+  if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
+  if (order.channel !== SANDBOX) throw unprocessable('only orders on the sandbox channel can be completed here; choose a payment method first');
+  const report: SandboxReport = {
+    orderNo,
+    channelRef: order.channel_ref,
+    outcome,
+    paidAmountMinor: outcome === 'PAID' ? String(paidAmount ?? order.amount) : null,
+    message: outcome === 'PAID' ? null : `sandbox bank reported ${outcome}`,
+    eventId: newId('sbe_', deps.now()),
+  };
+  await recordSandboxOutcome(deps.db, deps.now(), report, 'payin');
+  const raw = Buffer.from(JSON.stringify(report), 'utf8');
+  await deps.report(raw, { [SIGNATURE_HEADER]: signSandboxReport(deps.key, raw.toString('utf8')), 'content-type': 'application/json' });
+}
+
+export function parseSandboxOutcome(value: unknown): SandboxPayinOutcome {
+  if (typeof value !== 'string' || !(PAYIN_OUTCOMES as readonly string[]).includes(value)) {
+    throw badRequest('outcome: PAID, FAILED or EXCEPTION');
+  }
+  return value as SandboxPayinOutcome;
+}
+
+const CompleteBody = Type.Object({ outcome: Type.String({ maxLength: 16 }) });
+
+/** `POST /sandbox/v1/payins/{orderNo}/complete`, for the merchant that owns the order. */
+export function registerSandboxPayinRoutes(app: App, deps: SandboxDeps & { v3Guard: Guard; publicUrl: string }): void {
+  app.post('/sandbox/v1/payins/:orderNo/complete', { schema: { body: CompleteBody }, preValidation: deps.v3Guard }, async (request) => {
+    const { orderNo } = request.params as { orderNo: string };
+    const merchantId = principalOf(request).merchantId;
+    const order = await findOrder(deps.db, orderNo);
+    if (!order || order.merchant_id !== merchantId || order.direction !== 'payin') throw notFound('order not found');
+    const body = request.body as Record<string, unknown>;
+    const outcome = parseSandboxOutcome(body.outcome);
+    const paid = body.paidAmount === undefined || body.paidAmount === null
+      ? null
+      : parseAmount(body.paidAmount, rawNumberText(body, 'paidAmount'), order.currency, { field: 'paidAmount', maxDecimals: 2 });
+    await completeSandboxPayin(deps, orderNo, outcome, paid);
+    return ok(v3Order((await findOrder(deps.db, orderNo))!, deps.publicUrl));
+  });
+}

@@ -1,0 +1,66 @@
+/**
+ * The cashier's Content-Security-Policy and the other response headers of
+ * the page. The page has no inline script or style, so the policy can forbid
+ * both outright.
+ */
+
+// After new URL() an origin is already canonical, but WHATWG hosts may still
+// hold ";", "," or quotes, which would split or extend a CSP directive. Only
+// plain DNS names, IPv4 and bracketed IPv6 literals get through.
+const SAFE_ORIGIN = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+
+/** The origin of an absolute http(s) URL, or null when it is anything else. */
+export function httpOrigin(url: string): string | null {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  const origin = parsed.origin;
+  return SAFE_ORIGIN.test(origin) ? origin : null;
+}
+
+export interface CspOptions {
+  /**
+   * Absolute URLs a form submission may end up at. Chrome applies
+   * form-action to the redirect that follows a form POST, so the merchant's
+   * returnUrl origin must be listed when an outcome redirects there.
+   */
+  formTargets: string[];
+}
+
+export function cashierCsp(opts: CspOptions): string {
+  const origins = new Set<string>();
+  for (const target of opts.formTargets) {
+    const origin = httpOrigin(target);
+    if (origin !== null) origins.add(origin);
+  }
+  return [
+    "default-src 'none'",
+    "script-src 'self'",
+    "style-src 'self'",
+    // data: carries the QR code SVG and the empty favicon.
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    ['form-action', "'self'", ...origins].join(' '),
+    "base-uri 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+/** Headers for every cashier HTML response. */
+export function securityHeaders(csp: string): Record<string, string> {
+  return {
+    'Content-Security-Policy': csp,
+    'X-Content-Type-Options': 'nosniff',
+    // The page URL identifies an order; it must not leak to the merchant's
+    // site or to a bank app through Referer.
+    'Referrer-Policy': 'no-referrer',
+    // Order status changes; a back button must not show a stale "pay" page.
+    'Cache-Control': 'no-store',
+    // Older browsers ignore frame-ancestors; clickjacking a pay button matters.
+    'X-Frame-Options': 'DENY',
+  };
+}

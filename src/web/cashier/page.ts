@@ -1,0 +1,196 @@
+import { assetUrl } from './assets.ts';
+import { formatAmount, formatRemaining, safeHttpUrl } from './format.ts';
+import { html, raw } from './html.ts';
+import type { SafeHtml } from './html.ts';
+import { messages } from './i18n.ts';
+import type { Lang, Messages, OrderStatus } from './i18n.ts';
+import { renderInstructions } from './instructions.ts';
+
+/**
+ * The hosted cashier page, rendered on the server. No inline script, style or
+ * event handler anywhere (the CSP forbids them); forms work without script.
+ */
+
+export type CashierStatus = OrderStatus;
+
+export interface CashierView {
+  orderNo: string;
+  merchantName: string;
+  /** Exact major-units text, e.g. "1250.50". */
+  amountText: string;
+  /** ISO 4217 code. */
+  currency: string;
+  status: CashierStatus;
+  /** Epoch ms. */
+  expiresAt: number | null;
+  /** Server time (epoch ms) the countdown starts from. */
+  now: number;
+  /** params: clabe, qrCode (EMV text), content, deeplink, vaNumber, expireTime… */
+  method: null | { code: string; label: string; params: Record<string, string> };
+  /** The methods offered when `method` is null and the status is CREATED. */
+  choices: Array<{ code: string; label: string }>;
+  /** Show the outcome buttons (PAID / FAILED / EXCEPTION). */
+  sandbox: boolean;
+  /** Sent back in every form as the hidden field `csrf`. */
+  csrfToken: string;
+  returnUrl: string | null;
+  /** The signed return redirect (spec section 8), shown on final states. */
+  returnLink?: string | null;
+  /** e.g. "/cashier/assets". */
+  assetBase: string;
+}
+
+const OPEN: ReadonlySet<CashierStatus> = new Set(['CREATED', 'PENDING']);
+
+export function isOpen(status: CashierStatus): boolean {
+  return OPEN.has(status);
+}
+
+export const SANDBOX_OUTCOMES = ['PAID', 'FAILED', 'EXCEPTION'] as const;
+
+// Decorative (aria-hidden): the status heading carries the meaning.
+const ICONS = {
+  ok: '<path d="M7 12.5l3.2 3.2L17 9"/>',
+  bad: '<path d="M8.5 8.5l7 7m0-7l-7 7"/>',
+  wait: '<path d="M12 7v5l3 2"/>',
+  warn: '<path d="M12 7v6m0 3.5v.5"/>',
+} as const;
+
+type Tone = keyof typeof ICONS;
+
+const TONE: Readonly<Record<CashierStatus, Tone>> = {
+  CREATED: 'wait',
+  PENDING: 'wait',
+  PAID: 'ok',
+  FAILED: 'bad',
+  EXPIRED: 'bad',
+  REFUNDED: 'warn',
+  EXCEPTION: 'warn',
+};
+
+function icon(tone: Tone): SafeHtml {
+  return raw(
+    `<svg viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" aria-hidden="true" focusable="false"><circle cx="12" cy="12" r="10"/>${ICONS[tone]}</svg>`,
+  );
+}
+
+function orderPath(orderNo: string, action: 'method' | 'sandbox'): string {
+  return `/cashier/${encodeURIComponent(orderNo)}/${action}`;
+}
+
+function csrfInput(view: CashierView): SafeHtml {
+  return html`<input type="hidden" name="csrf" value="${view.csrfToken}">`;
+}
+
+function header(view: CashierView, t: Messages): SafeHtml {
+  return html`<header class="merchant">
+<div><p>${t.payTo}</p><h1>${view.merchantName}</h1></div>
+${view.sandbox && html`<span class="badge">${t.testBadge}</span>`}
+</header>
+${view.sandbox && html`<p class="test-note">${t.testOrder}</p>`}`;
+}
+
+function countdown(view: CashierView, t: Messages): SafeHtml | null {
+  if (view.expiresAt === null || !isOpen(view.status)) return null;
+  const left = view.expiresAt - view.now;
+  const shown = left > 0 ? formatRemaining(left) : t.expired;
+  return html`<p class="countdown${left > 0 ? '' : ' is-expired'}" role="timer" data-expires-at="${view.expiresAt}" data-now="${view.now}">${t.expiresIn} <time datetime="${new Date(view.expiresAt).toISOString()}">${shown}</time></p>`;
+}
+
+function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
+  return html`<section class="card" aria-label="${t.amount}">
+<p class="amount-label">${t.amount}</p>
+<p class="amount">${formatAmount(view.amountText, lang)}<small>${view.currency}</small></p>
+<dl class="meta">
+${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${view.method.label}</dd></div>`}
+<div><dt>${t.orderNo}:</dt> <dd>${view.orderNo}</dd></div>
+</dl>
+${countdown(view, t)}
+</section>`;
+}
+
+function statusBlock(status: CashierStatus, t: Messages): SafeHtml {
+  const tone = TONE[status];
+  return html`<div class="status s-${tone}" role="status">${icon(tone)}<div><h2>${t.statusTitle[status]}</h2><p>${t.statusDetail[status]}</p></div></div>`;
+}
+
+function methodPicker(view: CashierView, t: Messages): SafeHtml {
+  if (view.choices.length === 0) return html`<p role="alert">${t.noMethods}</p>`;
+  return html`<form method="post" action="${orderPath(view.orderNo, 'method')}">
+${csrfInput(view)}
+<fieldset class="methods"><legend>${t.chooseMethod}</legend>
+${view.choices.map((c) => html`<button type="submit" name="method" value="${c.code}">${c.label}</button>`)}
+</fieldset>
+</form>`;
+}
+
+function finalBlock(view: CashierView, t: Messages): SafeHtml {
+  const link = view.returnLink ? safeHttpUrl(view.returnLink) : null;
+  return html`${statusBlock(view.status, t)}
+<div class="actions">${
+    link !== null
+      ? html`<a class="btn" href="${link}">${t.returnToMerchant}</a>`
+      : html`<p class="hint">${t.closePage}</p>`
+  }</div>`;
+}
+
+async function openBlock(view: CashierView, t: Messages): Promise<SafeHtml> {
+  if (view.method === null) {
+    return view.status === 'CREATED' ? methodPicker(view, t) : statusBlock(view.status, t);
+  }
+  // An empty href reloads this same URL: a status check that needs no script.
+  return html`${view.status === 'PENDING' && statusBlock('PENDING', t)}
+<h2>${t.payWith} ${view.method.label}</h2>
+${await renderInstructions(view.method.params, t)}
+<p class="actions"><a class="btn secondary" href="">${t.checkStatus}</a></p>`;
+}
+
+function sandboxPanel(view: CashierView, t: Messages): SafeHtml | null {
+  if (!view.sandbox || !isOpen(view.status)) return null;
+  const label = { PAID: t.sandboxPay, FAILED: t.sandboxFail, EXCEPTION: t.sandboxException };
+  return html`<section class="card sandbox" aria-labelledby="sandbox-title">
+<h2 id="sandbox-title">${t.sandboxTitle}</h2>
+<form method="post" action="${orderPath(view.orderNo, 'sandbox')}">
+${csrfInput(view)}
+${SANDBOX_OUTCOMES.map((o) => html`<button type="submit" class="btn o-${o}" name="outcome" value="${o}">${label[o]}</button>`)}
+</form>
+</section>`;
+}
+
+function bodyAttributes(view: CashierView, t: Messages): SafeHtml {
+  // Strings the script needs, so it carries no language of its own. data-live:
+  // the status can still change while the consumer pays in another app.
+  const live = isOpen(view.status) && view.method !== null;
+  return html`data-copied="${t.copied}" data-copy-failed="${t.copyFailed}" data-expired="${t.expired}" data-processing="${t.processing}"${live ? raw(' data-live="1"') : ''}`;
+}
+
+export async function renderCashierPage(view: CashierView, lang: Lang): Promise<string> {
+  const t = messages(lang);
+  const main = isOpen(view.status) ? await openBlock(view, t) : finalBlock(view, t);
+  const page = html`<!doctype html>
+<html lang="${lang}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex, nofollow">
+<meta name="color-scheme" content="light dark">
+<title>${t.title} · ${view.merchantName}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${assetUrl(view.assetBase, 'cashier.css')}">
+<script src="${assetUrl(view.assetBase, 'cashier.js')}" defer></script>
+</head>
+<body ${bodyAttributes(view, t)}>
+<main>
+${header(view, t)}
+${summary(view, lang, t)}
+<section class="card">
+${main}
+</section>
+${sandboxPanel(view, t)}
+<p id="live" class="sr-only" aria-live="polite"></p>
+</main>
+</body>
+</html>
+`;
+  return page.toString();
+}
