@@ -1,12 +1,9 @@
-import type { Config } from './config.ts';
-import type { TokenService } from './platform/auth/tokens.ts';
-import type { Clock } from './platform/clock.ts';
-import { ping, type Db } from './platform/db/database.ts';
+import type { Core } from './core.ts';
+import { ping } from './platform/db/database.ts';
 import { bearerGuard, signGuard, type LoadApp } from './platform/http/auth.ts';
 import { registerHealthRoutes } from './platform/http/health.routes.ts';
 import { createServer, type App } from './platform/http/server.ts';
 import type { TlsMaterial } from './platform/http/tls.ts';
-import type { SecretBox } from './platform/secret-box.ts';
 import { registerBalanceRoutes } from './modules/ledger/balance.routes.ts';
 import { loadAuthApp } from './modules/merchants/merchant.service.ts';
 import { registerTokenRoutes } from './modules/merchants/token.routes.ts';
@@ -15,12 +12,7 @@ import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
 import { registerSandboxPayinRoutes } from './modules/payins/sandbox.routes.ts';
 import { buildServices, type Services } from './services.ts';
 
-export interface AppDeps {
-  config: Config;
-  db: Db;
-  box: SecretBox;
-  clock: Clock;
-  tokens: TokenService;
+export interface AppDeps extends Core {
   tls: TlsMaterial | undefined;
   isDraining: () => boolean;
   logStream?: NodeJS.WritableStream;

@@ -3,12 +3,15 @@ import { createTokenService, type TokenService } from './platform/auth/tokens.ts
 import { systemClock, type Clock } from './platform/clock.ts';
 import { openDatabase, type Db } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
+import { createTransactor, type Transact } from './platform/db/transactor.ts';
 import { loadMasterKey, SecretBox } from './platform/secret-box.ts';
 
 /** The shared core of every command: database, migrations, secrets. */
 export interface Core {
   config: Config;
   db: Db;
+  /** Transactions for the services (grouped commits on SQLite). */
+  transact: Transact;
   box: SecretBox;
   clock: Clock;
   tokens: TokenService;
@@ -25,6 +28,6 @@ export async function openCore(config: Config, clock: Clock = systemClock): Prom
     throw err;
   }
   const tokens = createTokenService({ db, box, clock, issuer: config.tokenIssuer });
-  return { config, db, box, clock, tokens };
+  return { config, db, transact: createTransactor(db), box, clock, tokens };
 }
 

@@ -5,6 +5,10 @@ import { buildApp } from './app.ts';
 import { openCore, type Core } from './core.ts';
 import type { App } from './platform/http/server.ts';
 import { loadTls } from './platform/http/tls.ts';
+import { startPeriodic, type Periodic } from './platform/jobs/periodic.ts';
+import { createLogger } from './platform/log.ts';
+import { expireDuePayins } from './modules/payins/payin.service.ts';
+import { buildServices, type Services } from './services.ts';
 import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -50,6 +54,17 @@ function banner(config: Config, demo: Credentials | undefined, certPath: string 
   return lines.join('\n') + '\n';
 }
 
+/** The worker role: background work that must happen once, whichever process does it. */
+function startJobs(config: Config, services: Services): Periodic[] {
+  const log = services.payins.log;
+  return [startPeriodic('expire-payins', config.expiryIntervalMs, () => drain(() => expireDuePayins(services.payins)), log)];
+}
+
+/** Repeats a batch job until a batch finds nothing to do. */
+async function drain(batch: () => Promise<number>): Promise<void> {
+  while ((await batch()) > 0);
+}
+
 export interface Running {
   app: App | undefined;
   core: Core;
@@ -60,7 +75,7 @@ export interface Running {
 export async function serve(config: Config, role: Role, out: NodeJS.WritableStream = process.stdout): Promise<Running> {
   const core = await openCore(config);
   let draining = false;
-  let app: App | undefined;
+  let app: ReturnType<typeof buildApp> | undefined;
   let certPath: string | undefined;
   const demo = await ensureDemoMerchant(core);
   if (role !== 'worker') {
@@ -71,13 +86,14 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
     app = buildApp({ ...core, tls, isDraining: () => draining });
     await app.listen({ host: config.host, port: config.port });
   }
+  const jobs = role === 'api' ? [] : startJobs(config, app ? app.services : buildServices(core, createLogger(config.logLevel)));
   out.write(banner(config, role === 'worker' ? undefined : demo, certPath));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
       draining = true;
-      if (app) await app.close();
+      await Promise.all([app?.close(), ...jobs.map((job) => job.stop())]);
       await core.db.destroy();
     })();
     return stopping;

@@ -16,8 +16,11 @@ export interface Services {
   sandbox: SandboxDeps;
 }
 
+/** Channels this build can route to. */
+export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
+
 export function buildServices(core: Core, log: FastifyBaseLogger): Services {
-  const { db, clock, config, box } = core;
+  const { db, clock, config, box, transact } = core;
   const sandboxKey = box.derive('channel:sandbox');
   const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey })]]);
   const channel = (name: string) => channels.get(name);
@@ -29,6 +32,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
 
   const payins: PayinDeps = {
     db,
+    transact,
     clock,
     log,
     effects,

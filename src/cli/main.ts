@@ -5,6 +5,8 @@ import { migrateToLatest } from '../platform/db/migrate.ts';
 import { openDatabase } from '../platform/db/database.ts';
 import { AppError } from '../platform/errors.ts';
 import { registerMerchantCommands, withCore } from './merchant.commands.ts';
+import { registerMethodCommands } from './method.commands.ts';
+import { registerOrderCommands } from './order.commands.ts';
 import { print } from './output.ts';
 
 const program = new Command('pagoda')
@@ -59,6 +61,8 @@ program
   });
 
 registerMerchantCommands(program);
+registerMethodCommands(program);
+registerOrderCommands(program);
 
 try {
   await program.parseAsync(process.argv);

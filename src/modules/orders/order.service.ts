@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/database.ts';
+import type { Transact } from '../../platform/db/transactor.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -26,6 +27,7 @@ export type OrderEffects = (tx: Db, before: OrderRow, after: OrderRow) => Promis
 
 export interface OrderDeps {
   clock: Clock;
+  transact: Transact;
   log: FastifyBaseLogger;
   effects: OrderEffects;
 }

@@ -77,7 +77,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
     created_at: now,
     updated_at: now,
   };
-  const inserted = await deps.db.transaction().execute(async (tx) => {
+  const inserted = await deps.transact(async (tx) => {
     if (!(await insertOrderIfAbsent(tx, row))) return false;
     await recordCreation(tx, now, (await findOrder(tx, row.order_no))!, `merchant:${caller.appId}`);
     return true;
@@ -116,7 +116,7 @@ async function startWithChannel(deps: PayinDeps, order: OrderRow, method: Method
       )
     : ({ kind: 'refused', reason: `channel ${order.channel} is not configured` } as const);
   const actor = `channel:${order.channel}`;
-  const outcome = await deps.db.transaction().execute((tx) =>
+  const outcome = await deps.transact((tx) =>
     result.kind === 'accepted'
       ? transitionOrder(tx, deps, order.order_no, {
           to: 'PENDING',
@@ -173,7 +173,7 @@ export async function queryPayin(deps: { db: Db }, merchantId: string, ref: { or
  * EXCEPTION (an operator decides), never silently PAID.
  */
 export async function applyPayinEvent(deps: PayinDeps, channelName: string, event: ChannelEvent): Promise<TransitionResult> {
-  return deps.db.transaction().execute(async (tx) => {
+  return deps.transact(async (tx) => {
     const order = await findOrderForUpdate(tx, event.orderNo);
     if (!order || order.direction !== 'payin' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} pay-in`);
     const actor = `channel:${channelName}`;
@@ -199,7 +199,7 @@ export async function expireDuePayins(deps: PayinDeps, batch = 100): Promise<num
   const due = await findExpiredPayins(deps.db, deps.clock.now(), batch);
   let expired = 0;
   for (const orderNo of due) {
-    const result = await deps.db.transaction().execute(async (tx) => {
+    const result = await deps.transact(async (tx) => {
       const order = await findOrderForUpdate(tx, orderNo);
       // Re-checked inside the transaction: another process or a payment may have come first.
       if (!order || order.expires_at === null || order.expires_at > BigInt(deps.clock.now())) return undefined;

@@ -24,12 +24,13 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 .amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem}
 .meta{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;margin:0;font-size:.8125rem;color:var(--muted)}
 .meta dt{display:inline}
-.meta dd{display:inline;margin:0 0 0 .25rem;font-family:ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere}
+.meta dd{display:inline;margin:0 0 0 .25rem;overflow-wrap:anywhere}
+.meta .mono{font-family:ui-monospace,Menlo,Consolas,monospace}
 .countdown{margin:.75rem 0 0;padding:.5rem .75rem;border-radius:.5rem;background:var(--soft);font-size:.9375rem}
 .countdown time{font-weight:700;font-variant-numeric:tabular-nums}
 .countdown.is-expired{color:var(--bad)}
 h2{font-size:1.0625rem;margin:0 0 .75rem}
-.status{display:flex;gap:.75rem;align-items:flex-start}
+.status{display:flex;gap:.75rem;align-items:flex-start;margin-bottom:1.25rem}
 .status svg{flex:none;width:2.5rem;height:2.5rem}
 .status h2{margin:.375rem 0 .25rem;font-size:1.25rem}
 .status p{margin:0;color:var(--muted)}
@@ -40,18 +41,18 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .methods button::after{content:"\\203A";font-size:1.5rem;line-height:1;color:var(--muted)}
 .field{margin:0 0 1rem}
 .field-label{display:block;margin-bottom:.375rem;font-weight:600}
-.copybox{display:flex;align-items:center;gap:.5rem;padding:.5rem .5rem .5rem .875rem;border:1px solid var(--line);border-radius:.75rem;background:var(--soft)}
-.copybox code{flex:1;min-width:0;font:600 1.125rem/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all;-webkit-user-select:all}
+.copybox{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.5rem .5rem .5rem .875rem;border:1px solid var(--line);border-radius:.75rem;background:var(--soft)}
+.copybox code{flex:1 1 12rem;min-width:0;font:600 1.125rem/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all;-webkit-user-select:all}
 .copybox code.long{font-size:.8125rem;font-weight:400;max-height:6.5em;overflow:auto}
-.g+.g{margin-left:.4em}
-.btn,.copy-btn{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;padding:.625rem 1.25rem;border-radius:.75rem;border:2px solid var(--accent);font:inherit;font-weight:600;text-decoration:none;cursor:pointer;touch-action:manipulation}
+.g{display:inline-block;white-space:nowrap}.g+.g{margin-left:.4em}
+.btn,.copy-btn{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;padding:.625rem 1.25rem;border-radius:.75rem;border:2px solid var(--accent);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer;touch-action:manipulation}
 .btn{width:100%;background:var(--accent);color:var(--on-accent);font-size:1.0625rem}
 .btn.secondary,.copy-btn{background:transparent;color:var(--accent)}
-.copy-btn{flex:none;min-width:5.5rem;padding:.5rem .875rem}
+.copy-btn{flex:none;margin-left:auto;min-width:5.5rem;padding:.5rem .875rem}
 .copy-btn.is-done{background:var(--ok);border-color:var(--ok);color:var(--card)}
 .qr{display:block;width:15rem;max-width:100%;height:auto;margin:0 auto 1rem;background:#fff;border-radius:.5rem;padding:.25rem}
 .hint{color:var(--muted);font-size:.875rem;margin:.75rem 0 0}
-.actions{margin-top:1rem}
+.actions{margin:1rem 0 0}
 .sandbox{border:2px dashed var(--warn);background:var(--sand)}
 .sandbox h2{color:var(--warn)}
 .sandbox form{display:grid;gap:.5rem}

@@ -29,7 +29,9 @@ export function formatAmount(amountText: string, lang: Lang): string {
   if (m === null) return amountText;
   const { group, decimal } = SEPARATORS[lang];
   const int = (m[2] ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, group);
-  return `${m[1] ?? ''}${int}${m[3] === undefined ? '' : decimal + m[3]}`;
+  // "12.5" is how the wire writes 12.50; no currency has a single minor digit.
+  const frac = m[3] === undefined ? '' : decimal + m[3].padEnd(2, '0');
+  return `${m[1] ?? ''}${int}${frac}`;
 }
 
 /** Splits a long number for reading aloud or retyping: "012180", [3,3] → "012 180". */

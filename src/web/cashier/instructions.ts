@@ -1,5 +1,5 @@
 import { groupClabe, groupVa, safeDeeplink } from './format.ts';
-import { html } from './html.ts';
+import { html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';
 import type { Messages } from './i18n.ts';
 import { qrDataUri } from './qr.ts';
@@ -30,7 +30,7 @@ function copyField(f: CopyField, t: Messages): SafeHtml {
   // and the value is still selectable by hand.
   return html`<div class="field">
 <span class="field-label" id="${f.id}">${f.label}</span>
-<div class="copybox"><code class="${long ? 'long' : ''}">${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
+<div class="copybox"><code${long ? raw(' class="long"') : ''}>${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
 </div>`;
 }
 

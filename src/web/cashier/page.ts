@@ -103,7 +103,7 @@ function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
 <p class="amount">${formatAmount(view.amountText, lang)}<small>${view.currency}</small></p>
 <dl class="meta">
 ${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${view.method.label}</dd></div>`}
-<div><dt>${t.orderNo}:</dt> <dd>${view.orderNo}</dd></div>
+<div><dt>${t.orderNo}:</dt> <dd class="mono">${view.orderNo}</dd></div>
 </dl>
 ${countdown(view, t)}
 </section>`;

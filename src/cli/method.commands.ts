@@ -1,0 +1,98 @@
+import type { Command } from 'commander';
+import { badRequest } from '../platform/errors.ts';
+import { formatMajor, parseMajorText } from '../platform/money.ts';
+import { findMethod } from '../modules/channels/catalogue.ts';
+import { methodSettings, saveMethodSettings } from '../modules/channels/method-settings.ts';
+import { merchantCurrencies } from '../modules/merchants/merchant.service.ts';
+import { validateFeeRule } from '../modules/orders/fee.ts';
+import { isDirection } from '../modules/orders/order.ts';
+import { CHANNEL_NAMES } from '../services.ts';
+import { recordAudit } from '../modules/audit/audit.service.ts';
+import { cliActor } from './actor.ts';
+import { withCore } from './merchant.commands.ts';
+import { print } from './output.ts';
+
+interface SetOptions {
+  merchant: string;
+  method: string;
+  direction: string;
+  channel?: string;
+  feeBps?: string;
+  feeFixed?: string;
+  min?: string;
+  max?: string;
+  disable?: boolean;
+  enable?: boolean;
+  json?: boolean;
+}
+
+function parseBps(text: string): bigint {
+  if (!/^\d{1,5}$/.test(text)) throw badRequest('fee-bps: a whole number of basis points (0 to 10000)');
+  return BigInt(text);
+}
+
+export function registerMethodCommands(program: Command): void {
+  const method = program.command('method').description("a merchant's methods: channel routing, fees and limits");
+  method
+    .command('set')
+    .description('route a method to a channel and set its fee and limits for one merchant')
+    .requiredOption('--merchant <id>', 'merchant id')
+    .requiredOption('--method <code>', 'catalogue code, e.g. MX_SPEI')
+    .option('--direction <direction>', 'payin or payout', 'payin')
+    .option('--channel <name>', 'channel serving the method (default: sandbox)')
+    .option('--fee-bps <n>', 'percentage fee in basis points (250 = 2.5 %)')
+    .option('--fee-fixed <amount>', "fixed fee in the method's currency, e.g. 1.50")
+    .option('--min <amount>', 'smallest amount accepted')
+    .option('--max <amount>', 'largest amount accepted')
+    .option('--disable', 'refuse orders with this method')
+    .option('--enable', 'accept orders with this method again')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: SetOptions) => {
+      const def = findMethod(opts.method.trim().toUpperCase());
+      if (!def) throw badRequest(`method: ${opts.method} is not in the catalogue`);
+      if (!isDirection(opts.direction) || !def.directions.includes(opts.direction)) {
+        throw badRequest(`direction: ${def.code} serves ${def.directions.join(' and ')}`);
+      }
+      const direction = opts.direction;
+      const money = (field: string, text: string) => parseMajorText(text, def.currency, { field, allowZero: true, maxDecimals: 2 });
+      const result = await withCore(async (core) => {
+        const { currencies } = await merchantCurrencies(core.db, opts.merchant);
+        if (!currencies.includes(def.currency)) throw badRequest(`method: ${def.code} is in ${def.currency}, which the merchant is not enabled for`);
+        if (opts.channel && !CHANNEL_NAMES.includes(opts.channel)) throw badRequest(`channel: ${opts.channel} is not configured`);
+        const current = await methodSettings(core.db, opts.merchant, direction, def.code);
+        const next = {
+          channel: opts.channel ?? current.channel,
+          enabled: opts.disable ? false : opts.enable ? true : current.enabled,
+          fee: {
+            bps: opts.feeBps !== undefined ? parseBps(opts.feeBps) : current.fee.bps,
+            fixedMinor: opts.feeFixed !== undefined ? money('fee-fixed', opts.feeFixed) : current.fee.fixedMinor,
+          },
+          minAmount: opts.min !== undefined ? money('min', opts.min) : current.minAmount,
+          maxAmount: opts.max !== undefined ? money('max', opts.max) : current.maxAmount,
+        };
+        validateFeeRule(next.fee, 'fee');
+        if (next.minAmount !== null && next.maxAmount !== null && next.minAmount > next.maxAmount) throw badRequest('min: must not exceed max');
+        const now = core.clock.now();
+        await core.db.transaction().execute(async (tx) => {
+          await saveMethodSettings(tx, now, opts.merchant, direction, def.code, next);
+          await recordAudit(tx, now, { actor: cliActor(), action: 'method.set', subject: opts.merchant, detail: { method: def.code, direction, channel: next.channel } });
+        });
+        return next;
+      });
+      const show = (v: bigint | null) => (v === null ? null : formatMajor(v, def.currency));
+      print(
+        {
+          merchantId: opts.merchant,
+          method: def.code,
+          direction,
+          channel: result.channel,
+          enabled: result.enabled,
+          feeBps: Number(result.fee.bps),
+          feeFixed: show(result.fee.fixedMinor),
+          min: show(result.minAmount),
+          max: show(result.maxAmount),
+        },
+        Boolean(opts.json),
+      );
+    });
+}

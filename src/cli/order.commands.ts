@@ -1,0 +1,51 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { notFound } from '../platform/errors.ts';
+import { formatMajor } from '../platform/money.ts';
+import { findOrder, listOrderEvents } from '../modules/orders/order.service.ts';
+import { withCore } from './merchant.commands.ts';
+import { print } from './output.ts';
+
+export function registerOrderCommands(program: Command): void {
+  const order = program.command('order').description('orders');
+  order
+    .command('show')
+    .description('an order with its history')
+    .argument('<orderNo>', 'order number')
+    .option('--json', 'machine-readable output')
+    .action(async (orderNo: string, opts: { json?: boolean }) => {
+      const config = loadConfig();
+      const { row, events } = await withCore(async (core) => {
+        const found = await findOrder(core.db, orderNo);
+        if (!found) throw notFound(`order ${orderNo} does not exist`);
+        return { row: found, events: await listOrderEvents(core.db, orderNo) };
+      });
+      const money = (v: bigint | null) => (v === null ? null : formatMajor(v, row.currency));
+      const history = events.map((e) => ({
+        at: new Date(Number(e.created_at)).toISOString(),
+        from: e.from_status,
+        to: e.to_status,
+        cause: e.cause,
+        actor: e.actor,
+      }));
+      print(
+        {
+          orderNo: row.order_no,
+          direction: row.direction,
+          merchantId: row.merchant_id,
+          merOrderNo: row.mer_order_no,
+          status: row.status,
+          currency: row.currency,
+          amount: money(row.amount),
+          paidAmount: money(row.paid_amount),
+          tradeCharge: money(row.fee),
+          method: row.method,
+          channel: row.channel,
+          message: row.message,
+          cashier: row.direction === 'payin' ? `${config.publicUrl}/cashier/${row.order_no}` : null,
+          history: opts.json ? history : history.map((h) => `${h.at} ${h.from ?? '-'}→${h.to} (${h.cause}, ${h.actor})`).join('\n  '),
+        },
+        Boolean(opts.json),
+      );
+    });
+}

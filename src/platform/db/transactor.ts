@@ -1,0 +1,72 @@
+import { sql } from 'kysely';
+import { dialectOf, type Db } from './database.ts';
+
+/** Runs `fn` in a transaction and resolves once that transaction has committed. */
+export type Transact = <T>(fn: (tx: Db) => Promise<T>) => Promise<T>;
+
+interface Pending {
+  fn: (tx: Db) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (err: unknown) => void;
+}
+
+type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
+
+/**
+ * Transactions for the services. On PostgreSQL each is its own. On SQLite a
+ * durable commit costs an fsync, so work that arrives while one commit is in
+ * progress is grouped into the next transaction (group commit): each unit runs
+ * in its own savepoint, so a failing unit rolls back alone, and every unit's
+ * promise settles only after the shared COMMIT. Units must not do I/O other
+ * than the database, which the services never do inside a transaction anyway.
+ */
+export function createTransactor(db: Db): Transact {
+  if (dialectOf(db) === 'postgres') return (fn) => db.transaction().execute(fn);
+
+  let queue: Pending[] = [];
+  let flushing = false;
+
+  async function runUnit(tx: Db, unit: Pending): Promise<Outcome> {
+    await sql`savepoint unit`.execute(tx);
+    try {
+      const value = await unit.fn(tx);
+      await sql`release savepoint unit`.execute(tx);
+      return { ok: true, value };
+    } catch (err) {
+      await sql`rollback to savepoint unit`.execute(tx);
+      await sql`release savepoint unit`.execute(tx);
+      return { ok: false, err };
+    }
+  }
+
+  async function flush(): Promise<void> {
+    flushing = true;
+    while (queue.length > 0) {
+      const batch = queue;
+      queue = [];
+      let outcomes: Outcome[];
+      try {
+        outcomes = await db.transaction().execute(async (tx) => {
+          const done: Outcome[] = [];
+          for (const unit of batch) done.push(await runUnit(tx, unit));
+          return done;
+        });
+      } catch (err) {
+        for (const unit of batch) unit.reject(err);
+        continue;
+      }
+      batch.forEach((unit, i) => {
+        const outcome = outcomes[i]!;
+        if (outcome.ok) unit.resolve(outcome.value);
+        else unit.reject(outcome.err);
+      });
+    }
+    flushing = false;
+  }
+
+  return <T>(fn: (tx: Db) => Promise<T>) =>
+    new Promise<T>((resolve, reject) => {
+      queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      if (!flushing) void flush();
+    });
+}

@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cashierCsp, httpOrigin, securityHeaders } from './csp.ts';
+
+function directives(csp: string): Map<string, string[]> {
+  return new Map(
+    csp.split(';').map((d) => {
+      const [name, ...values] = d.trim().split(/\s+/);
+      return [name ?? '', values];
+    }),
+  );
+}
+
+describe('cashierCsp', () => {
+  it('is strict without form targets', () => {
+    assert.equal(
+      cashierCsp({ formTargets: [] }),
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    );
+  });
+
+  it('never allows inline code or eval', () => {
+    const csp = cashierCsp({ formTargets: ['https://shop.example/return'] });
+    assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval|\*/);
+  });
+
+  it('adds the origin of each form target, once', () => {
+    const csp = cashierCsp({
+      formTargets: ['https://shop.example/pay/return?x=1#y', 'https://shop.example/other', 'http://localhost:8080/r', 'HTTPS://Shop.Example:443/'],
+    });
+    assert.deepEqual(directives(csp).get('form-action'), ["'self'", 'https://shop.example', 'http://localhost:8080']);
+  });
+
+  it('ignores non-http(s) and unparsable targets', () => {
+    const csp = cashierCsp({ formTargets: ['javascript:alert(1)', 'data:text/html,x', 'ftp://a.example/', '/relative', 'not a url', ''] });
+    assert.deepEqual(directives(csp).get('form-action'), ["'self'"]);
+  });
+
+  it('cannot be extended by a crafted host', () => {
+    // WHATWG URL keeps ";" and "'" in hosts; they would split the policy.
+    const csp = cashierCsp({ formTargets: ["https://a;script-src-elem 'unsafe-inline'.example/", 'https://a,b.example/'] });
+    assert.deepEqual(directives(csp).get('form-action'), ["'self'"]);
+    assert.equal(directives(csp).size, 8);
+  });
+
+  it('keeps IPv6 literals and ports', () => {
+    assert.equal(httpOrigin('https://[::1]:8443/x'), 'https://[::1]:8443');
+    assert.equal(httpOrigin('https://xn--nand-hqa.example/'), 'https://xn--nand-hqa.example');
+    assert.equal(httpOrigin('https://ñandú.example/'), 'https://xn--and-6ma2c.example');
+  });
+});
+
+describe('securityHeaders', () => {
+  it('carries the policy and the hardening headers', () => {
+    assert.deepEqual(securityHeaders('default-src x'), {
+      'Content-Security-Policy': 'default-src x',
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cache-Control': 'no-store',
+      'X-Frame-Options': 'DENY',
+    });
+  });
+});
