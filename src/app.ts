@@ -11,6 +11,7 @@ import { registerCallbackRoutes } from './modules/channels/callback.routes.ts';
 import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
 import { registerSandboxPayinRoutes } from './modules/payins/sandbox.routes.ts';
 import { buildServices, type Services } from './services.ts';
+import { registerCashierRoutes } from './web/cashier.routes.ts';
 
 export interface AppDeps extends Core {
   tls: TlsMaterial | undefined;
@@ -45,5 +46,6 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   });
   registerCallbackRoutes(app, { channel: services.channel, dispatch: services.dispatch });
   registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), publicUrl: config.publicUrl });
+  registerCashierRoutes(app, { db, box, now: () => clock.now(), payins: services.payins, sandbox: services.sandbox });
   return Object.assign(app, { services });
 }

@@ -117,6 +117,17 @@ export function createServer(opts: ServerOptions): App {
     }
   });
 
+  // HTML forms exist only on the cashier pages; the API stays JSON-only.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
+    if (!request.url.startsWith('/cashier/')) {
+      done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json; charset=utf-8'), undefined);
+      return;
+    }
+    const fields: Record<string, string> = Object.create(null);
+    for (const [key, value] of new URLSearchParams(body as string)) if (!(key in fields)) fields[key] = value;
+    done(null, fields);
+  });
+
   app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'not found')),

@@ -80,10 +80,18 @@ const APP_SCHEMES: ReadonlySet<string> = new Set([
   'jazzcash', 'easypaisa',
 ]);
 
-const CONTROL_OR_SPACE = /[\u0000-\u0020\u007f-\u009f]/;
+// The URL parser silently strips tabs, newlines and edge spaces ("java\tscript:"
+// parses as javascript:); refusing them keeps what we check equal to what we render.
+function hasControlOrSpace(url: string): boolean {
+  for (let i = 0; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c <= 0x20 || (c >= 0x7f && c <= 0x9f)) return true;
+  }
+  return false;
+}
 
 function parseUrl(url: string): URL | null {
-  if (url.length > 4096 || CONTROL_OR_SPACE.test(url)) return null;
+  if (url.length > 4096 || hasControlOrSpace(url)) return null;
   try {
     return new URL(url);
   } catch {

@@ -124,10 +124,12 @@ describe('renderCashierPage: countdown', () => {
     assert.match(out, /<time datetime="[^"]+">29:41<\/time>/);
   });
 
-  it('says expired when the time is up but the status is not yet', async () => {
-    const out = await renderCashierPage(view({ expiresAt: NOW - 1 }), 'es');
-    assert.match(out, /class="countdown is-expired"/);
-    assert.ok(out.includes(`>${messages('es').expired}</time>`));
+  it('shows an open order past its expiry as expired, without anything to pay or pick', async () => {
+    for (const v of [view({ expiresAt: NOW, sandbox: true }), picking({ expiresAt: NOW - 1 }), view({ status: 'PENDING', expiresAt: NOW - 1 })]) {
+      const out = await renderCashierPage(v, 'es');
+      assert.ok(out.includes(messages('es').statusTitle.EXPIRED));
+      assert.ok(!out.includes('data-expires-at') && !out.includes('data-copy') && !out.includes('<form') && !out.includes('data-live'));
+    }
   });
 
   it('is absent without expiry and on final states', async () => {
@@ -258,5 +260,16 @@ describe('renderCashierPage: size', () => {
     for (const lang of LANGS) max = Math.max(max, Buffer.byteLength(await renderCashierPage(largest, lang)));
     const total = max + Buffer.byteLength(CASHIER_CSS) + Buffer.byteLength(CASHIER_JS);
     assert.ok(total < 50 * 1024, `${total} bytes`);
+  });
+});
+
+describe('the CSP checker of these tests', () => {
+  const bad = ['<p style="color:red">x</p>', '<div onclick="x()">', '<script>alert(1)</script>', '<style>p{}</style>', '<a href="javascript:x">', '<p title=x>', '<img src=x onerror=alert(1)>'];
+  for (const markup of bad) {
+    it(`catches ${markup}`, () => assert.throws(() => assertCspClean(`<!doctype html>\n${markup}`)));
+  }
+
+  it('accepts text that merely looks like an attribute', () => {
+    assert.doesNotThrow(() => assertCspClean('<p>&quot; onmouseover=&quot;x style=1</p><script src="/a.js" defer></script>'));
   });
 });

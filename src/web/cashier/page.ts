@@ -92,9 +92,8 @@ ${view.sandbox && html`<p class="test-note">${t.testOrder}</p>`}`;
 
 function countdown(view: CashierView, t: Messages): SafeHtml | null {
   if (view.expiresAt === null || !isOpen(view.status)) return null;
-  const left = view.expiresAt - view.now;
-  const shown = left > 0 ? formatRemaining(left) : t.expired;
-  return html`<p class="countdown${left > 0 ? '' : ' is-expired'}" role="timer" data-expires-at="${view.expiresAt}" data-now="${view.now}">${t.expiresIn} <time datetime="${new Date(view.expiresAt).toISOString()}">${shown}</time></p>`;
+  const left = formatRemaining(view.expiresAt - view.now);
+  return html`<p class="countdown" role="timer" data-expires-at="${view.expiresAt}" data-now="${view.now}">${t.expiresIn} <time datetime="${new Date(view.expiresAt).toISOString()}">${left}</time></p>`;
 }
 
 function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
@@ -164,7 +163,18 @@ function bodyAttributes(view: CashierView, t: Messages): SafeHtml {
   return html`data-copied="${t.copied}" data-copy-failed="${t.copyFailed}" data-expired="${t.expired}" data-processing="${t.processing}"${live ? raw(' data-live="1"') : ''}`;
 }
 
-export async function renderCashierPage(view: CashierView, lang: Lang): Promise<string> {
+/**
+ * The order as the consumer should see it. Past its expiry an open order is
+ * shown as expired even before the expiry job has marked it: telling someone
+ * to pay an order that is about to be refused would be worse.
+ */
+function displayed(view: CashierView): CashierView {
+  const late = isOpen(view.status) && view.expiresAt !== null && view.expiresAt <= view.now;
+  return late ? { ...view, status: 'EXPIRED' } : view;
+}
+
+export async function renderCashierPage(order: CashierView, lang: Lang): Promise<string> {
+  const view = displayed(order);
   const t = messages(lang);
   const main = isOpen(view.status) ? await openBlock(view, t) : finalBlock(view, t);
   const page = html`<!doctype html>

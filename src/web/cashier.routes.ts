@@ -1,0 +1,142 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Db } from '../platform/db/database.ts';
+import type { OrderRow } from '../platform/db/schema.ts';
+import { AppError, badRequest } from '../platform/errors.ts';
+import type { App } from '../platform/http/server.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
+import { formatMajor } from '../platform/money.ts';
+import { findMethod, methodsFor } from '../modules/channels/catalogue.ts';
+import { methodSettings } from '../modules/channels/method-settings.ts';
+import { SANDBOX } from '../modules/channels/sandbox/sandbox.channel.ts';
+import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service.ts';
+import { findOrder } from '../modules/orders/order.service.ts';
+import { signedReturnUrl } from '../modules/payins/return-url.ts';
+import { choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
+import { completeSandboxPayin, parseSandboxOutcome, type SandboxDeps } from '../modules/payins/sandbox.routes.ts';
+import { CASHIER_ASSETS } from './cashier/assets.ts';
+import { cashierCsp, securityHeaders } from './cashier/csp.ts';
+import { negotiateLanguage } from './cashier/i18n.ts';
+import { renderCashierPage, type CashierView } from './cashier/page.ts';
+import { renderNotFoundPage } from './cashier/not-found.ts';
+
+export interface CashierDeps {
+  db: Db;
+  box: SecretBox;
+  now: () => number;
+  payins: PayinDeps;
+  sandbox: SandboxDeps;
+}
+
+const ASSET_BASE = '/cashier/assets';
+
+function csrfToken(key: Buffer, orderNo: string): string {
+  return createHmac('sha256', key).update(orderNo).digest('base64url');
+}
+
+function checkCsrf(key: Buffer, orderNo: string, given: unknown): void {
+  const expected = Buffer.from(csrfToken(key, orderNo));
+  const actual = Buffer.from(typeof given === 'string' ? given : '');
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    throw new AppError('FORBIDDEN', 'the form is stale; reload the page', 'forbidden');
+  }
+}
+
+async function returnLink(deps: CashierDeps, order: OrderRow): Promise<string | null> {
+  if (!order.return_url) return null;
+  const app = await loadAuthApp(deps.db, deps.box, deps.now(), order.app_id);
+  return app?.secrets[0] ? signedReturnUrl(order, app.secrets[0]) : null;
+}
+
+async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<Array<{ code: string; label: string }>> {
+  const out: Array<{ code: string; label: string }> = [];
+  for (const def of methodsFor(order.currency, 'payin')) {
+    const settings = await methodSettings(deps.db, order.merchant_id, 'payin', def.code);
+    const inLimits = (settings.minAmount === null || order.amount >= settings.minAmount) && (settings.maxAmount === null || order.amount <= settings.maxAmount);
+    if (settings.enabled && inLimits) out.push({ code: def.code, label: def.label });
+  }
+  return out;
+}
+
+async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<CashierView> {
+  const def = order.method ? findMethod(order.method) : undefined;
+  return {
+    orderNo: order.order_no,
+    merchantName: await merchantName(deps.db, order.merchant_id),
+    amountText: formatMajor(order.amount, order.currency),
+    currency: order.currency,
+    status: order.status as CashierView['status'],
+    expiresAt: order.expires_at === null ? null : Number(order.expires_at),
+    now: deps.now(),
+    method: def ? { code: def.code, label: def.label, params: order.params ? (JSON.parse(order.params) as Record<string, string>) : {} } : null,
+    choices: order.method === null && order.status === 'CREATED' ? await choicesFor(deps, order) : [],
+    sandbox: order.channel === SANDBOX,
+    csrfToken: csrfToken(key, order.order_no),
+    returnUrl: order.return_url,
+    returnLink: order.status === 'CREATED' || order.status === 'PENDING' ? null : await returnLink(deps, order),
+    assetBase: ASSET_BASE,
+  };
+}
+
+function sendHtml(reply: FastifyReply, status: number, body: string, formTargets: string[]): FastifyReply {
+  return reply.code(status).headers(securityHeaders(cashierCsp({ formTargets }))).type('text/html; charset=utf-8').send(body);
+}
+
+async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: FastifyReply): Promise<OrderRow | undefined> {
+  const { orderNo } = request.params as { orderNo: string };
+  const order = await findOrder(deps.db, orderNo);
+  if (order && order.direction === 'payin') return order;
+  sendHtml(reply, 404, renderNotFoundPage(negotiateLanguage(request.headers['accept-language']), ASSET_BASE), []);
+  return undefined;
+}
+
+function formField(request: FastifyRequest, name: string): unknown {
+  const body = request.body as Record<string, unknown> | undefined;
+  return body?.[name];
+}
+
+/**
+ * The hosted cashier page (`params.url`) and its forms. The consumer is not
+ * authenticated: the unguessable order number is the capability, and every
+ * form carries a token bound to the order.
+ */
+export function registerCashierRoutes(app: App, deps: CashierDeps): void {
+  const csrfKey = deps.box.derive('cashier:csrf');
+
+  app.get('/cashier/assets/:name', async (request, reply) => {
+    const asset = CASHIER_ASSETS[(request.params as { name: string }).name];
+    if (!asset) throw new AppError('NOT_FOUND', 'no such asset', 'not found');
+    reply.header('ETag', asset.etag).header('Cache-Control', 'public, max-age=31536000, immutable').header('X-Content-Type-Options', 'nosniff');
+    if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
+    return reply.type(asset.contentType).send(asset.body);
+  });
+
+  app.get('/cashier/:orderNo', async (request, reply) => {
+    const order = await payinOr404(deps, request, reply);
+    if (!order) return reply;
+    const lang = negotiateLanguage(request.headers['accept-language']);
+    const page = await renderCashierPage(await viewOf(deps, order, csrfKey), lang);
+    return sendHtml(reply, 200, page, order.return_url ? [order.return_url] : []);
+  });
+
+  app.post('/cashier/:orderNo/method', async (request, reply) => {
+    const order = await payinOr404(deps, request, reply);
+    if (!order) return reply;
+    checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+    const method = formField(request, 'method');
+    if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
+    await choosePayinMethod(deps.payins, order.order_no, method);
+    return reply.redirect(`/cashier/${encodeURIComponent(order.order_no)}`, 303);
+  });
+
+  app.post('/cashier/:orderNo/sandbox', async (request, reply) => {
+    const order = await payinOr404(deps, request, reply);
+    if (!order) return reply;
+    checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+    await completeSandboxPayin(deps.sandbox, order.order_no, parseSandboxOutcome(formField(request, 'outcome')), null);
+    const after = (await findOrder(deps.db, order.order_no))!;
+    // Finished: back to the merchant with the signed outcome, or to the result page.
+    const target = (await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`;
+    return reply.redirect(target, 303);
+  });
+}

@@ -1,0 +1,257 @@
+import type { Lang, OrderStatus } from './i18n.ts';
+
+/**
+ * The cashier's strings. Every language is a `Messages` record, so a missing
+ * key fails the typecheck instead of showing a consumer a blank.
+ */
+
+export interface Messages {
+  title: string;
+  payTo: string;
+  amount: string;
+  payWith: string;
+  chooseMethod: string;
+  noMethods: string;
+  orderNo: string;
+  expiresIn: string;
+  expired: string;
+  paid: string;
+  failed: string;
+  processing: string;
+  copy: string;
+  copied: string;
+  copyFailed: string;
+  openApp: string;
+  scanQr: string;
+  qrAlt: string;
+  orCopyCode: string;
+  transferClabe: string;
+  vaNumber: string;
+  content: string;
+  exactAmount: string;
+  checkStatus: string;
+  returnToMerchant: string;
+  closePage: string;
+  sandboxTitle: string;
+  sandboxPay: string;
+  sandboxFail: string;
+  sandboxException: string;
+  testOrder: string;
+  testBadge: string;
+  statusTitle: Record<OrderStatus, string>;
+  statusDetail: Record<OrderStatus, string>;
+}
+
+const en: Messages = {
+  title: 'Checkout',
+  payTo: 'Pay to',
+  amount: 'Amount to pay',
+  payWith: 'Pay with',
+  chooseMethod: 'Choose a payment method',
+  noMethods: 'No payment method is available for this order. Please contact the merchant.',
+  orderNo: 'Order number',
+  expiresIn: 'Expires in',
+  expired: 'Expired',
+  paid: 'Paid',
+  failed: 'Failed',
+  processing: 'Processing…',
+  copy: 'Copy',
+  copied: 'Copied',
+  copyFailed: 'Press and hold the text to copy it',
+  openApp: 'Open the app to pay',
+  scanQr: 'Scan the QR code with your banking app',
+  qrAlt: 'QR code for this payment',
+  orCopyCode: 'Or copy the code',
+  transferClabe: 'Transfer to this CLABE',
+  vaNumber: 'Virtual account number',
+  content: 'Payment code',
+  exactAmount: 'Pay exactly the amount shown, in a single payment.',
+  checkStatus: 'I have paid: check the status',
+  returnToMerchant: 'Return to the merchant',
+  closePage: 'You can close this page.',
+  sandboxTitle: 'Sandbox: simulate the outcome',
+  sandboxPay: 'Simulate payment',
+  sandboxFail: 'Simulate failure',
+  sandboxException: 'Simulate exception',
+  testOrder: 'This is a test order: no real money moves.',
+  testBadge: 'TEST',
+  statusTitle: {
+    CREATED: 'Awaiting payment',
+    PENDING: 'Payment in progress',
+    PAID: 'Payment received',
+    FAILED: 'Payment failed',
+    EXPIRED: 'This payment has expired',
+    REFUNDED: 'Payment refunded',
+    EXCEPTION: 'We are reviewing this payment',
+  },
+  statusDetail: {
+    CREATED: 'Follow the instructions below to pay.',
+    PENDING: 'We are waiting for confirmation from your bank.',
+    PAID: 'Thank you. The merchant has been notified.',
+    FAILED: 'The payment could not be completed. You can start a new one from the merchant.',
+    EXPIRED: 'Please do not pay this order any more. Start a new payment from the merchant.',
+    REFUNDED: 'The money has been returned to you.',
+    EXCEPTION: 'If you already paid, keep your receipt. The merchant will be informed of the result.',
+  },
+};
+
+const es: Messages = {
+  title: 'Pago',
+  payTo: 'Pagar a',
+  amount: 'Importe a pagar',
+  payWith: 'Pagar con',
+  chooseMethod: 'Elige un método de pago',
+  noMethods: 'No hay métodos de pago disponibles para este pedido. Contacta al comercio.',
+  orderNo: 'Número de pedido',
+  expiresIn: 'Vence en',
+  expired: 'Vencido',
+  paid: 'Pagado',
+  failed: 'Fallido',
+  processing: 'Procesando…',
+  copy: 'Copiar',
+  copied: 'Copiado',
+  copyFailed: 'Mantén pulsado el texto para copiarlo',
+  openApp: 'Abrir la app para pagar',
+  scanQr: 'Escanea el código QR con la app de tu banco',
+  qrAlt: 'Código QR de este pago',
+  orCopyCode: 'O copia el código',
+  transferClabe: 'Transfiere a esta CLABE',
+  vaNumber: 'Número de cuenta virtual',
+  content: 'Código de pago',
+  exactAmount: 'Paga exactamente el importe indicado, en un solo pago.',
+  checkStatus: 'Ya pagué: ver el estado',
+  returnToMerchant: 'Volver al comercio',
+  closePage: 'Puedes cerrar esta página.',
+  sandboxTitle: 'Sandbox: simula el resultado',
+  sandboxPay: 'Simular pago',
+  sandboxFail: 'Simular fallo',
+  sandboxException: 'Simular excepción',
+  testOrder: 'Este es un pedido de prueba: no se mueve dinero real.',
+  testBadge: 'PRUEBA',
+  statusTitle: {
+    CREATED: 'Pendiente de pago',
+    PENDING: 'Pago en proceso',
+    PAID: 'Pago recibido',
+    FAILED: 'El pago falló',
+    EXPIRED: 'Este pago ha vencido',
+    REFUNDED: 'Pago reembolsado',
+    EXCEPTION: 'Estamos revisando este pago',
+  },
+  statusDetail: {
+    CREATED: 'Sigue las instrucciones de abajo para pagar.',
+    PENDING: 'Estamos esperando la confirmación de tu banco.',
+    PAID: 'Gracias. Ya avisamos al comercio.',
+    FAILED: 'No se pudo completar el pago. Puedes iniciar uno nuevo desde el comercio.',
+    EXPIRED: 'Ya no pagues este pedido. Inicia un nuevo pago desde el comercio.',
+    REFUNDED: 'El dinero te fue devuelto.',
+    EXCEPTION: 'Si ya pagaste, guarda tu comprobante. El comercio será informado del resultado.',
+  },
+};
+
+const pt: Messages = {
+  title: 'Pagamento',
+  payTo: 'Pagar para',
+  amount: 'Valor a pagar',
+  payWith: 'Pagar com',
+  chooseMethod: 'Escolha uma forma de pagamento',
+  noMethods: 'Nenhuma forma de pagamento está disponível para este pedido. Fale com a loja.',
+  orderNo: 'Número do pedido',
+  expiresIn: 'Expira em',
+  expired: 'Expirado',
+  paid: 'Pago',
+  failed: 'Falhou',
+  processing: 'Processando…',
+  copy: 'Copiar',
+  copied: 'Copiado',
+  copyFailed: 'Toque e segure o texto para copiá-lo',
+  openApp: 'Abrir o app para pagar',
+  scanQr: 'Escaneie o QR code com o app do seu banco',
+  qrAlt: 'QR code deste pagamento',
+  orCopyCode: 'Ou copie o código (Pix copia e cola)',
+  transferClabe: 'Transfira para esta CLABE',
+  vaNumber: 'Número da conta virtual',
+  content: 'Código de pagamento',
+  exactAmount: 'Pague exatamente o valor indicado, em um único pagamento.',
+  checkStatus: 'Já paguei: verificar o status',
+  returnToMerchant: 'Voltar para a loja',
+  closePage: 'Você pode fechar esta página.',
+  sandboxTitle: 'Sandbox: simule o resultado',
+  sandboxPay: 'Simular pagamento',
+  sandboxFail: 'Simular falha',
+  sandboxException: 'Simular exceção',
+  testOrder: 'Este é um pedido de teste: nenhum dinheiro real é movimentado.',
+  testBadge: 'TESTE',
+  statusTitle: {
+    CREATED: 'Aguardando pagamento',
+    PENDING: 'Pagamento em processamento',
+    PAID: 'Pagamento recebido',
+    FAILED: 'O pagamento falhou',
+    EXPIRED: 'Este pagamento expirou',
+    REFUNDED: 'Pagamento reembolsado',
+    EXCEPTION: 'Estamos analisando este pagamento',
+  },
+  statusDetail: {
+    CREATED: 'Siga as instruções abaixo para pagar.',
+    PENDING: 'Estamos aguardando a confirmação do seu banco.',
+    PAID: 'Obrigado. A loja já foi avisada.',
+    FAILED: 'Não foi possível concluir o pagamento. Você pode iniciar um novo pela loja.',
+    EXPIRED: 'Não pague mais este pedido. Inicie um novo pagamento pela loja.',
+    REFUNDED: 'O dinheiro foi devolvido para você.',
+    EXCEPTION: 'Se você já pagou, guarde o comprovante. A loja será informada do resultado.',
+  },
+};
+
+const id: Messages = {
+  title: 'Pembayaran',
+  payTo: 'Bayar ke',
+  amount: 'Jumlah yang harus dibayar',
+  payWith: 'Bayar dengan',
+  chooseMethod: 'Pilih metode pembayaran',
+  noMethods: 'Tidak ada metode pembayaran yang tersedia untuk pesanan ini. Silakan hubungi penjual.',
+  orderNo: 'Nomor pesanan',
+  expiresIn: 'Berakhir dalam',
+  expired: 'Kedaluwarsa',
+  paid: 'Lunas',
+  failed: 'Gagal',
+  processing: 'Memproses…',
+  copy: 'Salin',
+  copied: 'Disalin',
+  copyFailed: 'Tekan dan tahan teks untuk menyalinnya',
+  openApp: 'Buka aplikasi untuk membayar',
+  scanQr: 'Pindai kode QR dengan aplikasi bank Anda',
+  qrAlt: 'Kode QR untuk pembayaran ini',
+  orCopyCode: 'Atau salin kodenya',
+  transferClabe: 'Transfer ke CLABE ini',
+  vaNumber: 'Nomor virtual account',
+  content: 'Kode pembayaran',
+  exactAmount: 'Bayar tepat sesuai jumlah yang tertera, dalam satu kali pembayaran.',
+  checkStatus: 'Saya sudah bayar: cek status',
+  returnToMerchant: 'Kembali ke penjual',
+  closePage: 'Anda dapat menutup halaman ini.',
+  sandboxTitle: 'Sandbox: simulasikan hasilnya',
+  sandboxPay: 'Simulasikan pembayaran',
+  sandboxFail: 'Simulasikan kegagalan',
+  sandboxException: 'Simulasikan pengecualian',
+  testOrder: 'Ini adalah pesanan uji coba: tidak ada uang sungguhan yang berpindah.',
+  testBadge: 'UJI COBA',
+  statusTitle: {
+    CREATED: 'Menunggu pembayaran',
+    PENDING: 'Pembayaran sedang diproses',
+    PAID: 'Pembayaran diterima',
+    FAILED: 'Pembayaran gagal',
+    EXPIRED: 'Pembayaran ini sudah kedaluwarsa',
+    REFUNDED: 'Pembayaran dikembalikan',
+    EXCEPTION: 'Kami sedang memeriksa pembayaran ini',
+  },
+  statusDetail: {
+    CREATED: 'Ikuti petunjuk di bawah ini untuk membayar.',
+    PENDING: 'Kami sedang menunggu konfirmasi dari bank Anda.',
+    PAID: 'Terima kasih. Penjual sudah diberi tahu.',
+    FAILED: 'Pembayaran tidak dapat diselesaikan. Anda dapat memulai pembayaran baru dari penjual.',
+    EXPIRED: 'Jangan bayar pesanan ini lagi. Mulai pembayaran baru dari penjual.',
+    REFUNDED: 'Uang Anda sudah dikembalikan.',
+    EXCEPTION: 'Jika Anda sudah membayar, simpan bukti pembayaran. Penjual akan diberi tahu hasilnya.',
+  },
+};
+
+export const MESSAGES: Readonly<Record<Lang, Messages>> = { en, es, pt, id };

@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { ARTIFACTS, hasChromium, launchChromium } from './helpers/browser.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+
+/** The v2 sign rule, written independently of the gateway's module. */
+function referenceSign(params: Record<string, string>, secret: string): string {
+  const text = Object.keys(params)
+    .filter((k) => k !== 'sign' && params[k] !== '')
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join('&');
+  return createHash('sha256').update(`${text}&key=${secret}`, 'utf8').digest('hex');
+}
+
+describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'Debian chromium is not installed (.ci/run installs it)' }, () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  let shop: http.Server;
+  let shopUrl: string;
+  const landed: URL[] = [];
+
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant(['IDR', 'MXN']);
+    shop = http.createServer((req, res) => {
+      landed.push(new URL(req.url ?? '/', shopUrl));
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end('<!doctype html><title>Shop</title><h1>Thanks for your order</h1>');
+    });
+    await new Promise<void>((resolve) => shop.listen(0, '127.0.0.1', resolve));
+    const address = shop.address();
+    shopUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    fs.mkdirSync(ARTIFACTS, { recursive: true });
+  });
+  after(async () => {
+    await gw.close();
+    await new Promise((resolve) => shop.close(resolve));
+  });
+
+  async function createOrder(body: Record<string, unknown>): Promise<Record<string, any>> {
+    const token = await gw.token(creds);
+    const res = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ notifyUrl: 'https://shop.example/notify', ...body }),
+      headers: { authorization: `Bearer ${token}`, 'accept-language': 'en' },
+    });
+    assert.equal(res.status, 200, res.text);
+    return res.json.data;
+  }
+
+  test('pick a method, pay in the sandbox, land on the merchant with signed parameters', { timeout: 60_000 }, async () => {
+    const order = await createOrder({
+      merOrderNo: 'browser-1',
+      currency: 'IDR',
+      amount: '150000',
+      returnUrl: `${shopUrl}/return?cart=42`,
+      attach: '<img src=x onerror=alert(1)>',
+    });
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'id-ID' });
+      const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (msg) => {
+        if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
+      });
+      const response = await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      assert.equal(response?.status(), 200);
+      const csp = response!.headers()['content-security-policy'] ?? '';
+      assert.match(csp, /script-src 'self'/);
+      assert.doesNotMatch(csp, /unsafe-inline/);
+      assert.equal(await page.getAttribute('html', 'lang'), 'id');
+      assert.match(await page.textContent('body') ?? '', /150\.000|150,000/);
+
+      await page.getByRole('button', { name: /QRIS/ }).click();
+      await page.waitForSelector('img[src^="data:image/svg+xml"]');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-qris.png'), fullPage: true });
+
+      await Promise.all([page.waitForURL(/\/return\?/), page.locator('button[value="PAID"]').click()]);
+      const url = new URL(page.url());
+      assert.equal(url.origin, shopUrl);
+      assert.equal(url.searchParams.get('cart'), '42');
+      const params = Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'cart'));
+      assert.equal(params.orderNo, order.orderNo);
+      assert.equal(params.merOrderNo, 'browser-1');
+      assert.equal(params.status, 'PAID');
+      assert.equal(params.amount, '150000');
+      assert.equal(params.currency, 'IDR');
+      assert.equal(params.attach, '<img src=x onerror=alert(1)>');
+      const { sign, ...signed } = params;
+      assert.equal(sign, referenceSign(signed as Record<string, string>, creds.appSecret));
+      assert.ok(landed.some((u) => u.pathname === '/return'));
+      assert.deepEqual(violations, []);
+
+      const after = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: { authorization: `Bearer ${await gw.token(creds)}` } });
+      assert.equal(after.json.data.status, 'PAID');
+      assert.equal(after.json.data.payMethod, 'ID_QRIS');
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  test('without a returnUrl the page shows the result; merchant text is escaped', { timeout: 60_000 }, async () => {
+    const order = await createOrder({ merOrderNo: 'browser-2', currency: 'MXN', amount: 1250.5, payMethod: 'spei' });
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'es-MX' });
+      const page = await context.newPage();
+      let dialogs = 0;
+      page.on('dialog', (d) => {
+        dialogs++;
+        void d.dismiss();
+      });
+      await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      assert.equal(await page.getAttribute('html', 'lang'), 'es');
+      const body = (await page.textContent('body')) ?? '';
+      assert.match(body.replace(/\s/g, ''), new RegExp(order.params.clabe.slice(0, 3)));
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-spei-es.png'), fullPage: true });
+      await Promise.all([page.waitForURL(new RegExp(`/cashier/${order.orderNo}$`)), page.locator('button[value="FAILED"]').click()]);
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-failed-es.png'), fullPage: true });
+      assert.equal(dialogs, 0);
+      const res = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: { authorization: `Bearer ${await gw.token(creds)}` } });
+      assert.equal(res.json.data.status, 'FAILED');
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  test('the page and its assets stay under 50 KB; unknown orders get an HTML 404', async () => {
+    const order = await createOrder({ merOrderNo: 'browser-3', currency: 'IDR', amount: 99000, payMethod: 'qris' });
+    const page = await gw.call('GET', `/cashier/${order.orderNo}`);
+    const css = await gw.call('GET', '/cashier/assets/cashier.css');
+    const js = await gw.call('GET', '/cashier/assets/cashier.js');
+    const total = Buffer.byteLength(page.text) + Buffer.byteLength(css.text) + Buffer.byteLength(js.text);
+    assert.ok(total < 50 * 1024, `page weighs ${total} bytes`);
+    assert.doesNotMatch(page.text, /<script(?![^>]*\bsrc=)/);
+    assert.doesNotMatch(page.text, /\son[a-z]+=/i);
+    const missing = await gw.call('GET', '/cashier/PI00000000000000000000000000');
+    assert.equal(missing.status, 404);
+    assert.match(String(missing.headers['content-type']), /text\/html/);
+  });
+});
