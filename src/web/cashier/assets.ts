@@ -43,6 +43,7 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .field-label{display:block;margin-bottom:.375rem;font-weight:600}
 .copybox{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.5rem .5rem .5rem .875rem;border:1px solid var(--line);border-radius:.75rem;background:var(--soft)}
 .copybox code{flex:1 1 12rem;min-width:0;font:600 1.125rem/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all;-webkit-user-select:all}
+.wide code{flex-basis:100%}
 .copybox code.long{font-size:.8125rem;font-weight:400;max-height:6.5em;overflow:auto}
 .g{display:inline-block;white-space:nowrap}.g+.g{margin-left:.4em}
 .btn,.copy-btn{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;padding:.625rem 1.25rem;border-radius:.75rem;border:2px solid var(--accent);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer;touch-action:manipulation}

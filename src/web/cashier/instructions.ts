@@ -22,6 +22,8 @@ interface CopyField {
   label: string;
   value: string;
   shown?: SafeHtml;
+  /** Keep the value on one line, with the button below it (an 18-digit CLABE). */
+  wide?: boolean;
 }
 
 function copyField(f: CopyField, t: Messages): SafeHtml {
@@ -30,7 +32,7 @@ function copyField(f: CopyField, t: Messages): SafeHtml {
   // and the value is still selectable by hand.
   return html`<div class="field">
 <span class="field-label" id="${f.id}">${f.label}</span>
-<div class="copybox"><code${long ? raw(' class="long"') : ''}>${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
+<div class="copybox${f.wide ? ' wide' : ''}"><code${long ? raw(' class="long"') : ''}>${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
 </div>`;
 }
 
@@ -62,7 +64,7 @@ function bankFields(params: Readonly<Record<string, string>>, t: Messages): Safe
   const out: SafeHtml[] = [];
   const clabe = params['clabe'];
   if (clabe !== undefined && clabe !== '') {
-    out.push(copyField({ id: 'f-clabe', label: t.transferClabe, value: clabe, shown: groups(groupClabe(clabe)) }, t));
+    out.push(copyField({ id: 'f-clabe', label: t.transferClabe, value: clabe, shown: groups(groupClabe(clabe)), wide: true }, t));
   }
   const va = params['vaNumber'];
   if (va !== undefined && va !== '') {
