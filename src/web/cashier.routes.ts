@@ -18,7 +18,7 @@ import { CASHIER_ASSETS } from './cashier/assets.ts';
 import { cashierCsp, securityHeaders } from './cashier/csp.ts';
 import { negotiateLanguage } from './cashier/i18n.ts';
 import { renderCashierPage, type CashierView } from './cashier/page.ts';
-import { renderNotFoundPage } from './cashier/not-found.ts';
+import { renderNotFoundPage, renderRefusedPage } from './cashier/not-found.ts';
 
 export interface CashierDeps {
   db: Db;
@@ -95,6 +95,17 @@ function formField(request: FastifyRequest, name: string): unknown {
   return body?.[name];
 }
 
+/** Form errors answer a page the consumer can read, not a JSON envelope. */
+async function orRefusedPage(request: FastifyRequest, reply: FastifyReply, orderNo: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
+  try {
+    return await action();
+  } catch (err) {
+    if (!(err instanceof AppError) || err.status >= 500) throw err;
+    const lang = negotiateLanguage(request.headers['accept-language']);
+    return sendHtml(reply, err.status, renderRefusedPage(lang, ASSET_BASE, err.detail ?? err.message, `/cashier/${encodeURIComponent(orderNo)}`), []);
+  }
+}
+
 /**
  * The hosted cashier page (`params.url`) and its forms. The consumer is not
  * authenticated: the unguessable order number is the capability, and every
@@ -122,21 +133,25 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   app.post('/cashier/:orderNo/method', async (request, reply) => {
     const order = await payinOr404(deps, request, reply);
     if (!order) return reply;
-    checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
-    const method = formField(request, 'method');
-    if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
-    await choosePayinMethod(deps.payins, order.order_no, method);
-    return reply.redirect(`/cashier/${encodeURIComponent(order.order_no)}`, 303);
+    return orRefusedPage(request, reply, order.order_no, async () => {
+      checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+      const method = formField(request, 'method');
+      if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
+      await choosePayinMethod(deps.payins, order.order_no, method);
+      return reply.redirect(`/cashier/${encodeURIComponent(order.order_no)}`, 303);
+    });
   });
 
   app.post('/cashier/:orderNo/sandbox', async (request, reply) => {
     const order = await payinOr404(deps, request, reply);
     if (!order) return reply;
-    checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
-    await completeSandboxPayin(deps.sandbox, order.order_no, parseSandboxOutcome(formField(request, 'outcome')), null);
-    const after = (await findOrder(deps.db, order.order_no))!;
-    // Finished: back to the merchant with the signed outcome, or to the result page.
-    const target = (await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`;
-    return reply.redirect(target, 303);
+    return orRefusedPage(request, reply, order.order_no, async () => {
+      checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+      await completeSandboxPayin(deps.sandbox, order.order_no, parseSandboxOutcome(formField(request, 'outcome')), null);
+      const after = (await findOrder(deps.db, order.order_no))!;
+      // Finished: back to the merchant with the signed outcome, or to the result page.
+      const target = (await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`;
+      return reply.redirect(target, 303);
+    });
   });
 }

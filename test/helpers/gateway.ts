@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig, type Config } from '../../src/config.ts';
-import { openCore, type Core } from '../../src/main.ts';
+import { openCore, type Core } from '../../src/core.ts';
 import { ManualClock } from '../../src/platform/clock.ts';
 import type { App } from '../../src/platform/http/server.ts';
 import { loadTls } from '../../src/platform/http/tls.ts';
@@ -16,7 +16,7 @@ export const TEST_MASTER_KEY = '00112233445566778899aabbccddeeff0011223344556677
 
 export interface TestGateway {
   url: string;
-  app: App;
+  app: ReturnType<typeof buildApp>;
   core: Core;
   clock: ManualClock;
   config: Config;

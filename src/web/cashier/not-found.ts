@@ -9,9 +9,24 @@ const TEXT: Record<Lang, { title: string; body: string }> = {
   id: { title: 'Pembayaran tidak ditemukan', body: 'Tautan pembayaran ini tidak valid. Kembali ke toko dan mulai pembayaran lagi.' },
 };
 
+const REFUSED: Record<Lang, string> = {
+  en: 'That did not work',
+  es: 'No se pudo completar',
+  pt: 'Não foi possível concluir',
+  id: 'Tidak berhasil',
+};
+
 /** The page for an order number that does not exist (or is not a pay-in). */
 export function renderNotFoundPage(lang: Lang, assetBase: string): string {
-  const t = TEXT[lang];
+  return messagePage(lang, assetBase, TEXT[lang]);
+}
+
+/** A refused form (stale page, method not available): the reason, and a way back. */
+export function renderRefusedPage(lang: Lang, assetBase: string, reason: string, backHref: string): string {
+  return messagePage(lang, assetBase, { title: REFUSED[lang], body: reason, backHref });
+}
+
+function messagePage(lang: Lang, assetBase: string, t: { title: string; body: string; backHref?: string }): string {
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -27,6 +42,7 @@ export function renderNotFoundPage(lang: Lang, assetBase: string): string {
 <section class="card">
 <h1>${t.title}</h1>
 <p>${t.body}</p>
+${t.backHref ? html`<p><a class="button" href="${t.backHref}">←</a></p>` : ''}
 </section>
 </main>
 </body>
