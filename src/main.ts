@@ -101,16 +101,24 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   return { app, core, stop };
 }
 
-/** SIGTERM/SIGINT: stop taking work, finish what is in flight (bounded), exit 0. */
-export function exitOnSignals(running: Running, timeoutMs: number): void {
+/**
+ * SIGTERM/SIGINT: stop taking work, finish what is in flight (bounded), exit 0.
+ * Installed before start-up finishes, so a signal during start-up waits for it
+ * and then drains.
+ */
+export function exitOnSignals(starting: Promise<Running>, timeoutMs: number): void {
   const onSignal = (signal: string) => {
-    running.app?.log.info({ signal }, 'draining');
     const force = setTimeout(() => process.exit(1), timeoutMs);
     force.unref();
-    running.stop().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
+    starting
+      .then((running) => {
+        running.app?.log.info({ signal }, 'draining');
+        return running.stop();
+      })
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.once('SIGTERM', () => onSignal('SIGTERM'));
   process.once('SIGINT', () => onSignal('SIGINT'));

@@ -7,6 +7,7 @@ import { AppError } from '../platform/errors.ts';
 import { registerMerchantCommands, withCore } from './merchant.commands.ts';
 import { registerMethodCommands } from './method.commands.ts';
 import { registerOrderCommands } from './order.commands.ts';
+import { registerNotifyCommands } from './notify.commands.ts';
 import { print } from './output.ts';
 
 const program = new Command('pagoda')
@@ -30,8 +31,9 @@ program
   .addHelpText('after', envHelp)
   .action(async (opts: { role: Role }) => {
     const config = loadConfig();
-    const running = await serve(config, opts.role);
-    exitOnSignals(running, config.shutdownTimeoutMs);
+    const starting = serve(config, opts.role);
+    exitOnSignals(starting, config.shutdownTimeoutMs);
+    await starting;
   });
 
 program
@@ -63,6 +65,7 @@ program
 registerMerchantCommands(program);
 registerMethodCommands(program);
 registerOrderCommands(program);
+registerNotifyCommands(program);
 
 try {
   await program.parseAsync(process.argv);

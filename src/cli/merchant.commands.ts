@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { openCore, type Core } from '../core.ts';
 import { parseDuration } from '../platform/duration.ts';
+import { badRequest } from '../platform/errors.ts';
 import {
   parseAckMode,
   parseCurrencies,
@@ -66,7 +67,12 @@ export function registerMerchantCommands(program: Command): void {
     .option('--grace <duration>', 'how long the old secret stays valid (e.g. 24h, 0s)', '24h')
     .option('--json', 'machine-readable output')
     .action(async (opts: { appId: string; grace: string; json?: boolean }) => {
-      const graceMs = parseDuration(opts.grace);
+      let graceMs: number;
+      try {
+        graceMs = parseDuration(opts.grace);
+      } catch {
+        throw badRequest(`grace: "${opts.grace}" is not a duration (e.g. 24h, 30m, 0s)`);
+      }
       const result = await withCore((core) =>
         core.db.transaction().execute((tx) => rotateApp(tx, deps(core), opts.appId, graceMs)),
       );

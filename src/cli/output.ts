@@ -4,8 +4,9 @@ export function print(result: Record<string, unknown>, json: boolean, out: NodeJ
     out.write(JSON.stringify(result, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
     return;
   }
-  const width = Math.max(...Object.keys(result).map((k) => k.length));
-  for (const [key, value] of Object.entries(result)) {
+  const entries = Object.entries(result).filter(([, v]) => v !== undefined);
+  const width = Math.max(...entries.map(([k]) => k.length));
+  for (const [key, value] of entries) {
     out.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(',') : String(value)}\n`);
   }
 }

@@ -2,20 +2,22 @@ import { Migrator, type Migration, type MigrationProvider } from 'kysely';
 import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_orders.ts';
+import * as m0003 from './migrations/0003_notification_attempts.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_orders': m0002,
+  '0003_notification_attempts': m0003,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
 
 /**
  * Applies pending migrations. Safe when several processes start at once: on
- * PostgreSQL the migrator holds an advisory lock; on SQLite its transaction
- * begins IMMEDIATE, so a second process waits for the first and then finds
- * nothing to do.
+ * PostgreSQL the migrator holds an advisory lock; on SQLite the migrations run
+ * in one transaction that begins IMMEDIATE (see database.ts), so a second
+ * process waits for the first and then finds nothing to do.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
   const migrator = new Migrator({

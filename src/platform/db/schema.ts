@@ -139,6 +139,22 @@ export interface SandboxBankTable {
   updated_at: Millis;
 }
 
+export interface NotificationAttemptsTable {
+  id: string;
+  notification_id: string;
+  attempt_no: bigint;
+  started_at: Millis;
+  url: string;
+  request_headers: string;
+  request_body: string;
+  response_status: bigint | null;
+  response_body: string | null;
+  duration_ms: bigint;
+  error_class: string | null;
+  outcome: string;
+  reason: string | null;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_currencies: MerchantCurrenciesTable;
@@ -151,7 +167,10 @@ export interface Database {
   method_settings: MethodSettingsTable;
   notifications: NotificationsTable;
   sandbox_bank: SandboxBankTable;
+  notification_attempts: NotificationAttemptsTable;
 }
+
+export type NotificationRow = Selectable<NotificationsTable>;
 
 export type OrderRow = Selectable<OrdersTable>;
 export type NewOrderRow = Insertable<OrdersTable>;

@@ -93,12 +93,19 @@ export function createServer(opts: ServerOptions): App {
 
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
-    if (opts.isDraining() && !request.url.startsWith('/healthz')) {
+    const path = request.url.split('?')[0];
+    if (opts.isDraining() && path !== '/healthz') {
       throw new AppError('NOT_READY', 'the server is shutting down', 'not ready');
     }
-    if (opts.behindProxy && request.protocol !== 'https') {
+    // Health checks come from the load balancer itself, not through it; they carry no business.
+    if (opts.behindProxy && request.protocol !== 'https' && path !== '/healthz' && path !== '/readyz') {
       throw new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden');
     }
+  });
+
+  // A keep-alive connection would keep a draining server open until the client leaves.
+  app.addHook('onSend', async (_request, reply) => {
+    if (opts.isDraining()) reply.header('connection', 'close');
   });
 
   app.removeAllContentTypeParsers();

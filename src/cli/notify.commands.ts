@@ -1,0 +1,71 @@
+import type { Command } from 'commander';
+import { badRequest } from '../platform/errors.ts';
+import { listAttempts, listNotifications, resendNotification } from '../modules/notify/notify.service.ts';
+import { withCore } from './merchant.commands.ts';
+import { print } from './output.ts';
+
+const STATES = ['pending', 'delivered', 'exhausted'];
+const iso = (ms: bigint | null) => (ms === null ? null : new Date(Number(ms)).toISOString());
+
+export function registerNotifyCommands(program: Command): void {
+  const notify = program.command('notify').description('merchant notifications (asynchronous callbacks)');
+  notify
+    .command('list')
+    .description('notifications, newest first, with their last attempt')
+    .option('--merchant <id>', 'only this merchant')
+    .option('--order <orderNo>', 'only this order (with every attempt)')
+    .option('--status <state>', 'pending, delivered or exhausted')
+    .option('--limit <n>', 'how many', '50')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { merchant?: string; order?: string; status?: string; limit: string; json?: boolean }) => {
+      if (opts.status && !STATES.includes(opts.status)) throw badRequest('status: pending, delivered or exhausted');
+      const limit = Number(opts.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw badRequest('limit: 1 to 10000');
+      const rows = await withCore(async (core) => {
+        const found = await listNotifications(core.db, { merchantId: opts.merchant, orderNo: opts.order, state: opts.status, limit });
+        return Promise.all(
+          found.map(async (n) => ({
+            id: n.id,
+            orderNo: n.order_no,
+            merchantId: n.merchant_id,
+            orderStatus: n.status,
+            state: n.state,
+            attempts: Number(n.attempts),
+            nextAttemptAt: n.state === 'pending' ? iso(n.next_attempt_at) : null,
+            lastError: n.last_error,
+            url: n.url,
+            ...(opts.order
+              ? {
+                  history: (await listAttempts(core.db, n.id)).map((a) => ({
+                    attempt: Number(a.attempt_no),
+                    at: iso(a.started_at),
+                    status: a.response_status === null ? null : Number(a.response_status),
+                    outcome: a.outcome,
+                    reason: a.reason,
+                    durationMs: Number(a.duration_ms),
+                  })),
+                }
+              : {}),
+          })),
+        );
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(rows) + '\n');
+        return;
+      }
+      for (const row of rows) {
+        print({ ...row, history: row.history ? JSON.stringify(row.history) : undefined }, false);
+        process.stdout.write('\n');
+      }
+    });
+
+  notify
+    .command('resend')
+    .description("start a fresh schedule for the order's latest notification (same notification id)")
+    .requiredOption('--order <orderNo>', 'order number')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { order: string; json?: boolean }) => {
+      const row = await withCore((core) => resendNotification(core.db, core.clock.now(), opts.order));
+      print({ notificationId: row.id, orderNo: row.order_no, state: row.state }, Boolean(opts.json));
+    });
+}

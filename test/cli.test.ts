@@ -1,0 +1,162 @@
+/**
+ * The operator CLI as real `pagoda` processes (operator-interface.md "CLI"):
+ * merchants and apps, imported and rotated credentials, refusals, and secrets
+ * that never appear in clear where they should not.
+ */
+import { before, after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { openDatabase } from '../src/platform/db/database.ts';
+import { loadAuthApp } from '../src/modules/merchants/merchant.service.ts';
+import { parseMasterKey, SecretBox } from '../src/platform/secret-box.ts';
+import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
+
+const T = { timeout: 60_000 };
+const HEX32 = /^[0-9a-f]{32}$/;
+// A merchant migrating from another Starpago-compatible provider keeps these (merchant-api.md test vector).
+const IMPORTED = { appId: 'af37752d8bfc9c23ce9a39e6cf44d135', appSecret: 'daa153d25c25c3736b474a91aeaa7fa7' };
+
+function json(run: RunResult): Record<string, any> {
+  assert.equal(run.code, 0, `pagoda exited ${run.code ?? run.signal}\nstderr: ${run.stderr}\nstdout: ${run.stdout}`);
+  const lines = run.stdout.trim().split('\n');
+  assert.equal(lines.length, 1, `--json should print exactly one line on stdout:\n${run.stdout}`);
+  return JSON.parse(lines[0]!);
+}
+
+function assertRefused(run: RunResult, option: RegExp): void {
+  assert.equal(run.code, 2, `expected exit code 2, got ${run.code ?? run.signal}\nstderr: ${run.stderr}\nstdout: ${run.stdout}`);
+  assert.match(run.stderr, option, `the message should name the option: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /\n\s+at /, `a refusal is a message, not a stack trace:\n${run.stderr}`);
+}
+
+describe('pagoda merchant / app commands', () => {
+  let ws: Workspace;
+  /** Every command run, to check none printed the master key. */
+  const runs: RunResult[] = [];
+  /** Every app secret that exists, to check none is stored in clear. */
+  const secrets: string[] = [];
+  let merchantId: string;
+  let firstApp: { appId: string; appSecret: string };
+  const pagoda = async (...args: string[]) => {
+    const run = await ws.run(args);
+    runs.push(run);
+    return run;
+  };
+
+  before(async () => {
+    ws = await createWorkspace();
+  });
+  after(() => ws?.cleanup());
+
+  it('merchant create --json prints {merchantId, appId, appSecret}', T, async () => {
+    const out = json(await pagoda('merchant', 'create', '--name', 'Acme', '--currencies', 'MXN,BRL', '--json'));
+    assert.deepEqual(Object.keys(out).sort(), ['appId', 'appSecret', 'merchantId']);
+    assert.equal(typeof out.merchantId, 'string');
+    assert.ok(out.merchantId.length > 0);
+    assert.match(out.appId, HEX32);
+    assert.match(out.appSecret, HEX32);
+    assert.notEqual(out.appId, out.appSecret);
+    merchantId = out.merchantId;
+    firstApp = { appId: out.appId, appSecret: out.appSecret };
+    secrets.push(out.appSecret);
+  });
+
+  it('app create --scope payout --json prints a new app', T, async () => {
+    const out = json(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'payout', '--json'));
+    assert.deepEqual(Object.keys(out).sort(), ['appId', 'appSecret']);
+    assert.match(out.appId, HEX32);
+    assert.match(out.appSecret, HEX32);
+    assert.notEqual(out.appId, firstApp.appId);
+    secrets.push(out.appSecret);
+    const db = openDatabase(ws.db.url);
+    try {
+      const row = await db.selectFrom('apps').select(['merchant_id', 'scopes']).where('app_id', '=', out.appId).executeTakeFirstOrThrow();
+      assert.deepEqual(row, { merchant_id: merchantId, scopes: 'payout' });
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('app create imports existing credentials; importing the same appId again exits 2 with a clear message', T, async () => {
+    const out = json(await pagoda('app', 'create', '--merchant', merchantId, '--app-id', IMPORTED.appId, '--app-secret', IMPORTED.appSecret, '--json'));
+    assert.deepEqual(out, IMPORTED);
+    secrets.push(IMPORTED.appSecret);
+    const again = await pagoda('app', 'create', '--merchant', merchantId, '--app-id', IMPORTED.appId, '--app-secret', 'ffffffffffffffffffffffffffffffff', '--json');
+    assertRefused(again, new RegExp(IMPORTED.appId));
+    assert.match(again.stderr, /exists/);
+    assert.equal(again.stdout, '');
+  });
+
+  it('app rotate --grace 1h --json prints a new secret; the old one stays valid for the grace period', T, async () => {
+    const before = Date.now();
+    const out = json(await pagoda('app', 'rotate', '--app-id', IMPORTED.appId, '--grace', '1h', '--json'));
+    assert.equal(out.appId, IMPORTED.appId);
+    assert.match(out.appSecret, HEX32);
+    assert.notEqual(out.appSecret, IMPORTED.appSecret);
+    secrets.push(out.appSecret);
+    const until = Date.parse(out.oldSecretValidUntil);
+    assert.ok(Math.abs(until - (before + 3_600_000)) < 60_000, `old secret valid until ${out.oldSecretValidUntil}`);
+
+    // What authentication sees: both secrets, newest first, decrypted with the master key the CLI used.
+    const db = openDatabase(ws.db.url);
+    try {
+      const auth = await loadAuthApp(db, new SecretBox(parseMasterKey(masterKey(ws))), Date.now(), IMPORTED.appId);
+      assert.deepEqual(auth?.secrets, [out.appSecret, IMPORTED.appSecret]);
+      const later = await loadAuthApp(db, new SecretBox(parseMasterKey(masterKey(ws))), Date.now() + 3_700_000, IMPORTED.appId);
+      assert.deepEqual(later?.secrets, [out.appSecret], 'the old secret must expire after the grace period');
+    } finally {
+      await db.destroy();
+    }
+  });
+
+  it('bad input exits 2 with a message naming the option', T, async () => {
+    assertRefused(await pagoda('merchant', 'create', '--name', 'Bad', '--currencies', 'XXX1', '--json'), /currenc/i);
+    assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);
+    assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--app-id', 'AF37752D8BFC9C23CE9A39E6CF44D135', '--app-secret', IMPORTED.appSecret), /app-?id/i);
+    assertRefused(await pagoda('app', 'rotate', '--app-id', firstApp.appId, '--grace', 'soon'), /grace|duration/i);
+  });
+
+  it('no command printed the master key', T, () => {
+    const key = masterKey(ws);
+    const forms = [key, Buffer.from(key, 'hex').toString('base64'), Buffer.from(key, 'hex').toString('base64url')];
+    assert.ok(runs.length >= 8);
+    for (const run of runs) {
+      for (const form of forms) assert.ok(!(run.stdout + run.stderr).includes(form), `the master key was printed:\n${run.stdout}${run.stderr}`);
+    }
+  });
+
+  it('no app secret is stored in clear: not in any table, not in the SQLite files', T, async () => {
+    assert.equal(secrets.length, 4);
+    const db = openDatabase(ws.db.url);
+    try {
+      const stored = await db.selectFrom('app_secrets').selectAll().execute();
+      assert.equal(stored.length, 4, 'one row per secret (three apps, one rotation)');
+      for (const table of ['merchants', 'merchant_currencies', 'apps', 'app_secrets', 'signing_keys', 'audit_log'] as const) {
+        const dump = JSON.stringify(await db.selectFrom(table).selectAll().execute(), (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+        for (const secret of secrets) assert.ok(!dump.includes(secret), `${table} holds an app secret in clear`);
+      }
+    } finally {
+      await db.destroy();
+    }
+    if (ws.db.dialect === 'sqlite') {
+      const files = fs.readdirSync(ws.dataDir).filter((f) => f.startsWith('pagoda.db'));
+      assert.ok(files.includes('pagoda.db'), `no SQLite file in ${fs.readdirSync(ws.dataDir).join(', ')}`);
+      for (const file of files) {
+        const bytes = fs.readFileSync(path.join(ws.dataDir, file));
+        for (const secret of secrets) {
+          assert.equal(bytes.indexOf(secret, 0, 'latin1'), -1, `${file} holds an app secret in clear`);
+          assert.equal(bytes.indexOf(Buffer.from(secret, 'hex')), -1, `${file} holds an app secret's bytes in clear`);
+        }
+      }
+    }
+  });
+});
+
+/** The master key the commands used: the test key on PostgreSQL, the generated one on SQLite. */
+function masterKey(ws: Workspace): string {
+  if (ws.env.PAGODA_MASTER_KEY) return ws.env.PAGODA_MASTER_KEY;
+  const file = path.join(ws.dataDir, 'master.key');
+  assert.ok(fs.existsSync(file), 'SQLite: the master key should be generated into the data directory');
+  return fs.readFileSync(file, 'utf8').trim();
+}

@@ -1,0 +1,88 @@
+/**
+ * The data layer on the database of the run (SQLite, or PostgreSQL with
+ * PAGODA_TEST_DB=postgres): int8 as exact bigint, idempotent migrations, and
+ * SQLite's durability settings.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { dialectOf, openDatabase, type Db } from '../src/platform/db/database.ts';
+import { migrateToLatest } from '../src/platform/db/migrate.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+
+const T = { timeout: 30_000 };
+const ABOVE_2_53 = 9007199254740993n; // 2^53 + 1: a double would read it as …992
+const INT8_MAX = 9223372036854775807n;
+const INT8_MIN = -9223372036854775808n;
+
+describe('database', () => {
+  let tdb: TestDatabase;
+  let db: Db;
+  let firstRun: string[];
+  before(async () => {
+    tdb = await createTestDatabase();
+    db = openDatabase(tdb.url);
+    firstRun = await migrateToLatest(db);
+  });
+  after(async () => {
+    await db?.destroy();
+    await tdb?.drop();
+  });
+
+  it('the first migrateToLatest applies every migration; a second run is a no-op', T, async () => {
+    assert.ok(firstRun.length > 0, 'a fresh database should get migrations');
+    assert.ok(firstRun.includes('0001_foundation'), firstRun.join(', '));
+    const before = await db.selectFrom('pagoda_migrations' as never).selectAll().execute();
+    assert.deepEqual(await migrateToLatest(db), []);
+    const afterRows = await db.selectFrom('pagoda_migrations' as never).selectAll().execute();
+    assert.deepEqual(afterRows, before, 'the migrations table changed on a no-op run');
+    assert.deepEqual(before.map((r) => (r as { name: string }).name).sort(), [...firstRun].sort());
+    // And from a second connection (another process would see the same).
+    const other = openDatabase(tdb.url);
+    try {
+      assert.deepEqual(await migrateToLatest(other), []);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('an int8 column round-trips values above 2^53 exactly, as bigint', T, async () => {
+    const values = [ABOVE_2_53, -ABOVE_2_53, INT8_MAX, INT8_MIN, 0n];
+    for (const [i, value] of values.entries()) {
+      await db.insertInto('signing_keys').values({ kid: `k${i}`, alg: 'HS256', key_enc: 'x', created_at: value, retired_at: null }).execute();
+    }
+    const rows = await db.selectFrom('signing_keys').select(['kid', 'created_at']).where('kid', 'in', values.map((_, i) => `k${i}`)).orderBy('kid').execute();
+    assert.deepEqual(
+      rows.map((r) => r.created_at),
+      values,
+    );
+    for (const row of rows) assert.equal(typeof row.created_at, 'bigint');
+    // Compared and computed in SQL, not in a double.
+    const exact = await db.selectFrom('signing_keys').select('kid').where('created_at', '=', ABOVE_2_53).execute();
+    assert.deepEqual(exact, [{ kid: 'k0' }]);
+    const neighbour = await db.selectFrom('signing_keys').select('kid').where('created_at', '=', ABOVE_2_53 - 1n).execute();
+    assert.deepEqual(neighbour, [], '2^53 + 1 and 2^53 must stay different values');
+    const plusOne = await sql<{ v: bigint }>`select created_at + 1 as v from signing_keys where kid = 'k0'`.execute(db);
+    assert.equal(plusOne.rows[0]?.v, ABOVE_2_53 + 1n);
+  });
+
+  it('a nullable int8 column reads null as null, and counts read as bigint', T, async () => {
+    const row = await db.selectFrom('signing_keys').select('retired_at').where('kid', '=', 'k0').executeTakeFirstOrThrow();
+    assert.equal(row.retired_at, null);
+    const count = await db.selectFrom('signing_keys').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+    assert.equal(count.n, 5n);
+  });
+
+  it('SQLite: journal_mode is wal and synchronous is FULL (2)', T, async (t) => {
+    if (dialectOf(db) !== 'sqlite') {
+      t.skip('PostgreSQL run');
+      return;
+    }
+    const journal = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(db);
+    assert.equal(journal.rows[0]?.journal_mode, 'wal');
+    const sync = await sql<{ synchronous: bigint | number }>`PRAGMA synchronous`.execute(db);
+    assert.equal(Number(sync.rows[0]?.synchronous), 2);
+    const fk = await sql<{ foreign_keys: bigint | number }>`PRAGMA foreign_keys`.execute(db);
+    assert.equal(Number(fk.rows[0]?.foreign_keys), 1);
+  });
+});
