@@ -2,9 +2,31 @@ import { randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+let lastTime = -1;
+let lastRandom: number[] = [];
+
+/** The random part, incremented instead of redrawn within one millisecond, so ids stay ordered. */
+function randomPart(time: number): number[] {
+  if (time === lastTime) {
+    const next = [...lastRandom];
+    for (let i = next.length - 1; i >= 0; i--) {
+      next[i] = (next[i]! + 1) % 32;
+      if (next[i] !== 0) break;
+    }
+    lastRandom = next;
+    return next;
+  }
+  const bytes = randomBytes(16);
+  lastTime = time;
+  // The top digit starts low, leaving room to increment within the millisecond.
+  lastRandom = [...bytes].map((b, i) => (i === 0 ? b % 16 : b % 32));
+  return lastRandom;
+}
+
 /**
  * A time-ordered unique id (48-bit millisecond time + 80 random bits, Crockford
- * base32, 26 chars), so ids sort by creation and index well.
+ * base32, 26 chars), so ids sort by creation and index well; within one
+ * millisecond of one process they still sort in the order they were made.
  */
 export function newId(prefix = '', now = Date.now()): string {
   let out = '';
@@ -13,8 +35,7 @@ export function newId(prefix = '', now = Date.now()): string {
     out = CROCKFORD[t % 32]! + out;
     t = Math.floor(t / 32);
   }
-  const rand = randomBytes(16);
-  for (let i = 0; i < 16; i++) out += CROCKFORD[rand[i]! % 32]!;
+  for (const digit of randomPart(now)) out += CROCKFORD[digit]!;
   return prefix + out;
 }
 

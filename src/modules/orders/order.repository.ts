@@ -47,13 +47,13 @@ export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges
 
 export async function insertOrderEvent(
   db: Db,
-  event: { id: string; order_no: string; from_status: string | null; to_status: string; cause: string; actor: string; detail: string | null; created_at: number },
+  event: { id: string; order_no: string; seq: bigint; from_status: string | null; to_status: string; cause: string; actor: string; detail: string | null; created_at: number },
 ): Promise<void> {
   await db.insertInto('order_events').values(event).execute();
 }
 
 export async function listOrderEvents(db: Db, orderNo: string) {
-  return db.selectFrom('order_events').selectAll().where('order_no', '=', orderNo).orderBy('created_at').orderBy('id').execute();
+  return db.selectFrom('order_events').selectAll().where('order_no', '=', orderNo).orderBy('seq').execute();
 }
 
 /** Pay-ins past their expiry still waiting for payment, oldest first. */
@@ -68,4 +68,25 @@ export async function findExpiredPayins(db: Db, now: number, limit: number): Pro
     .limit(limit)
     .execute();
   return rows.map((r) => r.order_no);
+}
+
+/** The merchant acknowledged the PAID notification (v2 shows status 3 from then on). */
+export async function markAcknowledged(db: Db, orderNo: string, now: number): Promise<void> {
+  await db
+    .updateTable('orders')
+    .set({ acknowledged: 1n, updated_at: now, version: sql<bigint>`version + 1` })
+    .where('order_no', '=', orderNo)
+    .where('status', '=', 'PAID')
+    .where('acknowledged', '=', 0n)
+    .execute();
+}
+
+/** Remembers an upstream report; false when the same report was applied before. */
+export async function recordChannelEvent(db: Db, channel: string, eventId: string, orderNo: string, now: number): Promise<boolean> {
+  const result = await db
+    .insertInto('channel_events')
+    .values({ channel, event_id: eventId, order_no: orderNo, received_at: now })
+    .onConflict((oc) => oc.columns(['channel', 'event_id']).doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }

@@ -62,6 +62,7 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
   await repo.insertOrderEvent(tx, {
     id: newId('ev_', now),
     order_no: orderNo,
+    seq: order.version + 1n,
     from_status: from,
     to_status: t.to,
     cause: t.cause,
@@ -79,6 +80,7 @@ export async function recordCreation(tx: Db, now: number, order: OrderRow, actor
   await repo.insertOrderEvent(tx, {
     id: newId('ev_', now),
     order_no: order.order_no,
+    seq: order.version,
     from_status: null,
     to_status: order.status,
     cause: 'create',
@@ -88,4 +90,4 @@ export async function recordCreation(tx: Db, now: number, order: OrderRow, actor
   });
 }
 
-export { findOrder, findOrderByRef, findOrderForUpdate, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';
+export { findOrder, findOrderByRef, findOrderForUpdate, markAcknowledged, recordChannelEvent, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';

@@ -4,7 +4,7 @@ import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
-import { withDeadline, type Channel, type ChannelEvent } from '../channels/channel.ts';
+import { withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
 import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
 import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -16,6 +16,8 @@ import {
   findOrderByRef,
   findOrderForUpdate,
   insertOrderIfAbsent,
+  listOrderEvents,
+  recordChannelEvent,
   recordCreation,
   transitionOrder,
   type OrderDeps,
@@ -45,13 +47,16 @@ export interface Caller {
  */
 export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
   const req = parseOrderRequest(body, 'payin', { requireHttps: deps.requireHttpsNotify });
+  const hash = requestHash(req);
+  // A retry answers the order it made even if the merchant's settings changed since.
+  const known = await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo);
+  if (known) return sameRequest(known, hash, req.merOrderNo);
   const { currencies } = await merchantCurrencies(deps.db, caller.merchantId);
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code) : null;
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
-  const hash = requestHash(req);
   const row = {
     order_no: newId('PI', now),
     direction: 'payin',
@@ -82,19 +87,21 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
     await recordCreation(tx, now, (await findOrder(tx, row.order_no))!, `merchant:${caller.appId}`);
     return true;
   });
-  if (!inserted) {
-    const existing = (await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!;
-    if (existing.request_hash !== hash) throw conflict(`merOrderNo ${req.merOrderNo} was already used with other parameters`);
-    return existing;
-  }
+  // Lost the race to a concurrent identical request: the unique constraint decided.
+  if (!inserted) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
   const order = (await findOrder(deps.db, row.order_no))!;
   return req.method ? startWithChannel(deps, order, req.method) : order;
+}
+
+function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
+  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
+  return existing;
 }
 
 /** Asks the order's channel to start the payment, then records the answer. */
 async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
   const channel = order.channel ? deps.channel(order.channel) : undefined;
-  const result = channel
+  const result: ChannelCreateResult = channel
     ? await withDeadline(
         deps.channelTimeoutMs,
         async (signal) =>
@@ -113,8 +120,12 @@ async function startWithChannel(deps: PayinDeps, order: OrderRow, method: Method
             signal,
           ),
         (reason) => ({ kind: 'unknown' as const, reason }),
-      )
-    : ({ kind: 'refused', reason: `channel ${order.channel} is not configured` } as const);
+      ).catch((err: unknown): ChannelCreateResult => {
+        // A channel that throws is a bug in it; the order must still not be left half-made.
+        deps.log.error({ err, orderNo: order.order_no, channel: order.channel }, 'channel create threw');
+        return { kind: 'refused', reason: `channel ${order.channel} failed to create the payment` };
+      })
+    : { kind: 'refused', reason: `channel ${order.channel} is not configured` };
   const actor = `channel:${order.channel}`;
   const outcome = await deps.transact((tx) =>
     result.kind === 'accepted'
@@ -169,13 +180,15 @@ export async function queryPayin(deps: { db: Db }, merchantId: string, ref: { or
 }
 
 /**
- * A verified upstream report. Money reported for an expired order makes it
- * EXCEPTION (an operator decides), never silently PAID.
+ * A verified upstream report. A report the channel sends again (same event id)
+ * changes nothing. Money reported for an expired order makes it EXCEPTION,
+ * which only an operator resolves; it never silently becomes PAID.
  */
 export async function applyPayinEvent(deps: PayinDeps, channelName: string, event: ChannelEvent): Promise<TransitionResult> {
   return deps.transact(async (tx) => {
     const order = await findOrderForUpdate(tx, event.orderNo);
     if (!order || order.direction !== 'payin' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} pay-in`);
+    if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
     const actor = `channel:${channelName}`;
     const detail = { eventId: event.eventId, outcome: event.outcome, ...(event.paidAmount !== null ? { paidAmount: event.paidAmount } : {}) };
     const paid = event.paidAmount ?? order.amount;
@@ -183,6 +196,10 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
       if (order.status === 'EXPIRED') {
         const message = `payment of ${formatMajor(paid, order.currency)} ${order.currency} reported after the order expired`;
         return transitionOrder(tx, deps, order.order_no, { to: 'EXCEPTION', cause: 'channel', actor, detail, changes: { paid_amount: paid, message } });
+      }
+      if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
+        deps.log.warn({ orderNo: order.order_no, eventId: event.eventId }, 'late payment awaits an operator; channel PAID ignored');
+        return { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
       }
       const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
       const fee = computeFee(paid, settings.fee);
@@ -192,6 +209,12 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
     const changes = to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
     return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, detail, changes });
   });
+}
+
+/** Whether the order's latest state change came from `status`. */
+async function enteredFrom(tx: Db, orderNo: string, status: OrderStatus): Promise<boolean> {
+  const events = await listOrderEvents(tx, orderNo);
+  return events[events.length - 1]?.from_status === status;
 }
 
 /** Pay-ins whose time ran out become EXPIRED. Safe to run in several processes at once. */

@@ -91,6 +91,7 @@ export interface OrdersTable {
 export interface OrderEventsTable {
   id: string;
   order_no: string;
+  seq: bigint;
   from_status: string | null;
   to_status: string;
   cause: string;
@@ -155,6 +156,13 @@ export interface NotificationAttemptsTable {
   reason: string | null;
 }
 
+export interface ChannelEventsTable {
+  channel: string;
+  event_id: string;
+  order_no: string;
+  received_at: Millis;
+}
+
 export interface Database {
   merchants: MerchantsTable;
   merchant_currencies: MerchantCurrenciesTable;
@@ -168,6 +176,7 @@ export interface Database {
   notifications: NotificationsTable;
   sandbox_bank: SandboxBankTable;
   notification_attempts: NotificationAttemptsTable;
+  channel_events: ChannelEventsTable;
 }
 
 export type NotificationRow = Selectable<NotificationsTable>;

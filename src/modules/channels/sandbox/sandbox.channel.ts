@@ -57,15 +57,21 @@ export function createSandboxChannel(deps: { db: Db; key: Buffer }): Channel {
         return { kind: 'unknown', reason: 'sandbox bank did not answer' };
       }
       if (order.direction !== 'payin') return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params: {} };
-      const params = sandboxParams(order.method, {
-        orderNo: order.orderNo,
-        amountText: order.amountText,
-        currency: order.currency,
-        merchantName: order.merchantName,
-        expireTime: order.expiresAt ?? 0,
-        ...(order.extra ? { extra: order.extra } : {}),
-      });
-      return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params };
+      try {
+        const params = sandboxParams(order.method, {
+          orderNo: order.orderNo,
+          amountText: order.amountText,
+          currency: order.currency,
+          merchantName: order.merchantName,
+          expireTime: order.expiresAt ?? 0,
+          ...(order.extra ? { extra: order.extra } : {}),
+        });
+        return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params };
+      } catch (err) {
+        // EMV QR codes carry at most 13 characters of amount: a bank refuses larger ones.
+        if (err instanceof RangeError) return { kind: 'refused', reason: `sandbox bank refused the order: ${err.message}` };
+        throw err;
+      }
     },
 
     async query(order) {

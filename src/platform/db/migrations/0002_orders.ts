@@ -43,6 +43,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable('order_events')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('order_no', 'text', (c) => c.notNull().references('orders.order_no'))
+    .addColumn('seq', 'bigint', (c) => c.notNull())
     .addColumn('from_status', 'text')
     .addColumn('to_status', 'text', (c) => c.notNull())
     .addColumn('cause', 'text', (c) => c.notNull())
@@ -50,7 +51,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('detail', 'text')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('order_events_order_idx').on('order_events').columns(['order_no', 'created_at']).execute();
+  // The order's version at each change: history has one total order per order.
+  await db.schema.createIndex('order_events_order_seq_uq').on('order_events').columns(['order_no', 'seq']).unique().execute();
 
   await db.schema
     .createTable('method_settings')
@@ -65,6 +67,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('max_amount', 'bigint')
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addPrimaryKeyConstraint('method_settings_pk', ['merchant_id', 'direction', 'method'])
+    .execute();
+
+  // Upstream reports already applied: a resent report is recognised by its id.
+  await db.schema
+    .createTable('channel_events')
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('order_no', 'text', (c) => c.notNull())
+    .addColumn('received_at', 'bigint', (c) => c.notNull())
+    .addPrimaryKeyConstraint('channel_events_pk', ['channel', 'event_id'])
     .execute();
 
   // The sandbox channel's "bank": what it was told happened to each order.
@@ -101,7 +113,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ['notifications', 'sandbox_bank', 'method_settings', 'order_events', 'orders']) {
+  for (const table of ['notifications', 'sandbox_bank', 'channel_events', 'method_settings', 'order_events', 'orders']) {
     await db.schema.dropTable(table).execute();
   }
 }

@@ -1,0 +1,195 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { bearer, countOrders, createV3, notifications, orderEvents, payinBody } from './helpers/payins.ts';
+import { DEFAULT_SETTINGS, saveMethodSettings } from '../src/modules/channels/method-settings.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
+
+const complete = (gw: TestGateway, token: string, orderNo: string, body: Record<string, unknown>) =>
+  gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: JSON.stringify(body), headers: bearer(token) });
+const query = async (gw: TestGateway, token: string, orderNo: string) =>
+  (await gw.call('GET', `/api/v3/payment/query?orderNo=${orderNo}`, { headers: bearer(token) })).json.data;
+
+describe('sandbox magic amounts at create', () => {
+  let gw: TestGateway;
+  let token: string;
+  before(async () => {
+    gw = await startGateway({ PAGODA_CHANNEL_TIMEOUT: '300ms' });
+    token = await gw.token(await gw.merchant(['MXN']));
+  });
+  after(() => gw.close());
+
+  test('minor units ending in 97: created FAILED with the refusal as message, one notification', async () => {
+    const res = await createV3(gw, token, payinBody({ amount: '100.97' }));
+    assert.equal(res.status, 200, res.text);
+    const o = res.json.data;
+    assert.equal(o.status, 'FAILED');
+    assert.match(o.message, /refus/i);
+    assert.equal(o.paidAmount, 0);
+    assert.equal(o.tradeCharge, 0);
+    assert.equal(o.params.clabe, undefined);
+    assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => [e.to_status, e.cause]), [['CREATED', 'create'], ['FAILED', 'channel']]);
+    assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status), ['FAILED']);
+    assert.deepEqual(await query(gw, token, o.orderNo), o);
+  });
+
+  test('minor units ending in 98 with a 300 ms channel timeout: FAILED "no answer" within 5 s', async () => {
+    const started = performance.now();
+    const res = await createV3(gw, token, payinBody({ amount: 250.98 }));
+    const elapsed = performance.now() - started;
+    assert.ok(elapsed < 5_000, `answered after ${elapsed} ms`);
+    assert.ok(elapsed >= 250, `answered after ${elapsed} ms: the deadline was not waited for`);
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.status, 'FAILED');
+    assert.match(res.json.data.message, /not answer|no answer|did not answer|timed? ?out/i);
+    assert.deepEqual((await notifications(gw, res.json.data.orderNo)).map((n) => n.status), ['FAILED']);
+  });
+
+  test('other endings (e.g. 96, 99) are created PENDING', async () => {
+    for (const amount of ['100.96', '100.99', '97', '98']) {
+      const res = await createV3(gw, token, payinBody({ amount }));
+      assert.equal(res.json.data.status, 'PENDING', `${amount}: ${res.text}`);
+    }
+  });
+});
+
+describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
+  let gw: TestGateway;
+  let token: string;
+  before(async () => {
+    gw = await startGateway({ PAGODA_ORDER_TTL: '1m' });
+    token = await gw.token(await gw.merchant(['MXN']));
+  });
+  after(() => gw.close());
+
+  const expire = () => expireDuePayins(gw.app.services.payins);
+
+  test('not before the TTL; after it EXPIRED with one notification; a late PAID report makes it EXCEPTION, never PAID', async () => {
+    const res = await createV3(gw, token, payinBody());
+    const o = res.json.data;
+    assert.equal(Number(o.params.expireTime), o.createTime + 60_000);
+    gw.clock.advance(59_000);
+    assert.equal(await expire(), 0);
+    assert.equal((await query(gw, token, o.orderNo)).status, 'PENDING');
+    gw.clock.advance(2_000);
+    assert.equal(await expire(), 1);
+    const expired = await query(gw, token, o.orderNo);
+    assert.equal(expired.status, 'EXPIRED');
+    assert.equal(expired.message, undefined);
+    assert.equal(expired.tradeCharge, 0);
+    assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => [n.status, n.state]), [['EXPIRED', 'pending']]);
+    const events = await orderEvents(gw, o.orderNo);
+    assert.deepEqual(events.at(-1)!.cause, 'expiry');
+
+    gw.clock.advance(1_000);
+    const late = await complete(gw, token, o.orderNo, { outcome: 'PAID' });
+    assert.equal(late.status, 200, late.text);
+    const after = await query(gw, token, o.orderNo);
+    assert.equal(after.status, 'EXCEPTION');
+    assert.match(after.message, /expired/);
+    assert.equal(after.paidAmount, o.amount);
+    const statuses = (await orderEvents(gw, o.orderNo)).map((e) => e.to_status);
+    assert.deepEqual(statuses, ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
+    assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status), ['EXPIRED', 'EXCEPTION']);
+  });
+
+  // Providers resend a callback until it is acknowledged. The resent late-payment
+  // report must not resolve the EXCEPTION (an operator decides, merchant-api.md §4):
+  // a repeated event is a no-op.
+  test('a resent late PAID report leaves the expired order in EXCEPTION (no PAID, no new notification)', async () => {
+    const o = (await createV3(gw, token, payinBody())).json.data;
+    gw.clock.advance(61_000);
+    assert.equal(await expire(), 1);
+    const raw = JSON.stringify({ orderNo: o.orderNo, channelRef: `sbx_${o.orderNo}`, outcome: 'PAID', paidAmountMinor: '125050', message: null, eventId: `evt_late_${o.orderNo}` });
+    const signature = createHmac('sha256', gw.app.services.sandbox.key).update(raw, 'utf8').digest('hex');
+    const send = () => gw.call('POST', '/channels/sandbox/callback', { body: raw, headers: { 'x-sandbox-signature': signature } });
+    gw.clock.advance(1_000);
+    assert.equal((await send()).status, 200);
+    assert.equal((await query(gw, token, o.orderNo)).status, 'EXCEPTION');
+    gw.clock.advance(30_000);
+    const resent = await send();
+    assert.equal(resent.status, 200, resent.text);
+    assert.equal((await query(gw, token, o.orderNo)).status, 'EXCEPTION');
+    assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
+    assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status).sort(), ['EXCEPTION', 'EXPIRED']);
+  });
+
+  test('a paid order is not expired', async () => {
+    const o = (await createV3(gw, token, payinBody())).json.data;
+    await complete(gw, token, o.orderNo, { outcome: 'PAID' });
+    gw.clock.advance(61_000);
+    assert.equal(await expire(), 0);
+    assert.equal((await query(gw, token, o.orderNo)).status, 'PAID');
+  });
+
+  test('two expiry runs at once: one EXPIRED history row, one notification', async () => {
+    const o = (await createV3(gw, token, payinBody())).json.data;
+    gw.clock.advance(61_000);
+    const counts = await Promise.all([expire(), expire(), expire()]);
+    assert.equal(counts.reduce((a, b) => a + b, 0), 1, counts.join(','));
+    assert.equal((await orderEvents(gw, o.orderNo)).filter((e) => e.to_status === 'EXPIRED').length, 1);
+    assert.equal((await notifications(gw, o.orderNo)).length, 1);
+  });
+});
+
+describe('method settings: fees, limits, switch', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  let token: string;
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant(['MXN', 'IDR']);
+    token = await gw.token(creds);
+  });
+  after(() => gw.close());
+
+  const settings = (merchantId: string, method: string, s: Partial<typeof DEFAULT_SETTINGS>) =>
+    saveMethodSettings(gw.core.db, gw.clock.now(), merchantId, 'payin', method, { ...DEFAULT_SETTINGS, ...s });
+
+  test('250 bps + 1.00 MXN fixed: 1250.50 paid in full → tradeCharge 32.26; paid 1000 → 26', async () => {
+    await settings(creds.merchantId, 'MX_SPEI', { fee: { bps: 250n, fixedMinor: 100n } });
+    const full = (await createV3(gw, token, payinBody({ amount: '1250.50' }))).json.data;
+    assert.equal(full.tradeCharge, 0, 'no fee before the outcome');
+    const paid = await complete(gw, token, full.orderNo, { outcome: 'PAID' });
+    assert.equal(paid.json.data.tradeCharge, 32.26);
+    const row = await gw.core.db.selectFrom('orders').select('fee').where('order_no', '=', full.orderNo).executeTakeFirstOrThrow();
+    assert.equal(row.fee, 3226n);
+    const part = (await createV3(gw, token, payinBody({ amount: '1250.50' }))).json.data;
+    const partPaid = await complete(gw, token, part.orderNo, { outcome: 'PAID', paidAmount: 1000 });
+    assert.equal(partPaid.json.data.tradeCharge, 26);
+    const failed = (await createV3(gw, token, payinBody({ amount: '1250.50' }))).json.data;
+    assert.equal((await complete(gw, token, failed.orderNo, { outcome: 'FAILED' })).json.data.tradeCharge, 0);
+  });
+
+  test('min 100.00 / max 5000.00: outside → 422 and nothing created, the bounds themselves → 200', async () => {
+    const m = await gw.merchant(['MXN']);
+    const t = await gw.token(m);
+    await settings(m.merchantId, 'MX_SPEI', { minAmount: 10_000n, maxAmount: 500_000n });
+    for (const amount of ['99.99', '5000.01', '0.01', '100000']) {
+      const res = await createV3(gw, t, payinBody({ amount }));
+      assert.equal(res.status, 422, `${amount}: ${res.text}`);
+      assert.equal(res.json.code, 422);
+      assert.match(res.json.error, /amount/);
+    }
+    assert.equal(await countOrders(gw, m.merchantId), 0);
+    for (const amount of ['100', '5000', '1250.50']) {
+      const res = await createV3(gw, t, payinBody({ amount }));
+      assert.equal(res.status, 200, `${amount}: ${res.text}`);
+    }
+    assert.equal(await countOrders(gw, m.merchantId), 3);
+  });
+
+  test('enabled: false → 422, nothing created; other methods unaffected', async () => {
+    const m = await gw.merchant(['MXN', 'IDR']);
+    const t = await gw.token(m);
+    await settings(m.merchantId, 'MX_SPEI', { enabled: false });
+    const res = await createV3(gw, t, payinBody());
+    assert.equal(res.status, 422, res.text);
+    assert.match(res.json.error, /payMethod|MX_SPEI/);
+    assert.equal(await countOrders(gw, m.merchantId), 0);
+    const other = await createV3(gw, t, payinBody({ currency: 'IDR', payMethod: 'ID_VA', amount: 10000 }));
+    assert.equal(other.status, 200, other.text);
+  });
+});

@@ -1,0 +1,241 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { bearer, countOrders, createV3, newRef, payinBody } from './helpers/payins.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+
+/** A create body as raw JSON text, with `amount` spliced in verbatim (e.g. `1e2`, `100.00`). */
+const rawAmountBody = (amountJson: string) =>
+  `{"merOrderNo":"${newRef()}","currency":"MXN","payMethod":"MX_SPEI","notifyUrl":"https://merchant.example/n","amount":${amountJson}}`;
+
+describe('v3 pay-in create: amounts', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  let token: string;
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant(['MXN', 'IDR']);
+    token = await gw.token(creds);
+  });
+  after(() => gw.close());
+
+  const accepted: Array<[string, number]> = [
+    ['1250.5', 1250.5],
+    ['"1250.50"', 1250.5],
+    ['1250.50', 1250.5],
+    ['100', 100],
+    ['"100.00"', 100],
+    ['100.00', 100],
+    ['"0.01"', 0.01],
+  ];
+  for (const [json, shown] of accepted) {
+    test(`amount ${json} is accepted and rendered back as ${shown}`, async () => {
+      const res = await createV3(gw, token, rawAmountBody(json));
+      assert.equal(res.status, 200, res.text);
+      assert.equal(res.json.data.amount, shown);
+      assert.ok(res.text.includes(`"amount":${shown}`), 'shortest form on the wire');
+    });
+  }
+
+  const refused: Array<[string, string]> = [
+    ['zero', '0'],
+    ['zero with decimals', '"0.00"'],
+    ['negative', '-1'],
+    ['negative string', '"-1"'],
+    ['"NaN"', '"NaN"'],
+    ['exponent number 1e2', '1e2'],
+    ['exponent string "1e2"', '"1e2"'],
+    ['three decimals 12.345', '12.345'],
+    ['three decimals "12.345"', '"12.345"'],
+    ['empty string', '""'],
+    ['boolean true', 'true'],
+    ['null', 'null'],
+    ['object', '{}'],
+    ['array', '[100]'],
+    ['leading zero string', '"0100"'],
+    ['space-padded string', '" 100"'],
+    ['over 9e15 minor (string)', '"90000000000000.01"'],
+    ['over 9e15 minor (number)', '90000000000000.01'],
+    ['huge integer', '123456789012345678901234567890'],
+    ['trailing dot', '"100."'],
+    ['no integer part', '".5"'],
+    ['plus sign', '"+100"'],
+    ['thousands separator', '"1,000.00"'],
+    ['full-width digits', '"１００"'],
+    ['hex', '"0x64"'],
+    ['Infinity', '"Infinity"'],
+  ];
+  for (const [name, json] of refused) {
+    test(`amount refused with 400, nothing created: ${name}`, async () => {
+      const before = await countOrders(gw);
+      const res = await createV3(gw, token, rawAmountBody(json));
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json.code, 400);
+      assert.equal(typeof res.json.msg, 'string');
+      assert.match(res.json.error, /amount/);
+      assert.equal(res.json.data, undefined);
+      assert.equal(await countOrders(gw), before);
+    });
+  }
+
+  test('the largest amount (exactly 9e15 minor) is accepted', async () => {
+    const res = await createV3(gw, token, payinBody({ amount: '90000000000000.00' }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.amount, 90000000000000);
+    assert.equal(res.json.data.status, 'PENDING');
+  });
+
+  // BUG: the EMV QR generators of the sandbox throw for amounts over 13 characters
+  // ("9999999999.99"); createPayin commits the order first and lets the exception
+  // escape: 500, and an order stuck in CREATED that a retry answers 200 without params.
+  test('a valid amount too long for the QR method never answers 500 nor leaves an order stuck in CREATED', async () => {
+    const body = payinBody({ amount: '90000000000000.00', currency: 'IDR', payMethod: 'ID_QRIS' });
+    const before = await countOrders(gw, creds.merchantId);
+    const res = await createV3(gw, token, body);
+    assert.notEqual(res.status, 500, res.text);
+    if (res.status === 200) {
+      assert.equal(res.json.data.status, 'FAILED');
+      assert.equal(typeof res.json.data.message, 'string');
+    } else {
+      assert.equal(res.json.code, res.status);
+      assert.equal(await countOrders(gw, creds.merchantId), before, 'a refused create creates nothing');
+    }
+    const stuck = await gw.core.db.selectFrom('orders').select('order_no').where('mer_order_no', '=', body.merOrderNo as string).where('status', '=', 'CREATED').execute();
+    assert.deepEqual(stuck, [], 'no order left in CREATED with a method');
+  });
+
+  const currencyCases: Array<[string, Record<string, unknown>, number, RegExp]> = [
+    ['unknown currency', { currency: 'XYZ' }, 400, /currency/],
+    ['currency of the wrong type', { currency: 484 }, 400, /currency/],
+    ['currency missing', { currency: undefined }, 400, /currency/],
+    ['currency not enabled for the merchant', { currency: 'BRL', payMethod: 'BR_PIX' }, 422, /currency/],
+    ['unknown payMethod', { payMethod: 'NO_SUCH_METHOD' }, 400, /payMethod/],
+  ];
+  for (const [name, over, status, detail] of currencyCases) {
+    test(`${name} → ${status}, nothing created`, async () => {
+      const before = await countOrders(gw);
+      const res = await createV3(gw, token, payinBody(over));
+      assert.equal(res.status, status, res.text);
+      assert.equal(res.json.code, status);
+      assert.match(res.json.error, detail);
+      assert.equal(await countOrders(gw), before);
+    });
+  }
+});
+
+describe('v3 pay-in create: other fields', () => {
+  let gw: TestGateway;
+  let token: string;
+  before(async () => {
+    gw = await startGateway();
+    token = await gw.token(await gw.merchant(['MXN', 'PKR']));
+  });
+  after(() => gw.close());
+
+  const refused: Array<[string, Record<string, unknown> | string, RegExp]> = [
+    ['merOrderNo missing', { merOrderNo: undefined }, /merOrderNo/],
+    ['merOrderNo of 65 characters', { merOrderNo: 'a'.repeat(65) }, /merOrderNo/],
+    ['merOrderNo with a space', { merOrderNo: 'abc 123' }, /merOrderNo/],
+    ["merOrderNo with a '", { merOrderNo: "abc'123" }, /merOrderNo/],
+    ['merOrderNo not a string', { merOrderNo: 12345 }, /merOrderNo/],
+    ['attach of 513 characters', { attach: 'x'.repeat(513) }, /attach/],
+    ['notifyUrl missing', { notifyUrl: undefined }, /notifyUrl/],
+    ['notifyUrl ftp://x', { notifyUrl: 'ftp://x' }, /notifyUrl/],
+    ['notifyUrl javascript:', { notifyUrl: 'javascript:alert(1)' }, /notifyUrl/],
+    ['notifyUrl relative', { notifyUrl: '/notify' }, /notifyUrl/],
+    ['notifyUrl over 2048 characters', { notifyUrl: `https://merchant.example/${'n'.repeat(2048)}` }, /notifyUrl/],
+    ['returnUrl javascript:', { returnUrl: 'javascript:alert(1)' }, /returnUrl/],
+    ['return_url javascript:', { return_url: 'javascript:alert(1)' }, /returnUrl/],
+    ['PK_WALLET without extra.payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { mobile: '03001234567' } }, /payType/],
+    ['PK_WALLET with an unknown payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { payType: 'CASH', mobile: '03001234567' } }, /payType/],
+    ['extra a string', { extra: 'accountName=x' }, /extra/],
+    ['extra an array', { extra: ['x'] }, /extra/],
+    ['extra a number', { extra: 5 }, /extra/],
+    ['extra member not a string', { extra: { email: 5 } }, /extra/],
+    ['body an array', '[]', /./],
+  ];
+  for (const [name, over, detail] of refused) {
+    test(`400, nothing created: ${name}`, async () => {
+      const before = await countOrders(gw);
+      const res = await createV3(gw, token, typeof over === 'string' ? over : payinBody(over));
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json.code, 400);
+      assert.match(res.json.error, detail);
+      assert.equal(res.json.data, undefined);
+      assert.equal(await countOrders(gw), before);
+    });
+  }
+
+  test('merOrderNo of 64 characters of the allowed alphabet is accepted', async () => {
+    const merOrderNo = ('Az09_-.:' + newRef()).padEnd(64, 'x');
+    const res = await createV3(gw, token, payinBody({ merOrderNo }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.merOrderNo, merOrderNo);
+  });
+
+  test('PK_WALLET with payType and mobile is accepted', async () => {
+    const res = await createV3(gw, token, payinBody({ currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { payType: 'PK_WALLET_EASYPAISA', mobile: '03001234567' } }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.payMethod, 'PK_WALLET');
+    assert.match(res.json.data.params.content, /Easypaisa/);
+  });
+
+  test('attach of 512 characters with markup and SQL is stored and echoed verbatim (create and query)', async () => {
+    const attach = `<script>alert(1)</script>' OR 1=1 -- "ünï" \\ ${'y'.repeat(100)}`.padEnd(512, 'z');
+    const res = await createV3(gw, token, payinBody({ attach }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.attach, attach);
+    const q = await gw.call('GET', `/api/v3/payment/query?orderNo=${res.json.data.orderNo}`, { headers: bearer(token) });
+    assert.equal(q.json.data.attach, attach);
+    const row = await gw.core.db.selectFrom('orders').select('attach').where('order_no', '=', res.json.data.orderNo).executeTakeFirstOrThrow();
+    assert.equal(row.attach, attach);
+  });
+
+  test('http and https notifyUrl and returnUrl are accepted by default', async () => {
+    const res = await createV3(gw, token, payinBody({ notifyUrl: 'http://merchant.example/n?x=1', returnUrl: 'https://shop.example/back?o=1' }));
+    assert.equal(res.status, 200, res.text);
+  });
+
+  test('another content type → 415 with an envelope, nothing created', async () => {
+    const before = await countOrders(gw);
+    const res = await gw.call('POST', '/api/v3/payment/create', { body: JSON.stringify(payinBody()), headers: { ...bearer(token), 'content-type': 'text/plain' } });
+    assert.equal(res.status, 415, res.text);
+    assert.equal(res.json.code, 415);
+    assert.equal(await countOrders(gw), before);
+  });
+
+  test('a bare POST without body answers an error envelope (400 or 415), nothing created', async () => {
+    const before = await countOrders(gw);
+    const res = await gw.call('POST', '/api/v3/payment/create', { headers: bearer(token) });
+    assert.ok(res.status === 400 || res.status === 415, `${res.status} ${res.text}`);
+    assert.equal(res.json.code, res.status);
+    assert.equal(typeof res.json.msg, 'string');
+    assert.equal(typeof res.json.error, 'string');
+    assert.equal(res.json.data, undefined);
+    const empty = await gw.call('POST', '/api/v3/payment/create', { body: '', headers: bearer(token) });
+    assert.ok(empty.status === 400 || empty.status === 415, `${empty.status} ${empty.text}`);
+    assert.equal(empty.json.code, empty.status);
+    assert.equal(await countOrders(gw), before);
+  });
+});
+
+describe('v3 pay-in create with PAGODA_NOTIFY_REQUIRE_HTTPS=1', () => {
+  let gw: TestGateway;
+  let token: string;
+  before(async () => {
+    gw = await startGateway({ PAGODA_NOTIFY_REQUIRE_HTTPS: '1' });
+    token = await gw.token(await gw.merchant(['MXN']));
+  });
+  after(() => gw.close());
+
+  test('an http notifyUrl is refused (400, nothing created); https is accepted', async () => {
+    const before = await countOrders(gw);
+    const http = await createV3(gw, token, payinBody({ notifyUrl: 'http://merchant.example/notify' }));
+    assert.equal(http.status, 400, http.text);
+    assert.match(http.json.error, /notifyUrl/);
+    assert.equal(await countOrders(gw), before);
+    const https = await createV3(gw, token, payinBody({ notifyUrl: 'https://merchant.example/notify' }));
+    assert.equal(https.status, 200, https.text);
+    assert.equal(await countOrders(gw), before + 1);
+  });
+});
