@@ -28,6 +28,8 @@ export interface Config {
   readonly shutdownTimeoutMs: number;
   readonly channelTimeoutMs: number;
   readonly expiryIntervalMs: number;
+  readonly metricsToken: string | undefined;
+  readonly sandboxPayoutDelayMs: number;
 }
 
 export interface EnvVar {
@@ -59,6 +61,8 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_DEMO_MERCHANT', fallback: '1 on SQLite, 0 on PostgreSQL', meaning: 'create a demo merchant on first start' },
   { name: 'PAGODA_SHUTDOWN_TIMEOUT', fallback: '10s', meaning: 'how long SIGTERM waits for in-flight work' },
   { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
+  { name: 'PAGODA_METRICS_TOKEN', fallback: '(none: loopback only)', meaning: 'bearer token for GET /metrics' },
+  { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 
@@ -156,5 +160,7 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '10s'),
     channelTimeoutMs: duration(env, 'PAGODA_CHANNEL_TIMEOUT', '15s'),
     expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s'),
+    metricsToken: env.PAGODA_METRICS_TOKEN || undefined,
+    sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
   });
 }

@@ -6,14 +6,14 @@ import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbo
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { OrderEffects } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
-import type { SandboxDeps } from './modules/payins/sandbox.routes.ts';
+import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
 
 /** The modules' collaborators, wired once per process from the core. */
 export interface Services {
   payins: PayinDeps;
   channel: (name: string) => Channel | undefined;
   dispatch: DispatchEvent;
-  sandbox: SandboxDeps;
+  sandbox: SandboxBank;
 }
 
 /** Channels this build can route to. */
@@ -22,7 +22,7 @@ export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
 export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const { db, clock, config, box, transact } = core;
   const sandboxKey = box.derive('channel:sandbox');
-  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey })]]);
+  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey, now: () => clock.now(), payoutDelayMs: config.sandboxPayoutDelayMs })]]);
   const channel = (name: string) => channels.get(name);
 
   // Everything a state change writes besides the order itself, in its transaction.
@@ -42,10 +42,11 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     channel,
   };
   const dispatch: DispatchEvent = (channelName, event) => applyPayinEvent(payins, channelName, event);
-  const sandbox: SandboxDeps = {
+  const sandbox: SandboxBank = {
     db,
     now: () => clock.now(),
     key: sandboxKey,
+    payoutDelayMs: config.sandboxPayoutDelayMs,
     report: (raw, headers) => handleChannelCallback({ channel, dispatch }, SANDBOX, raw, headers),
   };
   return { payins, channel, dispatch, sandbox };

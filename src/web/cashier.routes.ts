@@ -13,7 +13,8 @@ import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
 import { choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
-import { completeSandboxPayin, parseSandboxOutcome, type SandboxDeps } from '../modules/payins/sandbox.routes.ts';
+import { completeSandboxPayin, parseSandboxOutcome, } from '../modules/payins/sandbox.routes.ts';
+import type { SandboxBank } from '../modules/channels/sandbox/sandbox.bank.ts';
 import { CASHIER_ASSETS } from './cashier/assets.ts';
 import { cashierCsp, securityHeaders } from './cashier/csp.ts';
 import { negotiateLanguage } from './cashier/i18n.ts';
@@ -25,7 +26,7 @@ export interface CashierDeps {
   box: SecretBox;
   now: () => number;
   payins: PayinDeps;
-  sandbox: SandboxDeps;
+  sandbox: SandboxBank;
 }
 
 const ASSET_BASE = '/cashier/assets';

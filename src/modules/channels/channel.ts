@@ -24,6 +24,8 @@ export type ChannelCreateResult =
 
 export type ChannelQueryResult =
   | { kind: 'status'; status: OrderStatus; paidAmount?: bigint; message?: string }
+  /** The channel has never received this order: submitting it is safe. */
+  | { kind: 'absent' }
   | { kind: 'unknown'; reason: string };
 
 /** An upstream report, verified by the channel's own rule. */

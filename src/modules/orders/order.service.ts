@@ -23,7 +23,7 @@ export interface Transition {
  * What else a state change writes in its transaction (the notification row,
  * later the ledger postings). Injected by the composition root.
  */
-export type OrderEffects = (tx: Db, before: OrderRow, after: OrderRow) => Promise<void>;
+export type OrderEffects = (tx: Db, before: OrderRow, after: OrderRow, change: Transition) => Promise<void>;
 
 export interface OrderDeps {
   clock: Clock;
@@ -71,7 +71,7 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
     created_at: now,
   });
   const after = (await repo.findOrder(tx, orderNo))!;
-  await deps.effects(tx, order, after);
+  await deps.effects(tx, order, after, t);
   return { kind: 'applied', order: after };
 }
 

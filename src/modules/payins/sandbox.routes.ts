@@ -1,50 +1,26 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { Db } from '../../platform/db/database.ts';
 import { badRequest, notFound, unprocessable } from '../../platform/errors.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import { newId } from '../../platform/ids.ts';
 import { rawNumberText } from '../../platform/json.ts';
 import { parseAmount } from '../../platform/money.ts';
-import { recordSandboxOutcome, SANDBOX, SIGNATURE_HEADER, signSandboxReport, type SandboxReport } from '../channels/sandbox/sandbox.channel.ts';
+import { settleInSandbox, type SandboxBank } from '../channels/sandbox/sandbox.bank.ts';
+import { SANDBOX } from '../channels/sandbox/sandbox.channel.ts';
 import { findOrder } from '../orders/order.service.ts';
 import { v3Order } from '../orders/order.wire.ts';
 
 type Guard = (request: FastifyRequest) => Promise<void>;
-export type ReportToGateway = (raw: Buffer, headers: Record<string, string>) => Promise<unknown>;
-
 const PAYIN_OUTCOMES = ['PAID', 'FAILED', 'EXCEPTION'] as const;
 export type SandboxPayinOutcome = (typeof PAYIN_OUTCOMES)[number];
 
-export interface SandboxDeps {
-  db: Db;
-  now: () => number;
-  key: Buffer;
-  /** Delivers the sandbox bank's signed report through the channel-callback path. */
-  report: ReportToGateway;
-}
-
-/**
- * The sandbox bank settles a pay-in: it records the outcome, then reports it
- * with a signed callback exactly as a real provider would.
- */
-export async function completeSandboxPayin(deps: SandboxDeps, orderNo: string, outcome: SandboxPayinOutcome, paidAmount: bigint | null): Promise<void> {
-  const order = await findOrder(deps.db, orderNo);
+/** The sandbox bank settles a pay-in of the sandbox channel. */
+export async function completeSandboxPayin(bank: SandboxBank, orderNo: string, outcome: SandboxPayinOutcome, paidAmount: bigint | null): Promise<void> {
+  const order = await findOrder(bank.db, orderNo);
   if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
   if (order.channel !== SANDBOX) throw unprocessable('only orders on the sandbox channel can be completed here; choose a payment method first');
-  const report: SandboxReport = {
-    orderNo,
-    channelRef: order.channel_ref,
-    outcome,
-    paidAmountMinor: outcome === 'PAID' ? String(paidAmount ?? order.amount) : null,
-    message: outcome === 'PAID' ? null : `sandbox bank reported ${outcome}`,
-    eventId: newId('sbe_', deps.now()),
-  };
-  await recordSandboxOutcome(deps.db, deps.now(), report, 'payin');
-  const raw = Buffer.from(JSON.stringify(report), 'utf8');
-  await deps.report(raw, { [SIGNATURE_HEADER]: signSandboxReport(deps.key, raw.toString('utf8')), 'content-type': 'application/json' });
+  await settleInSandbox(bank, { orderNo, channelRef: order.channel_ref, direction: 'payin', amount: order.amount }, outcome, paidAmount);
 }
 
 export function parseSandboxOutcome(value: unknown): SandboxPayinOutcome {
@@ -57,7 +33,7 @@ export function parseSandboxOutcome(value: unknown): SandboxPayinOutcome {
 const CompleteBody = Type.Object({ outcome: Type.String({ maxLength: 16 }) });
 
 /** `POST /sandbox/v1/payins/{orderNo}/complete`, for the merchant that owns the order. */
-export function registerSandboxPayinRoutes(app: App, deps: SandboxDeps & { v3Guard: Guard; publicUrl: string }): void {
+export function registerSandboxPayinRoutes(app: App, deps: SandboxBank & { v3Guard: Guard; publicUrl: string }): void {
   app.post('/sandbox/v1/payins/:orderNo/complete', { schema: { body: CompleteBody }, preValidation: deps.v3Guard }, async (request) => {
     const { orderNo } = request.params as { orderNo: string };
     const merchantId = principalOf(request).merchantId;

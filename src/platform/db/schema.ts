@@ -83,6 +83,7 @@ export interface OrdersTable {
   params: string | null;
   message: string | null;
   expires_at: bigint | null;
+  checked_at: ColumnType<bigint | null, bigint | number | null | undefined, bigint | number | null>;
   created_at: Millis;
   updated_at: Millis;
   version: ColumnType<bigint, bigint | undefined, bigint>;
@@ -135,8 +136,10 @@ export interface SandboxBankTable {
   order_no: string;
   direction: string;
   status: string;
+  amount: bigint;
   paid_amount: bigint | null;
-  event_id: string;
+  event_id: string | null;
+  due_at: bigint | null;
   updated_at: Millis;
 }
 

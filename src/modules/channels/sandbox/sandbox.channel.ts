@@ -42,7 +42,7 @@ function headerOf(headers: Readonly<Record<string, string | string[] | undefined
  * machine: it accepts orders with realistic payment instructions, remembers
  * outcomes in its own table, and reports them through signed callbacks.
  */
-export function createSandboxChannel(deps: { db: Db; key: Buffer }): Channel {
+export function createSandboxChannel(deps: { db: Db; key: Buffer; now: () => number; payoutDelayMs: number }): Channel {
   return {
     name: SANDBOX,
 
@@ -56,7 +56,15 @@ export function createSandboxChannel(deps: { db: Db; key: Buffer }): Channel {
         await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
         return { kind: 'unknown', reason: 'sandbox bank did not answer' };
       }
-      if (order.direction !== 'payin') return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params: {} };
+      if (order.direction === 'payout') {
+        // Keyed by the order: a payout submitted twice is one payout at the bank.
+        await deps.db
+          .insertInto('sandbox_bank')
+          .values({ order_no: order.orderNo, direction: 'payout', status: 'PENDING', amount: order.amount, paid_amount: null, event_id: null, due_at: BigInt(deps.now() + deps.payoutDelayMs), updated_at: deps.now() })
+          .onConflict((oc) => oc.column('order_no').doNothing())
+          .execute();
+        return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params: {} };
+      }
       try {
         const params = sandboxParams(order.method, {
           orderNo: order.orderNo,
@@ -76,7 +84,8 @@ export function createSandboxChannel(deps: { db: Db; key: Buffer }): Channel {
 
     async query(order) {
       const row = await deps.db.selectFrom('sandbox_bank').selectAll().where('order_no', '=', order.orderNo).executeTakeFirst();
-      if (!row) return { kind: 'status', status: 'PENDING' };
+      // Pay-in instructions are issued without a record; a payout the bank never got is absent.
+      if (!row) return order.direction === 'payout' ? { kind: 'absent' } : { kind: 'status', status: 'PENDING' };
       if (!isOrderStatus(row.status)) return { kind: 'unknown', reason: `sandbox bank holds status ${row.status}` };
       return { kind: 'status', status: row.status, ...(row.paid_amount !== null ? { paidAmount: row.paid_amount } : {}) };
     },
@@ -102,21 +111,4 @@ export function createSandboxChannel(deps: { db: Db; key: Buffer }): Channel {
       };
     },
   };
-}
-
-/** The sandbox bank records an outcome before it reports it, as a real provider would. */
-export async function recordSandboxOutcome(db: Db, now: number, report: SandboxReport, direction: string): Promise<void> {
-  const row = {
-    order_no: report.orderNo,
-    direction,
-    status: report.outcome,
-    paid_amount: report.paidAmountMinor === null ? null : BigInt(report.paidAmountMinor),
-    event_id: report.eventId,
-    updated_at: now,
-  };
-  await db
-    .insertInto('sandbox_bank')
-    .values(row)
-    .onConflict((oc) => oc.column('order_no').doUpdateSet({ status: row.status, paid_amount: row.paid_amount, event_id: row.event_id, updated_at: now }))
-    .execute();
 }

@@ -26,6 +26,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('params', 'text')
     .addColumn('message', 'text')
     .addColumn('expires_at', 'bigint')
+    // When a recovery job last asked the channel about this order.
+    .addColumn('checked_at', 'bigint')
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(0))
@@ -85,10 +87,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('order_no', 'text', (c) => c.primaryKey())
     .addColumn('direction', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('amount', 'bigint', (c) => c.notNull())
     .addColumn('paid_amount', 'bigint')
-    .addColumn('event_id', 'text', (c) => c.notNull())
+    .addColumn('event_id', 'text')
+    .addColumn('due_at', 'bigint')
     .addColumn('updated_at', 'bigint', (c) => c.notNull())
     .execute();
+  await db.schema.createIndex('sandbox_bank_due_idx').on('sandbox_bank').columns(['direction', 'status', 'due_at']).execute();
 
   await db.schema
     .createTable('notifications')

@@ -1,0 +1,87 @@
+import type { Db } from '../../../platform/db/database.ts';
+import { newId } from '../../../platform/ids.ts';
+import type { Direction } from '../../orders/order.ts';
+import type { ChannelEvent } from '../channel.ts';
+import { SIGNATURE_HEADER, signSandboxReport, type SandboxReport } from './sandbox.channel.ts';
+
+export type ReportToGateway = (raw: Buffer, headers: Record<string, string>) => Promise<unknown>;
+
+/** The sandbox "bank": its own records, and the signed callbacks it sends. */
+export interface SandboxBank {
+  db: Db;
+  now: () => number;
+  key: Buffer;
+  /** Delivers a signed report through the channel-callback path. */
+  report: ReportToGateway;
+  /** How long a sandbox payout takes to complete by itself. */
+  payoutDelayMs: number;
+}
+
+export type SandboxOutcome = ChannelEvent['outcome'];
+
+/** Magic payout amounts (minor units' last two digits) for merchants' tests: 13 fails, 14 is an exception. */
+export function automaticPayoutOutcome(amount: bigint): SandboxOutcome {
+  const suffix = amount % 100n;
+  if (suffix === 13n) return 'FAILED';
+  if (suffix === 14n) return 'EXCEPTION';
+  return 'PAID';
+}
+
+/**
+ * The bank settles an order: it records the outcome, then reports it with a
+ * signed callback exactly as a real provider would.
+ */
+export async function settleInSandbox(
+  bank: SandboxBank,
+  order: { orderNo: string; channelRef: string | null; direction: Direction; amount: bigint },
+  outcome: SandboxOutcome,
+  paidAmount: bigint | null,
+): Promise<void> {
+  const now = bank.now();
+  const report: SandboxReport = {
+    orderNo: order.orderNo,
+    channelRef: order.channelRef,
+    outcome,
+    paidAmountMinor: outcome === 'PAID' ? String(paidAmount ?? order.amount) : null,
+    message: outcome === 'PAID' ? null : `sandbox bank reported ${outcome}`,
+    eventId: newId('sbe_', now),
+  };
+  const row = {
+    status: outcome,
+    paid_amount: report.paidAmountMinor === null ? null : BigInt(report.paidAmountMinor),
+    event_id: report.eventId,
+    due_at: null,
+    updated_at: now,
+  };
+  await bank.db
+    .insertInto('sandbox_bank')
+    .values({ order_no: order.orderNo, direction: order.direction, amount: order.amount, ...row })
+    .onConflict((oc) => oc.column('order_no').doUpdateSet(row))
+    .execute();
+  const raw = Buffer.from(JSON.stringify(report), 'utf8');
+  await bank.report(raw, { [SIGNATURE_HEADER]: signSandboxReport(bank.key, raw.toString('utf8')), 'content-type': 'application/json' });
+}
+
+/** Payouts the bank accepted finish by themselves once their delay is over. */
+export async function completeDueSandboxPayouts(bank: SandboxBank, limit = 100): Promise<number> {
+  const due = await bank.db
+    .selectFrom('sandbox_bank')
+    .selectAll()
+    .where('direction', '=', 'payout')
+    .where('status', '=', 'PENDING')
+    .where('due_at', '<=', BigInt(bank.now()))
+    .limit(limit)
+    .execute();
+  for (const row of due) {
+    const claimed = await bank.db
+      .updateTable('sandbox_bank')
+      .set({ due_at: null, updated_at: bank.now() })
+      .where('order_no', '=', row.order_no)
+      .where('due_at', '=', row.due_at)
+      .executeTakeFirst();
+    // Another process took it.
+    if (Number(claimed.numUpdatedRows) !== 1) continue;
+    await settleInSandbox(bank, { orderNo: row.order_no, channelRef: `sbx_${row.order_no}`, direction: 'payout', amount: row.amount }, automaticPayoutOutcome(row.amount), null);
+  }
+  return due.length;
+}
