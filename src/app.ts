@@ -12,6 +12,8 @@ import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
 import { registerSandboxPayinRoutes } from './modules/payins/sandbox.routes.ts';
 import { buildServices, type Services } from './services.ts';
 import { registerCashierRoutes } from './web/cashier.routes.ts';
+import { registerNotifyRoutes } from './modules/notify/notify.routes.ts';
+import { registerMetricsRoutes } from './platform/http/metrics.routes.ts';
 
 export interface AppDeps extends Core {
   tls: TlsMaterial | undefined;
@@ -46,6 +48,8 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   });
   registerCallbackRoutes(app, { channel: services.channel, dispatch: services.dispatch });
   registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), publicUrl: config.publicUrl });
+  registerNotifyRoutes(app, { db, clock, v3Guard, wake: () => services.wakeNotifier.wake() });
+  registerMetricsRoutes(app, { registry: services.registry, token: config.metricsToken });
   registerCashierRoutes(app, { db, box, now: () => clock.now(), payins: services.payins, sandbox: services.sandbox });
   return Object.assign(app, { services });
 }

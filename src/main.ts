@@ -5,9 +5,12 @@ import { buildApp } from './app.ts';
 import { openCore, type Core } from './core.ts';
 import type { App } from './platform/http/server.ts';
 import { loadTls } from './platform/http/tls.ts';
-import { startPeriodic, type Periodic } from './platform/jobs/periodic.ts';
+import { startPeriodic } from './platform/jobs/periodic.ts';
 import { createLogger } from './platform/log.ts';
 import { expireDuePayins } from './modules/payins/payin.service.ts';
+import { completeDueSandboxPayouts } from './modules/channels/sandbox/sandbox.bank.ts';
+import { listenForNotifications } from './modules/notify/notify.listener.ts';
+import { startNotifyWorker } from './modules/notify/notify.worker.ts';
 import { buildServices, type Services } from './services.ts';
 import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
 
@@ -54,10 +57,22 @@ function banner(config: Config, demo: Credentials | undefined, certPath: string 
   return lines.join('\n') + '\n';
 }
 
+type Stoppable = { stop(): Promise<void> };
+
+const SANDBOX_INTERVAL_MS = 1000;
+
 /** The worker role: background work that must happen once, whichever process does it. */
-function startJobs(config: Config, services: Services): Periodic[] {
+function startJobs(config: Config, services: Services): Stoppable[] {
   const log = services.payins.log;
-  return [startPeriodic('expire-payins', config.expiryIntervalMs, () => drain(() => expireDuePayins(services.payins)), log)];
+  const notifier = startNotifyWorker(services.notify);
+  services.wakeNotifier.wake = () => notifier.wake();
+  const jobs: Stoppable[] = [
+    notifier,
+    startPeriodic('expire-payins', config.expiryIntervalMs, () => drain(() => expireDuePayins(services.payins)), log),
+    startPeriodic('sandbox-payouts', SANDBOX_INTERVAL_MS, () => drain(() => completeDueSandboxPayouts(services.sandbox)), log),
+  ];
+  if (!config.databaseUrl.startsWith('sqlite:')) jobs.push(listenForNotifications(config.databaseUrl, () => notifier.wake(), log));
+  return jobs;
 }
 
 /** Repeats a batch job until a batch finds nothing to do. */
@@ -86,7 +101,8 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
     app = buildApp({ ...core, tls, isDraining: () => draining });
     await app.listen({ host: config.host, port: config.port });
   }
-  const jobs = role === 'api' ? [] : startJobs(config, app ? app.services : buildServices(core, createLogger(config.logLevel)));
+  const services = app ? app.services : buildServices(core, createLogger(config.logLevel));
+  const jobs = role === 'api' ? [] : startJobs(config, services);
   out.write(banner(config, role === 'worker' ? undefined : demo, certPath));
 
   let stopping: Promise<void> | undefined;
@@ -94,6 +110,7 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
     stopping ??= (async () => {
       draining = true;
       await Promise.all([app?.close(), ...jobs.map((job) => job.stop())]);
+      await services.close();
       await core.db.destroy();
     })();
     return stopping;

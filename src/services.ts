@@ -1,12 +1,20 @@
 import type { FastifyBaseLogger } from 'fastify';
+import { Registry } from 'prom-client';
 import type { Core } from './core.ts';
-import type { Channel } from './modules/channels/channel.ts';
+import type { Channel, ChannelEvent } from './modules/channels/channel.ts';
 import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.routes.ts';
-import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
-import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
-import type { OrderEffects } from './modules/orders/order.service.ts';
-import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
 import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
+import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
+import { loadSigningApp } from './modules/merchants/merchant.service.ts';
+import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
+import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
+import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
+import { createSender } from './modules/notify/sender.ts';
+import { findOrder, markAcknowledged, type OrderEffects } from './modules/orders/order.service.ts';
+import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
+
+/** Channels this build can route to. */
+export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
 
 /** The modules' collaborators, wired once per process from the core. */
 export interface Services {
@@ -14,40 +22,67 @@ export interface Services {
   channel: (name: string) => Channel | undefined;
   dispatch: DispatchEvent;
   sandbox: SandboxBank;
+  notify: NotifyWorkerDeps;
+  /** Set by the worker role; called when a commit made a notification due. */
+  wakeNotifier: { wake: () => void };
+  registry: Registry;
+  close(): Promise<void>;
 }
-
-/** Channels this build can route to. */
-export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
 
 export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const { db, clock, config, box, transact } = core;
   const sandboxKey = box.derive('channel:sandbox');
-  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey, now: () => clock.now(), payoutDelayMs: config.sandboxPayoutDelayMs })]]);
+  const now = () => clock.now();
+  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey, now, payoutDelayMs: config.sandboxPayoutDelayMs })]]);
   const channel = (name: string) => channels.get(name);
 
+  const wakeNotifier = { wake: (): void => undefined };
   // Everything a state change writes besides the order itself, in its transaction.
   const effects: OrderEffects = async (tx, _before, after) => {
-    await enqueueOrderNotification(tx, clock.now(), config.publicUrl, after);
+    const id = await enqueueOrderNotification(tx, clock.now(), config.publicUrl, after);
+    // Runs after this turn: on SQLite the worker's claim queues behind the commit on the one connection.
+    if (id) setImmediate(() => wakeNotifier.wake());
   };
 
-  const payins: PayinDeps = {
+  const payouts = {
     db,
     transact,
     clock,
     log,
     effects,
-    orderTtlMs: config.orderTtlMs,
     requireHttpsNotify: config.notifyRequireHttps,
     channelTimeoutMs: config.channelTimeoutMs,
     channel,
   };
-  const dispatch: DispatchEvent = (channelName, event) => applyPayinEvent(payins, channelName, event);
+  const payins: PayinDeps = { ...payouts, orderTtlMs: config.orderTtlMs };
+  const dispatch: DispatchEvent = async (channelName: string, event: ChannelEvent) => {
+    const order = await findOrder(db, event.orderNo);
+    void order;
+    return applyPayinEvent(payins, channelName, event);
+  };
   const sandbox: SandboxBank = {
     db,
-    now: () => clock.now(),
+    now,
     key: sandboxKey,
     payoutDelayMs: config.sandboxPayoutDelayMs,
     report: (raw, headers) => handleChannelCallback({ channel, dispatch }, SANDBOX, raw, headers),
   };
-  return { payins, channel, dispatch, sandbox };
+
+  const registry = new Registry();
+  const metrics = registerNotifyMetrics(registry, { db, clock });
+  const sender = createSender({ allowHosts: config.notifyAllowHosts, timeoutMs: config.notifyTimeoutMs });
+  const notify: NotifyWorkerDeps = {
+    db,
+    clock,
+    log,
+    schedule: config.notifySchedule,
+    timeoutMs: config.notifyTimeoutMs,
+    send: (req) => sender.send(req),
+    loadApp: (appId) => loadSigningApp(db, box, clock.now(), appId),
+    onDelivered: async (tx, n) => {
+      if (n.status === 'PAID') await markAcknowledged(tx, n.order_no, clock.now());
+    },
+    observe: metrics.observe,
+  };
+  return { payins, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };
 }

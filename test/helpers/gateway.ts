@@ -111,6 +111,7 @@ export async function startGateway(env: Record<string, string> = {}, opts: { lis
     },
     async close() {
       await app.close();
+      await app.services.close();
       await agent.close();
       await core.db.destroy();
       if (!opts.db) await database.drop();

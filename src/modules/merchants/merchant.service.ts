@@ -159,3 +159,13 @@ export async function merchantName(db: Db, merchantId: string): Promise<string> 
   if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
   return merchant.name;
 }
+
+/** What signing a notification needs: the newest valid secret and the app's acknowledgement rule. */
+export async function loadSigningApp(db: Db, box: SecretBox, now: number, appId: string): Promise<{ secret: string; ackMode: AckMode } | undefined> {
+  const app = await repo.findApp(db, appId);
+  if (!app) return undefined;
+  const secret = (await repo.listSecrets(db, appId))
+    .filter((s) => isSecretValid(s.expires_at, now))
+    .map((s) => box.open(s.secret_enc, secretContext(appId, s.id)))[0];
+  return secret === undefined ? undefined : { secret, ackMode: app.ack_mode as AckMode };
+}

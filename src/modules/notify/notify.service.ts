@@ -1,13 +1,20 @@
-import type { Db } from '../../platform/db/database.ts';
-import type { OrderRow } from '../../platform/db/schema.ts';
+import { sql } from 'kysely';
+import { dialectOf, type Db } from '../../platform/db/database.ts';
+import type { NotificationRow, OrderRow } from '../../platform/db/schema.ts';
+import { notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
+import * as repo from './notify.repository.ts';
+
+/** PostgreSQL channel a commit that enqueued notifications signals on. */
+export const NOTIFY_CHANNEL = 'pagoda_notify';
 
 /**
  * Writes the notification of an order's change, in the transaction of that
  * change: committed together, or not at all. One row per change; its id is
  * the notification id merchants see in `webhook-id`, stable across retries.
+ * On PostgreSQL the commit also wakes every worker (NOTIFY is transactional).
  */
 export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: string, after: OrderRow): Promise<string | undefined> {
   if (!isNotifiable(after.status as OrderStatus)) return undefined;
@@ -32,5 +39,17 @@ export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: s
       delivered_at: null,
     })
     .execute();
+  if (dialectOf(tx) === 'postgres') await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(tx);
   return id;
 }
+
+/** A fresh schedule for the order's latest notification (operator, or the merchant that owns it). */
+export async function resendNotification(db: Db, now: number, orderNo: string, merchantId?: string): Promise<NotificationRow> {
+  const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(merchantId ? { merchantId } : {}) });
+  if (own.length === 0) throw notFound(`order ${orderNo} has no notification to resend`);
+  const row = await repo.resendLatest(db, orderNo, now);
+  if (dialectOf(db) === 'postgres') await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(db);
+  return row!;
+}
+
+export { listNotifications, listAttempts, backlog } from './notify.repository.ts';

@@ -1,0 +1,132 @@
+import { sql } from 'kysely';
+import { dialectOf, type Db } from '../../platform/db/database.ts';
+import type { NotificationRow } from '../../platform/db/schema.ts';
+
+/**
+ * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
+ * the row is not due for anyone else until the lease runs out; a crashed
+ * worker's claim therefore comes back by itself. `lease_until` is the claim's
+ * token: only its holder may record the outcome.
+ */
+export async function claimDue(db: Db, now: number, leaseMs: number, limit: number): Promise<NotificationRow[]> {
+  const leaseUntil = BigInt(now + leaseMs);
+  if (dialectOf(db) === 'postgres') {
+    const result = await sql<NotificationRow>`
+      update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
+      where id in (
+        select id from notifications
+        where state = 'pending' and next_attempt_at <= ${now}
+        order by next_attempt_at
+        limit ${limit}
+        for update skip locked)
+      returning *`.execute(db);
+    return result.rows;
+  }
+  // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
+  return db.transaction().execute(async (tx) => {
+    const due = await tx
+      .selectFrom('notifications')
+      .select('id')
+      .where('state', '=', 'pending')
+      .where('next_attempt_at', '<=', BigInt(now))
+      .orderBy('next_attempt_at')
+      .limit(limit)
+      .execute();
+    if (due.length === 0) return [];
+    const ids = due.map((r) => r.id);
+    await tx
+      .updateTable('notifications')
+      .set({ next_attempt_at: leaseUntil, lease_until: leaseUntil, updated_at: now })
+      .where('id', 'in', ids)
+      .execute();
+    return tx.selectFrom('notifications').selectAll().where('id', 'in', ids).execute();
+  });
+}
+
+export interface AttemptRecord {
+  id: string;
+  notification_id: string;
+  attempt_no: bigint;
+  started_at: number;
+  url: string;
+  request_headers: string;
+  request_body: string;
+  response_status: bigint | null;
+  response_body: string | null;
+  duration_ms: bigint;
+  error_class: string | null;
+  outcome: 'delivered' | 'failed';
+  reason: string | null;
+}
+
+export async function insertAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
+  await db.insertInto('notification_attempts').values(attempt).execute();
+}
+
+/** Records the outcome if the caller still holds the claim; false when it does not. */
+export async function settle(
+  db: Db,
+  n: NotificationRow,
+  changes: { state: string; attempts: bigint; next_attempt_at: number; last_error: string | null; delivered_at: number | null },
+  now: number,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('notifications')
+    .set({ ...changes, lease_until: null, updated_at: now })
+    .where('id', '=', n.id)
+    .where('lease_until', '=', n.lease_until)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+/** Gives a claim back untouched (its destination was busy): no attempt is counted. */
+export async function release(db: Db, n: NotificationRow, dueAt: number, now: number): Promise<void> {
+  await db
+    .updateTable('notifications')
+    .set({ next_attempt_at: dueAt, lease_until: null, updated_at: now })
+    .where('id', '=', n.id)
+    .where('lease_until', '=', n.lease_until)
+    .execute();
+}
+
+/** Starts a fresh schedule for the order's latest notification; its id stays the same. */
+export async function resendLatest(db: Db, orderNo: string, now: number): Promise<NotificationRow | undefined> {
+  const latest = await db
+    .selectFrom('notifications')
+    .selectAll()
+    .where('order_no', '=', orderNo)
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!latest) return undefined;
+  await db
+    .updateTable('notifications')
+    .set({ state: 'pending', attempts: 0n, next_attempt_at: now, lease_until: null, last_error: null, delivered_at: null, updated_at: now })
+    .where('id', '=', latest.id)
+    .execute();
+  return db.selectFrom('notifications').selectAll().where('id', '=', latest.id).executeTakeFirst();
+}
+
+export async function listNotifications(db: Db, filter: { merchantId?: string; state?: string; orderNo?: string; limit: number }): Promise<NotificationRow[]> {
+  let query = db.selectFrom('notifications').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+  if (filter.merchantId) query = query.where('merchant_id', '=', filter.merchantId);
+  if (filter.state) query = query.where('state', '=', filter.state);
+  if (filter.orderNo) query = query.where('order_no', '=', filter.orderNo);
+  return query.execute();
+}
+
+export async function listAttempts(db: Db, notificationId: string) {
+  return db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', notificationId).orderBy('attempt_no').execute();
+}
+
+/** Backlog size and the due time of the oldest due notification, for metrics. */
+export async function backlog(db: Db, now: number): Promise<{ due: number; oldestDueAt: number | null }> {
+  const row = await db
+    .selectFrom('notifications')
+    .select((eb) => [eb.fn.countAll<bigint>().as('n'), eb.fn.min('next_attempt_at').as('oldest')])
+    .where('state', '=', 'pending')
+    .where('next_attempt_at', '<=', BigInt(now))
+    .executeTakeFirstOrThrow();
+  return { due: Number(row.n), oldestDueAt: row.oldest === null ? null : Number(row.oldest) };
+}

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
+import { updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { referenceSign } from './helpers/payins.ts';
+import { eventually, startReceiver, type Answer } from './helpers/receiver.ts';
+
+const S = 1000;
+const M = 60 * S;
+const H = 60 * M;
+
+describe('notifications', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  let worker: NotifyWorker;
+  const receivers: Array<{ close(): Promise<void> }> = [];
+
+  before(async () => {
+    gw = await startGateway({ PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1,::1', PAGODA_NOTIFY_TIMEOUT: '2s' });
+    creds = await gw.merchant(['IDR', 'MXN']);
+    worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    gw.app.services.wakeNotifier.wake = () => worker.wake();
+  });
+  after(async () => {
+    await worker.stop();
+    await gw.close();
+  });
+  afterEach(async () => {
+    while (receivers.length) await receivers.pop()!.close();
+  });
+
+  async function receiver(script: Answer[], host?: string) {
+    const r = await startReceiver(script, host);
+    receivers.push(r);
+    return r;
+  }
+
+  async function paidOrder(notifyUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+    const token = await gw.token(creds);
+    const auth = { authorization: `Bearer ${token}` };
+    const created = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ merOrderNo: `n-${Math.random().toString(36).slice(2)}`, currency: 'MXN', amount: 1250.5, payMethod: 'spei', notifyUrl, ...extra }),
+      headers: auth,
+    });
+    assert.equal(created.status, 200, created.text);
+    const orderNo = created.json.data.orderNo as string;
+    const done = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
+    assert.equal(done.status, 200, done.text);
+    return orderNo;
+  }
+
+  const notificationOf = (orderNo: string) => gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+  const attemptsOf = async (orderNo: string) => {
+    const n = await notificationOf(orderNo);
+    return gw.core.db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', n.id).orderBy('attempt_no').execute();
+  };
+  /** Moves virtual time to the notification's next due time and wakes the worker. */
+  async function advanceToNext(orderNo: string): Promise<void> {
+    const n = await notificationOf(orderNo);
+    gw.clock.set(Number(n.next_attempt_at));
+    worker.wake();
+  }
+
+  test('500, "fail", {"msg":"ok"}, then SUCCESS: exactly four attempts on the schedule, then none', async () => {
+    const r = await receiver([
+      { status: 500, body: 'SUCCESS' },
+      { status: 200, body: 'fail' },
+      { status: 200, body: '{"msg":"ok"}' },
+      { status: 200, body: ' success\n' },
+    ]);
+    const orderNo = await paidOrder(r.url);
+    const first = gw.clock.now();
+    for (let k = 1; k <= 3; k++) {
+      await eventually(async () => (await attemptsOf(orderNo)).length === k);
+      await advanceToNext(orderNo);
+    }
+    await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    const attempts = await attemptsOf(orderNo);
+    assert.equal(attempts.length, 4);
+    assert.deepEqual(attempts.map((a) => Number(a.started_at) - first), [0, 30 * S, 30 * S + 2 * M, 30 * S + 6 * M]);
+    assert.deepEqual(attempts.map((a) => a.outcome), ['failed', 'failed', 'failed', 'delivered']);
+    assert.match(attempts[0]!.reason!, /status 500/);
+    assert.match(attempts[2]!.reason!, /\{"msg":"ok"\}/);
+    gw.clock.advance(24 * H);
+    worker.wake();
+    await new Promise((r2) => setTimeout(r2, 200));
+    assert.equal(r.received.length, 4);
+    assert.equal((await notificationOf(orderNo)).attempts, 4n);
+  });
+
+  test('a receiver that never acknowledges: ten attempts at the configured offsets, then exhausted; resend restarts', async () => {
+    const r = await receiver([{ status: 503, body: 'down' }]);
+    const orderNo = await paidOrder(r.url);
+    const first = gw.clock.now();
+    for (let k = 1; k <= 10; k++) {
+      await eventually(async () => (await attemptsOf(orderNo)).length === k);
+      if (k < 10) await advanceToNext(orderNo);
+    }
+    const n = await eventually(async () => {
+      const row = await notificationOf(orderNo);
+      return row.state === 'exhausted' && row;
+    });
+    const offsets = (await attemptsOf(orderNo)).map((a) => Number(a.started_at) - first);
+    assert.deepEqual(offsets, [0, 30 * S, 150 * S, 390 * S, 990 * S, 2790 * S, 6390 * S, 13590 * S, 35190 * S, 89190 * S]);
+    gw.clock.advance(48 * H);
+    worker.wake();
+    await new Promise((r2) => setTimeout(r2, 200));
+    assert.equal(r.received.length, 10);
+
+    r.setScript([{ status: 200, body: 'OK' }]);
+    const token = await gw.token(creds);
+    const resend = await gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify({ orderNo }), headers: { authorization: `Bearer ${token}` } });
+    assert.equal(resend.status, 200, resend.text);
+    assert.equal(resend.json.data.notificationId, n.id);
+    await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    assert.equal(r.received.length, 11);
+    const ids = new Set(r.received.map((x) => x.headers['webhook-id']));
+    assert.deepEqual([...ids], [n.id]);
+  });
+
+  test('v3 payload is the order object signed over all fields, with Standard Webhooks headers', async () => {
+    const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
+    const orderNo = await paidOrder(r.url, { attach: 'a&b=c' });
+    await eventually(async () => r.received.length === 1);
+    const got = r.received[0]!;
+    const body = JSON.parse(got.body);
+    assert.equal(body.orderNo, orderNo);
+    assert.equal(body.status, 'PAID');
+    assert.equal(body.paidAmount, 1250.5);
+    assert.equal(body.sign, referenceSign(body, creds.appSecret));
+    const key = createHmac('sha256', creds.appSecret).update('pagoda-webhook-signature').digest();
+    const expected = createHmac('sha256', key).update(`${got.headers['webhook-id']}.${got.headers['webhook-timestamp']}.${got.body}`).digest('base64');
+    assert.equal(got.headers['webhook-signature'], `v1,${expected}`);
+  });
+
+  test('v2 payload: exactly the core fields signed, realAmount unsigned, no message; status 3 once acknowledged', async () => {
+    const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
+    const body: Record<string, unknown> = { appId: creds.appId, merOrderNo: 'v2-n-1', currency: 'IDR', amount: '150000', payMethod: 'ID_QRIS', notifyUrl: r.url, attach: 'x' };
+    body.sign = referenceSign(body, creds.appSecret);
+    const created = await gw.call('POST', '/api/v2/payment/order/create', { body: JSON.stringify(body) });
+    assert.equal(created.status, 200, created.text);
+    const orderNo = created.json.data.orderNo as string;
+    const token = await gw.token(creds);
+    await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID","paidAmount":"149000"}', headers: { authorization: `Bearer ${token}` } });
+    await eventually(async () => r.received.length === 1);
+    const got = JSON.parse(r.received[0]!.body);
+    const { sign, realAmount, ...core } = got;
+    assert.deepEqual(Object.keys(core).sort(), ['amount', 'attach', 'createTime', 'currency', 'merOrderNo', 'orderNo', 'orderStatus', 'updateTime']);
+    assert.equal(core.orderStatus, 2);
+    assert.equal(core.amount, 150000);
+    assert.equal(realAmount, 149000);
+    assert.equal(sign, referenceSign(core, creds.appSecret));
+    assert.equal(got.message, undefined);
+    await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    const q: Record<string, unknown> = { appId: creds.appId, orderNo, merOrderNo: '' };
+    q.sign = referenceSign(q, creds.appSecret);
+    const query = await gw.call('GET', `/api/v2/payment/order/query?${new URLSearchParams(q as Record<string, string>)}`);
+    assert.equal(query.status, 200, query.text);
+    assert.equal(query.json.data.orderStatus, 3);
+  });
+
+  test('private targets are refused unless allow-listed: loopback forms delivered, others still refused', async () => {
+    const r = await receiver([{ status: 200, body: 'OK' }], '::');
+    const port = new URL(r.url).port;
+    for (const url of [`http://127.0.0.1:${port}/n`, `http://[::1]:${port}/n`, `http://[::ffff:127.0.0.1]:${port}/n`, `http://localhost:${port}/n`]) {
+      const orderNo = await paidOrder(url);
+      await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    }
+    assert.equal(r.received.length, 4);
+    for (const url of ['http://10.0.0.1/n', 'http://169.254.169.254/latest']) {
+      const orderNo = await paidOrder(url);
+      const [attempt] = await eventually(async () => {
+        const a = await attemptsOf(orderNo);
+        return a.length === 1 && a;
+      });
+      assert.equal(attempt!.error_class, 'ssrf', url);
+      assert.equal((await notificationOf(orderNo)).state, 'pending', 'a refused target is retried on the schedule');
+    }
+  });
+
+  test('an app relaxed to any-2xx accepts a 204', async () => {
+    const r = await receiver([{ status: 204, body: '' }]);
+    await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'any-2xx' });
+    try {
+      const orderNo = await paidOrder(r.url);
+      await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    } finally {
+      await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'strict' });
+    }
+  });
+
+  test('metrics show outcomes and the backlog, to loopback clients', async () => {
+    const res = await gw.call('GET', '/metrics');
+    assert.equal(res.status, 200);
+    assert.match(res.text, /pagoda_notify_attempts_total\{outcome="delivered"\} \d+/);
+    assert.match(res.text, /pagoda_notify_backlog \d+/);
+    assert.match(res.text, /pagoda_notify_oldest_due_age_seconds/);
+  });
+});
+
+describe('notifications without an allow-list', () => {
+  test('loopback, private, link-local and metadata targets are refused, recorded and never contacted', async () => {
+    const gw = await startGateway({ PAGODA_NOTIFY_TIMEOUT: '2s' });
+    const worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    gw.app.services.wakeNotifier.wake = () => worker.wake();
+    const r = await startReceiver([{ status: 200, body: 'OK' }], '::');
+    try {
+      const creds = await gw.merchant(['MXN']);
+      const auth = { authorization: `Bearer ${await gw.token(creds)}` };
+      const port = new URL(r.url).port;
+      const urls = [`http://127.0.0.1:${port}/n`, `http://[::1]:${port}/n`, `http://[::ffff:127.0.0.1]:${port}/n`, `http://localhost:${port}/n`, 'http://10.0.0.1/n', 'http://169.254.169.254/latest'];
+      for (const [i, notifyUrl] of urls.entries()) {
+        const created = await gw.call('POST', '/api/v3/payment/create', {
+          body: JSON.stringify({ merOrderNo: `g-${i}`, currency: 'MXN', amount: 10, payMethod: 'spei', notifyUrl }),
+          headers: auth,
+        });
+        await gw.call('POST', `/sandbox/v1/payins/${created.json.data.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
+        const n = await eventually(async () => {
+          const row = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', created.json.data.orderNo).executeTakeFirst();
+          return row && row.attempts === 1n && row;
+        });
+        assert.equal(n.state, 'pending', notifyUrl);
+        assert.match(n.last_error ?? '', /loopback|private|link-local|linkLocal|reserved|not allowed|refused/i, notifyUrl);
+      }
+      assert.equal(r.received.length, 0);
+    } finally {
+      await worker.stop();
+      await r.close();
+      await gw.close();
+    }
+  });
+});
