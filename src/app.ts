@@ -1,5 +1,6 @@
 import type { Core } from './core.ts';
 import { ping } from './platform/db/database.ts';
+import { ttlCache } from './platform/ttl-cache.ts';
 import { bearerGuard, signGuard, type LoadApp } from './platform/http/auth.ts';
 import { registerHealthRoutes } from './platform/http/health.routes.ts';
 import { createServer, type App } from './platform/http/server.ts';
@@ -32,7 +33,8 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
     logStream: deps.logStream,
     isDraining: deps.isDraining,
   });
-  const loadApp: LoadApp = (appId) => loadAuthApp(db, box, clock.now(), appId);
+  // Apps are read on every request; a change (disable, rotate, allow-list) reaches every process within the TTL.
+  const loadApp: LoadApp = ttlCache((appId) => loadAuthApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now: () => clock.now() });
   const v3Guard = bearerGuard({ tokens, loadApp });
   const v2Guard = signGuard({ loadApp });
   const services = buildServices(deps, app.log);

@@ -30,6 +30,7 @@ export interface Config {
   readonly expiryIntervalMs: number;
   readonly metricsToken: string | undefined;
   readonly sandboxPayoutDelayMs: number;
+  readonly appCacheTtlMs: number;
 }
 
 export interface EnvVar {
@@ -63,6 +64,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
   { name: 'PAGODA_METRICS_TOKEN', fallback: '(none: loopback only)', meaning: 'bearer token for GET /metrics' },
   { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
+  { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list) it has read' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 
@@ -162,5 +164,6 @@ export function loadConfig(env: Env = process.env): Config {
     expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s'),
     metricsToken: env.PAGODA_METRICS_TOKEN || undefined,
     sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
+    appCacheTtlMs: duration(env, 'PAGODA_APP_CACHE_TTL', '1s'),
   });
 }

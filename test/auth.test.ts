@@ -136,10 +136,11 @@ describe('v3 token and bearer guard', () => {
     }
   });
 
-  test('a token of a disabled app stops working at once', async () => {
+  test('a token of a disabled app stops working within the app cache TTL (1 s)', async () => {
     const other = await gw.merchant(['IDR']);
     const token = await gw.token(other);
     await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, other.appId, { active: false });
+    gw.clock.advance(gw.config.appCacheTtlMs);
     const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
     assert.equal(res.status, 401);
     const again = await gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(other.appId, other.appSecret) });
@@ -163,12 +164,14 @@ describe('v3 token and bearer guard', () => {
     const deps = { box: gw.core.box, now: gw.clock.now(), actor: 'test' };
     const token = await gw.token(m);
     await updateApp(gw.core.db, deps, m.appId, { ipAllow: ['10.1.2.0/24'] });
+    gw.clock.advance(gw.config.appCacheTtlMs);
     const api = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
     assert.equal(api.status, 403);
     assert.match(api.json.error, /allow-list/);
     const tok = await gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(m.appId, m.appSecret) });
     assert.equal(tok.status, 403);
     await updateApp(gw.core.db, deps, m.appId, { ipAllow: ['10.1.2.0/24', '127.0.0.0/8'] });
+    gw.clock.advance(gw.config.appCacheTtlMs);
     assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 200);
   });
 
