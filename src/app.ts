@@ -15,6 +15,7 @@ import { buildServices, type Services } from './services.ts';
 import { registerCashierRoutes } from './web/cashier.routes.ts';
 import { registerNotifyRoutes } from './modules/notify/notify.routes.ts';
 import { registerMetricsRoutes } from './platform/http/metrics.routes.ts';
+import { registerPayoutRoutes } from './modules/payouts/payout.routes.ts';
 
 export interface AppDeps extends Core {
   tls: TlsMaterial | undefined;
@@ -50,6 +51,13 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   });
   registerCallbackRoutes(app, { channel: services.channel, dispatch: services.dispatch });
   registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), publicUrl: config.publicUrl });
+  registerPayoutRoutes(app, {
+    payouts: services.payouts,
+    publicUrl: config.publicUrl,
+    v3Guard: bearerGuard({ tokens, loadApp }, 'payout'),
+    v2Guard: signGuard({ loadApp }, 'payout'),
+    bank: services.sandbox,
+  });
   registerNotifyRoutes(app, { db, clock, v3Guard, wake: () => services.wakeNotifier.wake() });
   registerMetricsRoutes(app, { registry: services.registry, token: config.metricsToken });
   registerCashierRoutes(app, { db, box, now: () => clock.now(), payins: services.payins, sandbox: services.sandbox });

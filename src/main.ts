@@ -11,6 +11,7 @@ import { expireDuePayins } from './modules/payins/payin.service.ts';
 import { completeDueSandboxPayouts } from './modules/channels/sandbox/sandbox.bank.ts';
 import { listenForNotifications } from './modules/notify/notify.listener.ts';
 import { startNotifyWorker } from './modules/notify/notify.worker.ts';
+import { recoverPayouts } from './modules/payouts/payout.recovery.ts';
 import { buildServices, type Services } from './services.ts';
 import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
 
@@ -59,6 +60,7 @@ function banner(config: Config, demo: Credentials | undefined, certPath: string 
 
 type Stoppable = { stop(): Promise<void> };
 
+const RECOVERY_INTERVAL_MS = 10_000;
 const SANDBOX_INTERVAL_MS = 1000;
 
 /** The worker role: background work that must happen once, whichever process does it. */
@@ -69,6 +71,7 @@ function startJobs(config: Config, services: Services): Stoppable[] {
   const jobs: Stoppable[] = [
     notifier,
     startPeriodic('expire-payins', config.expiryIntervalMs, () => drain(() => expireDuePayins(services.payins)), log),
+    startPeriodic('recover-payouts', RECOVERY_INTERVAL_MS, () => recoverPayouts(services.payouts), log),
     startPeriodic('sandbox-payouts', SANDBOX_INTERVAL_MS, () => drain(() => completeDueSandboxPayouts(services.sandbox)), log),
   ];
   if (!config.databaseUrl.startsWith('sqlite:')) jobs.push(listenForNotifications(config.databaseUrl, () => notifier.wake(), log));

@@ -5,6 +5,7 @@ import type { Channel, ChannelEvent } from './modules/channels/channel.ts';
 import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.routes.ts';
 import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
 import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
+import { postOrderChange } from './modules/ledger/ledger.service.ts';
 import { loadSigningApp } from './modules/merchants/merchant.service.ts';
 import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
@@ -12,6 +13,7 @@ import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
 import { findOrder, markAcknowledged, type OrderEffects } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
+import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
 
 /** Channels this build can route to. */
 export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
@@ -19,6 +21,7 @@ export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
 /** The modules' collaborators, wired once per process from the core. */
 export interface Services {
   payins: PayinDeps;
+  payouts: PayoutDeps;
   channel: (name: string) => Channel | undefined;
   dispatch: DispatchEvent;
   sandbox: SandboxBank;
@@ -38,13 +41,14 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
 
   const wakeNotifier = { wake: (): void => undefined };
   // Everything a state change writes besides the order itself, in its transaction.
-  const effects: OrderEffects = async (tx, _before, after) => {
+  const effects: OrderEffects = async (tx, before, after, change) => {
+    await postOrderChange(tx, before, after, change.actor);
     const id = await enqueueOrderNotification(tx, clock.now(), config.publicUrl, after);
     // Runs after this turn: on SQLite the worker's claim queues behind the commit on the one connection.
     if (id) setImmediate(() => wakeNotifier.wake());
   };
 
-  const payouts = {
+  const payouts: PayoutDeps = {
     db,
     transact,
     clock,
@@ -57,8 +61,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const payins: PayinDeps = { ...payouts, orderTtlMs: config.orderTtlMs };
   const dispatch: DispatchEvent = async (channelName: string, event: ChannelEvent) => {
     const order = await findOrder(db, event.orderNo);
-    void order;
-    return applyPayinEvent(payins, channelName, event);
+    return order?.direction === 'payout' ? applyPayoutEvent(payouts, channelName, event) : applyPayinEvent(payins, channelName, event);
   };
   const sandbox: SandboxBank = {
     db,
@@ -84,5 +87,5 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     },
     observe: metrics.observe,
   };
-  return { payins, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };
+  return { payins, payouts, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };
 }

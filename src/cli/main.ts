@@ -9,6 +9,8 @@ import { registerMethodCommands } from './method.commands.ts';
 import { registerOrderCommands } from './order.commands.ts';
 import { registerNotifyCommands } from './notify.commands.ts';
 import { print } from './output.ts';
+import { registerBalanceCommands } from './balance.commands.ts';
+import { registerLedgerCommands } from './ledger.commands.ts';
 
 const program = new Command('pagoda')
   .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
@@ -66,6 +68,8 @@ registerMerchantCommands(program);
 registerMethodCommands(program);
 registerOrderCommands(program);
 registerNotifyCommands(program);
+registerBalanceCommands(program);
+registerLedgerCommands(program);
 
 try {
   await program.parseAsync(process.argv);

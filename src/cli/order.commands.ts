@@ -1,6 +1,10 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
-import { notFound } from '../platform/errors.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { createLogger } from '../platform/log.ts';
+import { resolveOrder, type Resolution } from '../modules/operator/resolve.service.ts';
+import { buildServices } from '../services.ts';
+import { cliActor } from './actor.ts';
 import { formatMajor } from '../platform/money.ts';
 import { findOrder, listOrderEvents } from '../modules/orders/order.service.ts';
 import { withCore } from './merchant.commands.ts';
@@ -47,5 +51,30 @@ export function registerOrderCommands(program: Command): void {
         },
         Boolean(opts.json),
       );
+    });
+  registerResolveCommand(order);
+}
+
+function registerResolveCommand(order: Command): void {
+  order
+    .command('resolve')
+    .description('settle an EXCEPTION order (the channel is asked first) or refund a PAID pay-in')
+    .argument('<orderNo>', 'order number')
+    .requiredOption('--status <status>', 'PAID, FAILED or REFUNDED')
+    .requiredOption('--reason <text>', 'why (kept in the audit log)')
+    .option('--force', 'resolve even against what the channel reports')
+    .option('--json', 'machine-readable output')
+    .action(async (orderNo: string, opts: { status: string; reason: string; force?: boolean; json?: boolean }) => {
+      if (!['PAID', 'FAILED', 'REFUNDED'].includes(opts.status)) throw badRequest('status: PAID, FAILED or REFUNDED');
+      if (opts.reason.trim() === '') throw badRequest('reason: say why');
+      const { result, channel } = await withCore(async (core) => {
+        const services = buildServices(core, createLogger('warn'));
+        try {
+          return await resolveOrder(services.payouts, { orderNo, to: opts.status as Resolution, reason: opts.reason, actor: cliActor(), force: Boolean(opts.force) });
+        } finally {
+          await services.close();
+        }
+      });
+      print({ orderNo, status: result.order.status, applied: result.kind === 'applied', channel }, Boolean(opts.json));
     });
 }

@@ -2,6 +2,7 @@ import type { Db } from '../../platform/db/database.ts';
 import { badRequest, unprocessable } from '../../platform/errors.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { merchantCurrencies } from '../merchants/merchant.service.ts';
+import { balances } from './ledger.service.ts';
 
 export interface Balance {
   currency: string;
@@ -23,11 +24,8 @@ export async function resolveBalanceCurrency(db: Db, merchantId: string, asked: 
   return code;
 }
 
-/**
- * No money can move yet (pay-ins and payouts come with the ledger), so every
- * enabled currency's balance is zero.
- */
+/** The merchant's balances in one currency, read from its ledger accounts (0 for accounts never used). */
 export async function getBalance(db: Db, merchantId: string, asked: string | undefined): Promise<Balance> {
   const currency = await resolveBalanceCurrency(db, merchantId, asked);
-  return { currency, payin: 0n, payout: 0n, frozen: 0n };
+  return { currency, ...(await balances(db, merchantId, currency)) };
 }

@@ -193,3 +193,44 @@ export type AppRow = Selectable<AppsTable>;
 export type AppSecretRow = Selectable<AppSecretsTable>;
 export type SigningKeyRow = Selectable<SigningKeysTable>;
 export type NewAuditEntry = Insertable<AuditLogTable>;
+
+// Ledger (0004_ledger). Declared by merging into `Database` so this block only appends.
+export interface LedgerAccountsTable {
+  id: string;
+  merchant_id: string | null;
+  currency: string;
+  kind: string;
+  balance: ColumnType<bigint, bigint | undefined, bigint>;
+  /** 1: the database refuses a negative balance (CHECK); 0: may go negative. */
+  non_negative: bigint;
+  created_at: Millis;
+}
+
+export interface JournalEntriesTable {
+  id: string;
+  kind: string;
+  currency: string;
+  order_no: string | null;
+  reference: string | null;
+  actor: string;
+  reason: string | null;
+  created_at: Millis;
+}
+
+export interface PostingsTable {
+  id: string;
+  entry_id: string;
+  account_id: string;
+  amount: bigint;
+  created_at: Millis;
+}
+
+export interface Database {
+  ledger_accounts: LedgerAccountsTable;
+  journal_entries: JournalEntriesTable;
+  postings: PostingsTable;
+}
+
+export type LedgerAccountRow = Selectable<LedgerAccountsTable>;
+export type JournalEntryRow = Selectable<JournalEntriesTable>;
+export type PostingRow = Selectable<PostingsTable>;

@@ -1,0 +1,102 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db/database.ts';
+import type { Insertable } from 'kysely';
+import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
+
+/** Inserts the entry unless one with its id exists; true when inserted (false: a duplicate event). */
+export async function insertEntryIfAbsent(db: Db, row: Insertable<JournalEntriesTable>): Promise<boolean> {
+  const result = await db
+    .insertInto('journal_entries')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
+  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+}
+
+/** Creates the accounts that do not exist yet (first use), in one statement. */
+export async function ensureAccounts(db: Db, rows: Insertable<LedgerAccountsTable>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db
+    .insertInto('ledger_accounts')
+    .values(rows)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+}
+
+export async function insertPostings(db: Db, rows: Insertable<PostingsTable>[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.insertInto('postings').values(rows).execute();
+}
+
+/** PostgreSQL's check_violation, or SQLite's CHECK failure. */
+function isCheckViolation(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; message?: unknown };
+  if (e.code === '23514' || e.code === 'SQLITE_CONSTRAINT_CHECK') return true;
+  return typeof e.message === 'string' && e.message.includes('CHECK constraint failed');
+}
+
+/**
+ * Adds `amount` to the balance in the statement that checks it: the CHECK
+ * constraint refuses a negative result on a non-negative account, so two
+ * transactions can never both spend the same money. 'refused' leaves the
+ * transaction for the caller to roll back (PostgreSQL has already aborted it).
+ */
+export async function addToBalance(db: Db, accountId: string, amount: bigint): Promise<'ok' | 'refused'> {
+  try {
+    const result = await db
+      .updateTable('ledger_accounts')
+      .set({ balance: sql<bigint>`balance + ${amount}` })
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    if (Number(result.numUpdatedRows) !== 1) throw new Error(`ledger account ${accountId} does not exist`);
+    return 'ok';
+  } catch (err) {
+    if (isCheckViolation(err)) return 'refused';
+    throw err;
+  }
+}
+
+export async function findAccounts(db: Db, ids: readonly string[]): Promise<LedgerAccountRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('ledger_accounts').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function findEntry(db: Db, id: string) {
+  return db.selectFrom('journal_entries').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
+export async function listEntryPostings(db: Db, entryId: string) {
+  return db.selectFrom('postings').selectAll().where('entry_id', '=', entryId).orderBy('id').execute();
+}
+
+export interface StatementRow {
+  id: string;
+  kind: string;
+  created_at: bigint;
+  order_no: string | null;
+  mer_order_no: string | null;
+  reference: string | null;
+  reason: string | null;
+  payin: bigint;
+  payout: bigint;
+  frozen: bigint;
+}
+
+const sumFor = (kind: string) => sql<bigint>`cast(coalesce(sum(case when a.kind = ${kind} then p.amount else 0 end), 0) as bigint)`;
+
+/** Every entry that moved one of the merchant's accounts in [from, to), with its change per account. */
+export async function statementRows(db: Db, merchantId: string, currency: string, from: number, to: number): Promise<StatementRow[]> {
+  const result = await sql<StatementRow>`
+    select e.id, e.kind, e.created_at, e.order_no, o.mer_order_no, e.reference, e.reason,
+      ${sumFor('payin')} as payin, ${sumFor('payout')} as payout, ${sumFor('frozen')} as frozen
+    from ledger_accounts a
+    join postings p on p.account_id = a.id
+    join journal_entries e on e.id = p.entry_id
+    left join orders o on o.order_no = e.order_no
+    where a.merchant_id = ${merchantId} and a.currency = ${currency}
+      and p.created_at >= ${from} and p.created_at < ${to}
+    group by e.id, e.kind, e.created_at, e.order_no, o.mer_order_no, e.reference, e.reason
+    order by e.created_at, e.id`.execute(db);
+  return result.rows;
+}

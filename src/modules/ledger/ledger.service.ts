@@ -1,0 +1,209 @@
+import type { Db } from '../../platform/db/database.ts';
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { badRequest, unprocessable } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { currencyInfo, formatMajor } from '../../platform/money.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { merchantCurrencies } from '../merchants/merchant.service.ts';
+import {
+  accountId,
+  entryId,
+  isNonNegative,
+  postingsFor,
+  sumOf,
+  type EntryKind,
+  type LedgerEvent,
+  type OperatorAccount,
+  type Posting,
+} from './ledger.ts';
+import { orderChangeEvent, payoutFreezeEvent } from './ledger.orders.ts';
+import * as repo from './ledger.repository.ts';
+
+export interface EntryInput {
+  /** Derived from the business event (`payin.paid:<orderNo>`): the same event posts once. */
+  id: string;
+  kind: EntryKind;
+  currency: string;
+  orderNo?: string | null;
+  reference?: string | null;
+  actor: string;
+  reason?: string | null;
+  now: number;
+}
+
+export type PostResult = 'posted' | 'duplicate';
+
+/** The merchant's three balances in one currency, in minor units. */
+export interface MerchantBalances {
+  payin: bigint;
+  payout: bigint;
+  frozen: bigint;
+}
+
+/**
+ * Posts an entry in the caller's transaction: the entry (skipped when its id
+ * exists: 'duplicate', nothing changes), its accounts (created on first use),
+ * its postings, and one balance update per posting. A balance that would go
+ * below zero is refused with 422; the caller's transaction must then roll back.
+ */
+export async function post(tx: Db, entry: EntryInput, postings: readonly Posting[]): Promise<PostResult> {
+  if (sumOf(postings) !== 0n) throw new Error(`entry ${entry.id}: postings sum to ${sumOf(postings)}, not 0`);
+  if (!currencyInfo(entry.currency)) throw new RangeError(`entry ${entry.id}: unknown currency ${entry.currency}`);
+  const inserted = await repo.insertEntryIfAbsent(tx, {
+    id: entry.id,
+    kind: entry.kind,
+    currency: entry.currency,
+    order_no: entry.orderNo ?? null,
+    reference: entry.reference ?? null,
+    actor: entry.actor,
+    reason: entry.reason ?? null,
+    created_at: entry.now,
+  });
+  if (!inserted) return 'duplicate';
+  const rows = postings.map((p) => ({ ...p, id: accountId(p.account, entry.currency) }));
+  // One lock order for every transaction (by account id), so concurrent entries never deadlock.
+  const byAccount = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  await repo.ensureAccounts(tx, uniqueAccounts(byAccount, entry.currency, entry.now));
+  await repo.insertPostings(
+    tx,
+    rows.map((p, i) => ({ id: `${entry.id}#${i}`, entry_id: entry.id, account_id: p.id, amount: p.amount, created_at: entry.now })),
+  );
+  for (const p of byAccount) {
+    if ((await repo.addToBalance(tx, p.id, p.amount)) === 'refused') {
+      throw unprocessable(`insufficient balance: the ${p.account.kind} balance in ${entry.currency} cannot cover ${formatMajor(-p.amount, entry.currency)}`);
+    }
+  }
+  return 'posted';
+}
+
+function uniqueAccounts(rows: readonly (Posting & { id: string })[], currency: string, now: number) {
+  const seen = new Map<string, (typeof rows)[number]>();
+  for (const row of rows) seen.set(row.id, row);
+  return [...seen.values()].map(({ id, account }) => ({
+    id,
+    merchant_id: account.owner === 'merchant' ? account.merchantId : null,
+    currency,
+    kind: account.kind,
+    balance: 0n,
+    non_negative: isNonNegative(account) ? 1n : 0n,
+    created_at: now,
+  }));
+}
+
+/** Posts the entry of a business event (see `postingsFor`). */
+export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
+  return post(tx, { ...entry, kind: event.kind }, postingsFor(event));
+}
+
+/** The merchant's balances; 0 for accounts never used. */
+export async function balances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances> {
+  const ids = { payin: '', payout: '', frozen: '' };
+  for (const kind of ['payin', 'payout', 'frozen'] as const) ids[kind] = accountId({ owner: 'merchant', merchantId, kind }, currency);
+  const rows = await repo.findAccounts(db, Object.values(ids));
+  const of = (id: string) => rows.find((r) => r.id === id)?.balance ?? 0n;
+  return { payin: of(ids.payin), payout: of(ids.payout), frozen: of(ids.frozen) };
+}
+
+export interface OperatorDeps {
+  now: number;
+  /** `cli:<user>`, `operator:<name>`. */
+  actor: string;
+}
+
+export interface OperatorResult {
+  entryId: string;
+  result: PostResult;
+  balances: MerchantBalances;
+}
+
+async function requireEnabledCurrency(db: Db, merchantId: string, currency: string): Promise<void> {
+  const { currencies } = await merchantCurrencies(db, merchantId);
+  if (!currencies.includes(currency)) throw unprocessable(`currency: ${currency} is not enabled for merchant ${merchantId}`);
+}
+
+export interface TransferInput {
+  merchantId: string;
+  currency: string;
+  from: OperatorAccount;
+  to: OperatorAccount;
+  amount: bigint;
+  reason?: string;
+  /** Makes a retried request post once; a fresh id by default. */
+  operationId?: string;
+}
+
+/** Operator moves a merchant's money between its balances (collected → available for payouts); audited. */
+export async function transfer(tx: Db, deps: OperatorDeps, input: TransferInput): Promise<OperatorResult> {
+  if (input.amount <= 0n) throw badRequest('amount: must be greater than 0');
+  if (input.from === input.to) throw badRequest('to: must differ from from');
+  await requireEnabledCurrency(tx, input.merchantId, input.currency);
+  const id = entryId('op.transfer', input.operationId ?? newId('op_', deps.now));
+  const event: LedgerEvent = { kind: 'op.transfer', merchantId: input.merchantId, from: input.from, to: input.to, amount: input.amount };
+  const result = await postEvent(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason ?? null, now: deps.now }, event);
+  if (result === 'posted') {
+    await recordAudit(tx, deps.now, {
+      actor: deps.actor,
+      action: 'balance.transfer',
+      subject: input.merchantId,
+      reason: input.reason,
+      detail: { entryId: id, currency: input.currency, from: input.from, to: input.to, amount: formatMajor(input.amount, input.currency) },
+    });
+  }
+  return { entryId: id, result, balances: await balances(tx, input.merchantId, input.currency) };
+}
+
+export interface AdjustInput {
+  merchantId: string;
+  currency: string;
+  account: OperatorAccount;
+  /** Signed: + credits the merchant, − debits it. */
+  amount: bigint;
+  reason: string;
+  operationId?: string;
+}
+
+/** Operator credits or debits a merchant balance against the platform's adjustments account; audited. */
+export async function adjust(tx: Db, deps: OperatorDeps, input: AdjustInput): Promise<OperatorResult> {
+  if (input.amount === 0n) throw badRequest('amount: must not be 0');
+  if (!input.reason?.trim()) throw badRequest('reason: an adjustment needs a reason');
+  if (!deps.actor.trim()) throw badRequest('actor: an adjustment needs an actor');
+  await requireEnabledCurrency(tx, input.merchantId, input.currency);
+  const id = entryId('op.adjust', input.operationId ?? newId('op_', deps.now));
+  const event: LedgerEvent = { kind: 'op.adjust', merchantId: input.merchantId, account: input.account, amount: input.amount };
+  const result = await postEvent(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason, now: deps.now }, event);
+  if (result === 'posted') {
+    await recordAudit(tx, deps.now, {
+      actor: deps.actor,
+      action: 'balance.adjust',
+      subject: input.merchantId,
+      reason: input.reason,
+      detail: { entryId: id, currency: input.currency, account: input.account, amount: formatMajor(input.amount, input.currency) },
+    });
+  }
+  return { entryId: id, result, balances: await balances(tx, input.merchantId, input.currency) };
+}
+
+/**
+ * The entry an order's state change implies (see `orderChangeEvent`), posted in
+ * the state change's transaction; 'none' when the change moves no money.
+ * Dated at the change (`after.updated_at`) so replays post identical facts.
+ */
+export async function postOrderChange(tx: Db, before: OrderRow, after: OrderRow, actor: string): Promise<PostResult | 'none'> {
+  const event = orderChangeEvent(before, after);
+  if (!event) return 'none';
+  return postEvent(tx, orderEntry(event.kind, after, actor, after.updated_at), event);
+}
+
+/**
+ * Freezes a new payout's amount + fee from the merchant's payout balance, in the
+ * payout's creating transaction (422 when the balance cannot cover it).
+ */
+export async function freezeForPayout(tx: Db, order: OrderRow, actor = `merchant:${order.app_id}`): Promise<PostResult> {
+  if (order.direction !== 'payout') throw new Error(`freezeForPayout: ${order.order_no} is a ${order.direction}`);
+  const event = payoutFreezeEvent(order);
+  return postEvent(tx, orderEntry(event.kind, order, actor, order.created_at), event);
+}
+
+function orderEntry(kind: EntryKind, order: OrderRow, actor: string, at: bigint): Omit<EntryInput, 'kind'> {
+  return { id: entryId(kind, order.order_no), currency: order.currency, orderNo: order.order_no, reference: order.channel_ref, actor, now: Number(at) };
+}

@@ -1,0 +1,174 @@
+/**
+ * The ledger's pure rules: which accounts exist, how they are named, and which
+ * postings each business event makes. Every rule's postings sum to zero, so
+ * money is only ever moved, never created or lost.
+ */
+
+/** A merchant's accounts, per currency. None of them may go negative. */
+export type MerchantAccountKind = 'payin' | 'payout' | 'frozen';
+/** The platform's accounts, per currency. */
+export type PlatformAccountKind = 'fees' | 'clearing' | 'adjustments';
+export type AccountKind = MerchantAccountKind | PlatformAccountKind;
+
+export const MERCHANT_ACCOUNT_KINDS: readonly MerchantAccountKind[] = ['payin', 'payout', 'frozen'];
+export const PLATFORM_ACCOUNT_KINDS: readonly PlatformAccountKind[] = ['fees', 'clearing', 'adjustments'];
+
+export type AccountRef =
+  | { owner: 'merchant'; merchantId: string; kind: MerchantAccountKind }
+  | { owner: 'platform'; kind: PlatformAccountKind };
+
+export interface Posting {
+  account: AccountRef;
+  /** Signed minor units: + increases the account's balance, − decreases it. */
+  amount: bigint;
+}
+
+/** Merchant accounts hold the merchant's money and must never go below zero. */
+export function isNonNegative(ref: AccountRef): boolean {
+  return ref.owner === 'merchant';
+}
+
+/** Deterministic account id: `m:<merchantId>:<CUR>:<kind>` or `p:<CUR>:<kind>`. */
+export function accountId(ref: AccountRef, currency: string): string {
+  return ref.owner === 'merchant' ? `m:${ref.merchantId}:${currency}:${ref.kind}` : `p:${currency}:${ref.kind}`;
+}
+
+/** The balance a merchant can move by operator action. */
+export type OperatorAccount = 'payin' | 'payout';
+
+export function isOperatorAccount(value: string): value is OperatorAccount {
+  return value === 'payin' || value === 'payout';
+}
+
+export interface PayinEvent {
+  kind: 'payin.paid' | 'payin.refunded';
+  merchantId: string;
+  /** What the consumer actually paid. */
+  paid: bigint;
+  fee: bigint;
+}
+
+export interface PayoutEvent {
+  kind: 'payout.freeze' | 'payout.paid' | 'payout.released' | 'payout.returned';
+  merchantId: string;
+  /** What the beneficiary receives; the merchant pays amount + fee. */
+  amount: bigint;
+  fee: bigint;
+}
+
+export interface TransferEvent {
+  kind: 'op.transfer';
+  merchantId: string;
+  from: OperatorAccount;
+  to: OperatorAccount;
+  amount: bigint;
+}
+
+export interface AdjustEvent {
+  kind: 'op.adjust';
+  merchantId: string;
+  account: OperatorAccount;
+  /** Signed, never 0: + credits the merchant. */
+  amount: bigint;
+}
+
+export type LedgerEvent = PayinEvent | PayoutEvent | TransferEvent | AdjustEvent;
+
+export type EntryKind = LedgerEvent['kind'];
+
+/** Entry kinds that belong to an order; their entry id is `<kind>:<orderNo>`. */
+export const ORDER_ENTRY_KINDS = [
+  'payin.paid',
+  'payin.refunded',
+  'payout.freeze',
+  'payout.paid',
+  'payout.released',
+  'payout.returned',
+] as const;
+
+export type OrderEntryKind = (typeof ORDER_ENTRY_KINDS)[number];
+
+/**
+ * The entry id derived from the business event, so the same event applied twice
+ * posts once: `payin.paid:<orderNo>`, `op.transfer:<operationId>`, …
+ */
+export function entryId(kind: EntryKind, key: string): string {
+  return `${kind}:${key}`;
+}
+
+const merchant = (merchantId: string, kind: MerchantAccountKind): AccountRef => ({ owner: 'merchant', merchantId, kind });
+const platform = (kind: PlatformAccountKind): AccountRef => ({ owner: 'platform', kind });
+
+function requireNonNegative(event: LedgerEvent, values: Record<string, bigint>): void {
+  for (const [name, value] of Object.entries(values)) {
+    if (value < 0n) throw new RangeError(`${event.kind}: ${name} must not be negative (got ${value})`);
+  }
+}
+
+function payinPostings(event: PayinEvent): Posting[] {
+  requireNonNegative(event, { paid: event.paid, fee: event.fee, 'paid - fee': event.paid - event.fee });
+  // A refund reverses the credit exactly.
+  const sign = event.kind === 'payin.paid' ? 1n : -1n;
+  return [
+    { account: platform('clearing'), amount: -sign * event.paid },
+    { account: merchant(event.merchantId, 'payin'), amount: sign * (event.paid - event.fee) },
+    { account: platform('fees'), amount: sign * event.fee },
+  ];
+}
+
+function payoutPostings(event: PayoutEvent): Posting[] {
+  const m = (kind: MerchantAccountKind) => merchant(event.merchantId, kind);
+  requireNonNegative(event, { amount: event.amount, fee: event.fee });
+  const total = event.amount + event.fee;
+  switch (event.kind) {
+    case 'payout.freeze':
+      return [{ account: m('payout'), amount: -total }, { account: m('frozen'), amount: total }];
+    case 'payout.paid':
+      return [{ account: m('frozen'), amount: -total }, { account: platform('clearing'), amount: event.amount }, { account: platform('fees'), amount: event.fee }];
+    case 'payout.released':
+      return [{ account: m('frozen'), amount: -total }, { account: m('payout'), amount: total }];
+    case 'payout.returned':
+      return [{ account: platform('clearing'), amount: -event.amount }, { account: platform('fees'), amount: -event.fee }, { account: m('payout'), amount: total }];
+  }
+}
+
+function operatorPostings(event: TransferEvent | AdjustEvent): Posting[] {
+  if (event.kind === 'op.transfer') {
+    if (event.amount <= 0n) throw new RangeError(`op.transfer: amount must be positive (got ${event.amount})`);
+    if (event.from === event.to) throw new RangeError('op.transfer: from and to must differ');
+    return [
+      { account: merchant(event.merchantId, event.from), amount: -event.amount },
+      { account: merchant(event.merchantId, event.to), amount: event.amount },
+    ];
+  }
+  if (event.amount === 0n) throw new RangeError('op.adjust: amount must not be zero');
+  return [
+    { account: merchant(event.merchantId, event.account), amount: event.amount },
+    { account: platform('adjustments'), amount: -event.amount },
+  ];
+}
+
+/**
+ * The postings of a business event. Zero-amount postings (a fee of 0) are left
+ * out: they would move nothing. The result always sums to zero.
+ */
+export function postingsFor(event: LedgerEvent): Posting[] {
+  return rawPostings(event).filter((p) => p.amount !== 0n);
+}
+
+function rawPostings(event: LedgerEvent): Posting[] {
+  switch (event.kind) {
+    case 'payin.paid':
+    case 'payin.refunded':
+      return payinPostings(event);
+    case 'op.transfer':
+    case 'op.adjust':
+      return operatorPostings(event);
+    default:
+      return payoutPostings(event);
+  }
+}
+
+export function sumOf(postings: readonly Posting[]): bigint {
+  return postings.reduce((sum, p) => sum + p.amount, 0n);
+}

@@ -1,0 +1,70 @@
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { recordAudit } from '../audit/audit.service.ts';
+import { methodSettings } from '../channels/method-settings.ts';
+import { computeFee } from '../orders/fee.ts';
+import { decideTransition, type Direction, type OrderStatus } from '../orders/order.ts';
+import { findOrder, findOrderForUpdate, transitionOrder, type TransitionResult } from '../orders/order.service.ts';
+import { queryChannel, type PayoutDeps } from '../payouts/payout.service.ts';
+
+export type Resolution = 'PAID' | 'FAILED' | 'REFUNDED';
+
+export interface ResolveRequest {
+  orderNo: string;
+  to: Resolution;
+  reason: string;
+  actor: string;
+  /** Resolve against what the channel reports. */
+  force?: boolean;
+}
+
+const FINAL: readonly OrderStatus[] = ['PAID', 'FAILED', 'REFUNDED'];
+
+/** What the channel says now, as a final status if it has one. */
+async function channelVerdict(deps: PayoutDeps, order: OrderRow): Promise<{ status: OrderStatus | null; said: string }> {
+  const answer = await queryChannel(deps, order);
+  if (answer.kind === 'status') return { status: FINAL.includes(answer.status) ? answer.status : null, said: answer.status };
+  return { status: null, said: answer.kind === 'absent' ? 'never received the order' : `no answer (${answer.reason})` };
+}
+
+/**
+ * An operator settles an order: an EXCEPTION (after asking the channel again)
+ * to PAID, FAILED or REFUNDED, or a PAID pay-in to REFUNDED. The state change,
+ * its ledger entry, its notification and the audit entry commit together; a
+ * second identical request finds the order already there and changes nothing.
+ */
+export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promise<{ result: TransitionResult; channel: string }> {
+  const order = await findOrder(deps.db, req.orderNo);
+  if (!order) throw notFound(`order ${req.orderNo} does not exist`);
+  const decision = decideTransition(order.direction as Direction, order.status as OrderStatus, req.to);
+  if (decision.kind === 'refuse') throw unprocessable(decision.reason);
+  const verdict = order.status === 'EXCEPTION' ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
+  if (verdict.status && verdict.status !== req.to && !req.force) {
+    throw conflict(`the channel reports ${verdict.status}; resolve to that, or pass --force to override it`);
+  }
+  const result = await deps.transact(async (tx) => {
+    const current = (await findOrderForUpdate(tx, req.orderNo))!;
+    const changes = await resolutionChanges(tx, current, req.to);
+    const outcome = await transitionOrder(tx, deps, req.orderNo, {
+      to: req.to,
+      cause: 'operator',
+      actor: req.actor,
+      changes,
+      detail: { reason: req.reason, channel: verdict.said },
+    });
+    if (outcome.kind === 'applied') {
+      await recordAudit(tx, deps.clock.now(), { actor: req.actor, action: `order.resolve.${req.to.toLowerCase()}`, subject: req.orderNo, reason: req.reason, detail: { from: current.status, channel: verdict.said } });
+    }
+    return outcome;
+  });
+  return { result, channel: verdict.said };
+}
+
+async function resolutionChanges(tx: PayoutDeps['db'], order: OrderRow, to: Resolution) {
+  if (to !== 'PAID' || order.status !== 'EXCEPTION') return {};
+  if (order.direction === 'payout') return { paid_amount: order.amount, message: null };
+  // A pay-in resolved as paid is credited with what arrived (or the amount), less its fee.
+  const paid = order.paid_amount ?? order.amount;
+  const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
+  return { paid_amount: paid, fee: computeFee(paid, settings.fee), message: null };
+}

@@ -1,0 +1,163 @@
+import type { Db } from '../../platform/db/database.ts';
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
+import { formatMajor } from '../../platform/money.ts';
+import { findMethod } from '../channels/catalogue.ts';
+import { withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
+import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
+import { freezeForPayout } from '../ledger/ledger.service.ts';
+import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
+import { computeFee } from '../orders/fee.ts';
+import type { OrderStatus } from '../orders/order.ts';
+import { parseOrderRequest, requestHash } from '../orders/order.request.ts';
+import {
+  findOrder,
+  findOrderByRef,
+  findOrderForUpdate,
+  insertOrderIfAbsent,
+  recordChannelEvent,
+  recordCreation,
+  transitionOrder,
+  type TransitionResult,
+} from '../orders/order.service.ts';
+import type { Caller, PayinDeps } from '../payins/payin.service.ts';
+
+/** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
+export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs'>;
+
+function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
+  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
+  return existing;
+}
+
+/**
+ * Creates a payout: the order, its history and the freeze of `amount + fee`
+ * commit together, the freeze checked by the database in the same statement
+ * (a balance that would go negative refuses the whole create with 422). The
+ * channel is called after the commit.
+ */
+export async function createPayout(deps: PayoutDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
+  const req = parseOrderRequest(body, 'payout', { requireHttps: deps.requireHttpsNotify });
+  const hash = requestHash(req);
+  const known = await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo);
+  if (known) return sameRequest(known, hash, req.merOrderNo);
+  const method = req.method!;
+  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId);
+  if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
+  const settings = await methodSettings(deps.db, caller.merchantId, 'payout', method.code);
+  checkAmountAllowed(settings, method.code, req.amount, req.currency);
+
+  const now = deps.clock.now();
+  const row = {
+    order_no: newId('PO', now),
+    direction: 'payout',
+    merchant_id: caller.merchantId,
+    app_id: caller.appId,
+    generation: caller.generation,
+    mer_order_no: req.merOrderNo,
+    request_hash: hash,
+    currency: req.currency,
+    amount: req.amount,
+    paid_amount: null,
+    fee: computeFee(req.amount, settings.fee),
+    method: method.code,
+    channel: settings.channel,
+    channel_ref: null,
+    status: 'CREATED',
+    attach: req.attach,
+    notify_url: req.notifyUrl,
+    return_url: null,
+    extra: req.extra ? JSON.stringify(req.extra) : null,
+    params: null,
+    message: null,
+    expires_at: null,
+    created_at: now,
+    updated_at: now,
+  };
+  const inserted = await deps.transact(async (tx) => {
+    if (!(await insertOrderIfAbsent(tx, row))) return false;
+    const order = (await findOrder(tx, row.order_no))!;
+    await freezeForPayout(tx, order, `merchant:${caller.appId}`);
+    await recordCreation(tx, now, order, `merchant:${caller.appId}`);
+    return true;
+  });
+  if (!inserted) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
+  return submitPayout(deps, (await findOrder(deps.db, row.order_no))!);
+}
+
+async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCreateResult> {
+  const channel = order.channel ? deps.channel(order.channel) : undefined;
+  if (!channel) return { kind: 'refused', reason: `channel ${order.channel} is not configured` };
+  const method = findMethod(order.method!)!;
+  return withDeadline(
+    deps.channelTimeoutMs,
+    async (signal) =>
+      channel.create(
+        {
+          orderNo: order.order_no,
+          direction: 'payout',
+          currency: order.currency,
+          amount: order.amount,
+          amountText: formatMajor(order.amount, order.currency),
+          method,
+          extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
+          merchantName: await merchantName(deps.db, order.merchant_id),
+          expiresAt: null,
+        },
+        signal,
+      ),
+    (reason) => ({ kind: 'unknown' as const, reason }),
+  ).catch((err: unknown): ChannelCreateResult => {
+    deps.log.error({ err, orderNo: order.order_no }, 'channel create threw after submission may have happened');
+    return { kind: 'unknown', reason: `channel ${order.channel} failed while submitting` };
+  });
+}
+
+/**
+ * Sends a created payout to its channel. Refused: FAILED (funds released).
+ * No answer: EXCEPTION, funds stay frozen; money may have left, so only a
+ * query or an operator may decide.
+ */
+export async function submitPayout(deps: PayoutDeps, order: OrderRow): Promise<OrderRow> {
+  const result = await callCreate(deps, order);
+  const actor = `channel:${order.channel}`;
+  const outcome = await deps.transact((tx) => {
+    if (result.kind === 'accepted') {
+      return transitionOrder(tx, deps, order.order_no, { to: 'PENDING', cause: 'channel', actor, changes: { channel_ref: result.channelRef } });
+    }
+    const to: OrderStatus = result.kind === 'refused' ? 'FAILED' : 'EXCEPTION';
+    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } });
+  });
+  return outcome.order;
+}
+
+export async function queryPayout(deps: { db: Db }, merchantId: string, ref: { orderNo?: string; merOrderNo?: string }): Promise<OrderRow> {
+  const order = ref.orderNo ? await findOrder(deps.db, ref.orderNo) : ref.merOrderNo ? await findOrderByRef(deps.db, merchantId, 'payout', ref.merOrderNo) : undefined;
+  if (!order || order.merchant_id !== merchantId || order.direction !== 'payout') throw notFound('order not found');
+  if (ref.merOrderNo && ref.orderNo && order.mer_order_no !== ref.merOrderNo) throw notFound('order not found');
+  return order;
+}
+
+/** A verified upstream report about a payout; a resent report changes nothing. */
+export async function applyPayoutEvent(deps: PayoutDeps, channelName: string, event: ChannelEvent): Promise<TransitionResult> {
+  return deps.transact(async (tx) => {
+    const order = await findOrderForUpdate(tx, event.orderNo);
+    if (!order || order.direction !== 'payout' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} payout`);
+    if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
+    const to: OrderStatus = event.outcome;
+    const changes = to === 'PAID' ? { paid_amount: order.amount, message: null } : to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
+    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor: `channel:${channelName}`, changes, detail: { eventId: event.eventId, outcome: event.outcome } });
+  });
+}
+
+/** What the channel says about an order, within the deadline. */
+export async function queryChannel(deps: PayoutDeps, order: OrderRow): Promise<ChannelQueryResult> {
+  const channel = order.channel ? deps.channel(order.channel) : undefined;
+  if (!channel) return { kind: 'unknown', reason: `channel ${order.channel} is not configured` };
+  return withDeadline(
+    deps.channelTimeoutMs,
+    (signal) => channel.query({ orderNo: order.order_no, channelRef: order.channel_ref, direction: order.direction as 'payin' | 'payout' }, signal),
+    (reason) => ({ kind: 'unknown' as const, reason }),
+  ).catch((err: unknown): ChannelQueryResult => ({ kind: 'unknown', reason: String(err) }));
+}
