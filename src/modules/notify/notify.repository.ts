@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
-import type { NotificationRow } from '../../platform/db/schema.ts';
+import type { Insertable } from 'kysely';
+import type { NotificationAttemptsTable, NotificationRow } from '../../platform/db/schema.ts';
 
 /**
  * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
@@ -43,21 +44,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   });
 }
 
-export interface AttemptRecord {
-  id: string;
-  notification_id: string;
-  attempt_no: bigint;
-  started_at: number;
-  url: string;
-  request_headers: string;
-  request_body: string;
-  response_status: bigint | null;
-  response_body: string | null;
-  duration_ms: bigint;
-  error_class: string | null;
-  outcome: 'delivered' | 'failed';
-  reason: string | null;
-}
+export type AttemptRecord = Insertable<NotificationAttemptsTable>;
 
 export async function insertAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
   await db.insertInto('notification_attempts').values(attempt).execute();

@@ -1,13 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { badRequest } from '../../platform/errors.ts';
 import { principalOf, type Principal } from '../../platform/http/auth.ts';
 import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
 import { signParams } from '../../platform/sign.ts';
 import { v2Order, v3Order } from '../orders/order.wire.ts';
-import { createPayin, queryPayin, type PayinDeps } from './payin.service.ts';
+import { createPayin, type PayinDeps } from './payin.service.ts';
+import { findOwnedOrder, parseRef, QueryRef, V2QueryRef, type OrderRef } from '../orders/order.query.ts';
 
 type Guard = (request: FastifyRequest) => Promise<void>;
 
@@ -18,25 +18,8 @@ export interface PayinRouteDeps {
   v2Guard: Guard;
 }
 
-const QueryRef = Type.Object({
-  orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-  merOrderNo: Type.Optional(Type.String({ maxLength: 64 })),
-});
-const V2QueryRef = Type.Object({
-  appId: Type.String({ maxLength: 64 }),
-  sign: Type.String({ maxLength: 128 }),
-  orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-  merOrderNo: Type.Optional(Type.String({ maxLength: 64 })),
-});
 // Field rules live in the service (one set for both generations); the schema only insists on an object.
 const CreateBody = Type.Object({});
-
-function ref(input: { orderNo?: string; merOrderNo?: string } | undefined): { orderNo?: string; merOrderNo?: string } {
-  const orderNo = input?.orderNo || undefined;
-  const merOrderNo = input?.merOrderNo || undefined;
-  if (!orderNo && !merOrderNo) throw badRequest('orderNo or merOrderNo: one is required');
-  return { orderNo, merOrderNo };
-}
 
 export function signedV2(order: OrderRow, publicUrl: string, principal: Principal) {
   const data = v2Order(order, publicUrl);
@@ -45,10 +28,8 @@ export function signedV2(order: OrderRow, publicUrl: string, principal: Principa
 
 export function registerPayinRoutes(app: App, deps: PayinRouteDeps): void {
   const { payins, publicUrl } = deps;
-  const v3Query = async (request: FastifyRequest, input: { orderNo?: string; merOrderNo?: string } | undefined) => {
-    const order = await queryPayin(payins, principalOf(request).merchantId, ref(input));
-    return ok(v3Order(order, publicUrl));
-  };
+  const v3Query = async (request: FastifyRequest, input: OrderRef | undefined) =>
+    ok(v3Order(await findOwnedOrder(payins.db, principalOf(request).merchantId, 'payin', parseRef(input)), publicUrl));
 
   app.post('/api/v3/payment/create', { schema: { body: CreateBody }, preValidation: deps.v3Guard }, async (request) => {
     const principal = principalOf(request);
@@ -65,7 +46,7 @@ export function registerPayinRoutes(app: App, deps: PayinRouteDeps): void {
   });
   app.get('/api/v2/payment/order/query', { schema: { querystring: V2QueryRef }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    const order = await queryPayin(payins, principal.merchantId, ref(request.query));
+    const order = await findOwnedOrder(payins.db, principal.merchantId, 'payin', parseRef(request.query));
     return ok(signedV2(order, publicUrl, principal));
   });
 }

@@ -167,18 +167,6 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   return startWithChannel(deps, current, method);
 }
 
-export async function queryPayin(deps: { db: Db }, merchantId: string, ref: { orderNo?: string; merOrderNo?: string }): Promise<OrderRow> {
-  const order = ref.orderNo
-    ? await findOrder(deps.db, ref.orderNo)
-    : ref.merOrderNo
-      ? await findOrderByRef(deps.db, merchantId, 'payin', ref.merOrderNo)
-      : undefined;
-  // Another merchant's order is as unknown as a missing one.
-  if (!order || order.merchant_id !== merchantId || order.direction !== 'payin') throw notFound('order not found');
-  if (ref.merOrderNo && ref.orderNo && order.mer_order_no !== ref.merOrderNo) throw notFound('order not found');
-  return order;
-}
-
 /**
  * A verified upstream report. A report the channel sends again (same event id)
  * changes nothing. Money reported for an expired order makes it EXCEPTION,

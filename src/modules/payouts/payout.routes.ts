@@ -9,34 +9,18 @@ import { SANDBOX } from '../channels/sandbox/sandbox.channel.ts';
 import { findOrder } from '../orders/order.service.ts';
 import { v3Order } from '../orders/order.wire.ts';
 import { signedV2 } from '../payins/payin.routes.ts';
-import { createPayout, queryPayout, type PayoutDeps } from './payout.service.ts';
+import { createPayout, type PayoutDeps } from './payout.service.ts';
+import { findOwnedOrder, parseRef, QueryRef, V2QueryRef, type OrderRef } from '../orders/order.query.ts';
 
 type Guard = (request: FastifyRequest) => Promise<void>;
 
-const QueryRef = Type.Object({
-  orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-  merOrderNo: Type.Optional(Type.String({ maxLength: 64 })),
-});
-const V2QueryRef = Type.Object({
-  appId: Type.String({ maxLength: 64 }),
-  sign: Type.String({ maxLength: 128 }),
-  orderNo: Type.Optional(Type.String({ maxLength: 64 })),
-  merOrderNo: Type.Optional(Type.String({ maxLength: 64 })),
-});
 const CreateBody = Type.Object({});
 const PAYOUT_OUTCOMES: readonly SandboxOutcome[] = ['PAID', 'FAILED', 'EXCEPTION', 'REFUNDED'];
 
-function ref(input: { orderNo?: string; merOrderNo?: string } | undefined) {
-  const orderNo = input?.orderNo || undefined;
-  const merOrderNo = input?.merOrderNo || undefined;
-  if (!orderNo && !merOrderNo) throw badRequest('orderNo or merOrderNo: one is required');
-  return { orderNo, merOrderNo };
-}
-
 export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; publicUrl: string; v3Guard: Guard; v2Guard: Guard; bank: SandboxBank }): void {
   const { payouts, publicUrl } = deps;
-  const v3Query = async (request: FastifyRequest, input: { orderNo?: string; merOrderNo?: string } | undefined) =>
-    ok(v3Order(await queryPayout(payouts, principalOf(request).merchantId, ref(input)), publicUrl));
+  const v3Query = async (request: FastifyRequest, input: OrderRef | undefined) =>
+    ok(v3Order(await findOwnedOrder(payouts.db, principalOf(request).merchantId, 'payout', parseRef(input)), publicUrl));
 
   app.post('/api/v3/payout/create', { schema: { body: CreateBody }, preValidation: deps.v3Guard }, async (request) =>
     ok(v3Order(await createPayout(payouts, principalOf(request), request.body as Record<string, unknown>), publicUrl)),
@@ -50,7 +34,7 @@ export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; publ
   });
   app.get('/api/v2/payout/order/query', { schema: { querystring: V2QueryRef }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    return ok(signedV2(await queryPayout(payouts, principal.merchantId, ref(request.query)), publicUrl, principal));
+    return ok(signedV2(await findOwnedOrder(payouts.db, principal.merchantId, 'payout', parseRef(request.query)), publicUrl, principal));
   });
 
   // The sandbox bank settles a payout now instead of after its delay.

@@ -1,4 +1,3 @@
-import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
@@ -130,13 +129,6 @@ export async function submitPayout(deps: PayoutDeps, order: OrderRow): Promise<O
     return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } });
   });
   return outcome.order;
-}
-
-export async function queryPayout(deps: { db: Db }, merchantId: string, ref: { orderNo?: string; merOrderNo?: string }): Promise<OrderRow> {
-  const order = ref.orderNo ? await findOrder(deps.db, ref.orderNo) : ref.merOrderNo ? await findOrderByRef(deps.db, merchantId, 'payout', ref.merOrderNo) : undefined;
-  if (!order || order.merchant_id !== merchantId || order.direction !== 'payout') throw notFound('order not found');
-  if (ref.merOrderNo && ref.orderNo && order.mer_order_no !== ref.merOrderNo) throw notFound('order not found');
-  return order;
 }
 
 /** A verified upstream report about a payout; a resent report changes nothing. */
