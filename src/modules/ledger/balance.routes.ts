@@ -6,7 +6,7 @@ import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
 import { toMajorNumber } from '../../platform/money.ts';
 import { signParams } from '../../platform/sign.ts';
-import { getBalance, type Balance } from './balance.service.ts';
+import { getBalance, type Balance, type CurrenciesOf } from './balance.service.ts';
 
 type Guard = (request: import('fastify').FastifyRequest) => Promise<void>;
 
@@ -26,8 +26,8 @@ function wire(balance: Balance) {
   };
 }
 
-export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard }): void {
-  const v3 = async (merchantId: string, currency: string | undefined) => ok(wire(await getBalance(deps.db, merchantId, currency)));
+export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard; currenciesOf: CurrenciesOf }): void {
+  const v3 = async (merchantId: string, currency: string | undefined) => ok(wire(await getBalance(deps.db, merchantId, currency, deps.currenciesOf)));
 
   app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preValidation: deps.v3Guard }, async (request) =>
     v3(principalOf(request).merchantId, request.query.currency),
@@ -41,7 +41,7 @@ export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; 
   });
   app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency));
+    const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency, deps.currenciesOf));
     return ok({ ...data, sign: signParams(data, principal.signingSecret) });
   });
 }

@@ -14,9 +14,11 @@ export interface Balance {
   frozen: bigint;
 }
 
+export type CurrenciesOf = (merchantId: string) => Promise<{ defaultCurrency: string; currencies: string[] }>;
+
 /** Which currency a balance request means: the one asked for, or the merchant's default. */
-export async function resolveBalanceCurrency(db: Db, merchantId: string, asked: string | undefined): Promise<string> {
-  const { defaultCurrency, currencies } = await merchantCurrencies(db, merchantId);
+export async function resolveBalanceCurrency(currenciesOf: CurrenciesOf, merchantId: string, asked: string | undefined): Promise<string> {
+  const { defaultCurrency, currencies } = await currenciesOf(merchantId);
   if (asked === undefined || asked === '') return defaultCurrency;
   const code = asked.toUpperCase();
   if (!currencyInfo(code)) throw badRequest(`currency: ${asked} is not an ISO 4217 currency`);
@@ -24,8 +26,12 @@ export async function resolveBalanceCurrency(db: Db, merchantId: string, asked: 
   return code;
 }
 
-/** The merchant's balances in one currency, read from its ledger accounts (0 for accounts never used). */
-export async function getBalance(db: Db, merchantId: string, asked: string | undefined): Promise<Balance> {
-  const currency = await resolveBalanceCurrency(db, merchantId, asked);
+/**
+ * The merchant's balances in one currency, read from its ledger accounts (0 for
+ * accounts never used). `currenciesOf` lets the hot path use a cached copy of the
+ * merchant's currencies; the balances themselves are always read fresh.
+ */
+export async function getBalance(db: Db, merchantId: string, asked: string | undefined, currenciesOf: CurrenciesOf = (id) => merchantCurrencies(db, id)): Promise<Balance> {
+  const currency = await resolveBalanceCurrency(currenciesOf, merchantId, asked);
   return { currency, ...(await balances(db, merchantId, currency)) };
 }
