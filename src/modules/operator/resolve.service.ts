@@ -20,6 +20,19 @@ export interface ResolveRequest {
 
 const FINAL: readonly OrderStatus[] = ['PAID', 'FAILED', 'REFUNDED'];
 
+/**
+ * What an operator may settle: an EXCEPTION, or a PAID order to REFUNDED.
+ * Orders still in flight (CREATED, PENDING) belong to their channel: settling
+ * one by hand could pay out or credit money twice.
+ */
+function checkResolvable(order: OrderRow, to: Resolution): void {
+  const from = order.status as OrderStatus;
+  const settles = from === 'EXCEPTION' || (from === 'PAID' && to === 'REFUNDED');
+  if (!settles) throw unprocessable(`a ${order.direction} in ${from} is not for an operator to settle; only EXCEPTION orders, or PAID ones to REFUNDED`);
+  const decision = decideTransition(order.direction as Direction, from, to);
+  if (decision.kind === 'refuse') throw unprocessable(decision.reason);
+}
+
 /** What the channel says now, as a final status if it has one. */
 async function channelVerdict(deps: PayoutDeps, order: OrderRow): Promise<{ status: OrderStatus | null; said: string }> {
   const answer = await queryChannel(deps, order);
@@ -36,14 +49,17 @@ async function channelVerdict(deps: PayoutDeps, order: OrderRow): Promise<{ stat
 export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promise<{ result: TransitionResult; channel: string }> {
   const order = await findOrder(deps.db, req.orderNo);
   if (!order) throw notFound(`order ${req.orderNo} does not exist`);
-  const decision = decideTransition(order.direction as Direction, order.status as OrderStatus, req.to);
-  if (decision.kind === 'refuse') throw unprocessable(decision.reason);
+  if (order.status === req.to) return { result: { kind: 'noop', order }, channel: 'not asked' };
+  checkResolvable(order, req.to);
+  // The channel is asked outside the transaction; the order must not change meanwhile.
   const verdict = order.status === 'EXCEPTION' ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
   if (verdict.status && verdict.status !== req.to && !req.force) {
     throw conflict(`the channel reports ${verdict.status}; resolve to that, or pass --force to override it`);
   }
   const result = await deps.transact(async (tx) => {
     const current = (await findOrderForUpdate(tx, req.orderNo))!;
+    if (current.status === req.to) return { kind: 'noop' as const, order: current };
+    if (current.version !== order.version) throw conflict(`order ${req.orderNo} changed while the channel was asked; look again`);
     const changes = await resolutionChanges(tx, current, req.to);
     const outcome = await transitionOrder(tx, deps, req.orderNo, {
       to: req.to,

@@ -1,0 +1,191 @@
+/**
+ * Payouts whose outcome is unknown (the channel did not answer in time) keep
+ * their funds frozen until an operator resolves them; resolutions apply once,
+ * ask the channel first, and refuse to contradict it without `force`.
+ * Split from money-integrity.test.ts (same gateway setup).
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
+import { resolveOrder } from '../src/modules/operator/resolve.service.ts';
+import { completeDueSandboxPayouts } from '../src/modules/channels/sandbox/sandbox.bank.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { notifications, orderEvents } from './helpers/payins.ts';
+import { balancesOf, createPayoutV3, entryKinds, expectedFee, fund, orderRow, payoutBody, platformOf, postSandboxReport, sandboxReport, setFee, statusOf } from './helpers/money.ts';
+
+const FUNDS = 100_000n;
+// Payout fee of these tests: 1 % + 1.00.
+const BPS = 100n;
+const FIXED = 100n;
+
+describe('payouts with an unknown outcome, resolved by an operator', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({ PAGODA_CHANNEL_TIMEOUT: '300ms', PAGODA_SANDBOX_PAYOUT_DELAY: '5s' });
+  });
+  after(() => gw.close());
+
+  const ledgerClean = async () => assert.deepEqual(await checkLedger(gw.core.db), []);
+  const resolve = (orderNo: string, to: 'PAID' | 'FAILED' | 'REFUNDED', force = false) =>
+    resolveOrder(gw.app.services.payouts, { orderNo, to, reason: `test resolves to ${to}`, actor: 'test:operator', force });
+
+  /** A funded merchant and one payout of `amount` (major units); returns its order and total (amount + fee) in minor units. */
+  async function payout(amount: number, expectStatus: string) {
+    const creds = await gw.merchant(['MXN']);
+    const token = await gw.token(creds);
+    await setFee(gw, creds.merchantId, 'payout', 'MX_SPEI', BPS, FIXED);
+    await fund(gw, creds.merchantId, FUNDS);
+    const started = Date.now();
+    const res = await createPayoutV3(gw, token, payoutBody({ amount }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.status, expectStatus, res.text);
+    const minor = BigInt(Math.round(amount * 100));
+    const fee = expectedFee(minor, BPS, FIXED);
+    assert.equal(res.json.data.tradeCharge * 100, Number(fee));
+    return { creds, token, orderNo: res.json.data.orderNo as string, minor, fee, total: minor + fee, elapsed: Date.now() - started, data: res.json.data };
+  }
+
+  test('a channel that does not answer: EXCEPTION with a message, funds frozen, no bank record', async () => {
+    const p = await payout(200.98, 'EXCEPTION');
+    assert.ok(p.elapsed >= 250, `answered after ${p.elapsed} ms: the channel deadline was not waited for`);
+    assert.equal(typeof p.data.message, 'string');
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: p.total });
+    assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze']);
+    assert.deepEqual((await notifications(gw, p.orderNo)).map((n) => n.status), ['EXCEPTION']);
+    assert.equal((await gw.core.db.selectFrom('sandbox_bank').select('order_no').where('order_no', '=', p.orderNo).execute()).length, 0);
+    // The recovery job does not touch an EXCEPTION; automatic sandbox completion neither.
+    gw.clock.advance(60_000);
+    await completeDueSandboxPayouts(gw.app.services.sandbox);
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'EXCEPTION');
+    await ledgerClean();
+  });
+
+  test('two concurrent resolutions to FAILED: one applies, the other changes nothing; funds released exactly once', async () => {
+    const p = await payout(200.98, 'EXCEPTION');
+    const platform = await platformOf(gw.core.db);
+    const outcomes = await Promise.allSettled([resolve(p.orderNo, 'FAILED'), resolve(p.orderNo, 'FAILED')]);
+    const kinds = outcomes.map((o) => (o.status === 'fulfilled' ? o.value.result.kind : `rejected ${(o.reason as { status?: number }).status}`));
+    assert.equal(kinds.filter((k) => k === 'applied').length, 1, kinds.join());
+    for (const k of kinds.filter((k) => k !== 'applied')) assert.ok(k === 'noop' || /rejected (409|422)/.test(k), k);
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'FAILED');
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
+    assert.deepEqual(await platformOf(gw.core.db), platform, 'a release moves no platform money');
+    assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze', 'payout.released']);
+    assert.deepEqual((await notifications(gw, p.orderNo)).map((n) => n.status), ['EXCEPTION', 'FAILED']);
+    assert.deepEqual((await orderEvents(gw, p.orderNo)).map((e) => [e.to_status, e.actor]), [
+      ['CREATED', `merchant:${p.creds.appId}`],
+      ['EXCEPTION', 'channel:sandbox'],
+      ['FAILED', 'test:operator'],
+    ]);
+    const audits = await gw.core.db.selectFrom('audit_log').selectAll().where('subject', '=', p.orderNo).execute();
+    assert.equal(audits.length, 1, 'one audit entry for the one applied resolution');
+    // A third resolution, later: still nothing.
+    assert.equal((await resolve(p.orderNo, 'FAILED')).result.kind, 'noop');
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
+    await ledgerClean();
+  });
+
+  test('the bank says FAILED (its callback was lost): resolving to PAID is refused with 409 without force, applied with it', async () => {
+    const p = await payout(120.98, 'EXCEPTION');
+    // The bank's own record of the order (what a query of the channel answers).
+    await gw.core.db.insertInto('sandbox_bank').values({ order_no: p.orderNo, direction: 'payout', status: 'FAILED', amount: p.minor, paid_amount: null, event_id: null, due_at: null, updated_at: gw.clock.now() }).execute();
+    assert.equal(await statusOf(() => resolve(p.orderNo, 'PAID')), 409);
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'EXCEPTION');
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: p.total });
+    assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze']);
+
+    const platform = await platformOf(gw.core.db);
+    const forced = await resolve(p.orderNo, 'PAID', true);
+    assert.equal(forced.result.kind, 'applied');
+    assert.match(forced.channel, /FAILED/);
+    const row = await orderRow(gw.core.db, p.orderNo);
+    assert.deepEqual([row.status, row.paid_amount], ['PAID', p.minor]);
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: 0n });
+    const after = await platformOf(gw.core.db);
+    assert.equal(after.fees - platform.fees, p.fee);
+    assert.equal(after.clearing - platform.clearing, p.minor);
+    assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze', 'payout.paid']);
+    assert.deepEqual((await notifications(gw, p.orderNo)).map((n) => n.status), ['EXCEPTION', 'PAID']);
+    await ledgerClean();
+  });
+
+  test('the bank says PAID: releasing the funds (FAILED) is refused with 409; PAID, as the bank says, needs no force', async () => {
+    const p = await payout(75.98, 'EXCEPTION');
+    await gw.core.db.insertInto('sandbox_bank').values({ order_no: p.orderNo, direction: 'payout', status: 'PAID', amount: p.minor, paid_amount: p.minor, event_id: null, due_at: null, updated_at: gw.clock.now() }).execute();
+    assert.equal(await statusOf(() => resolve(p.orderNo, 'FAILED')), 409);
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: p.total });
+    assert.equal((await resolve(p.orderNo, 'PAID')).result.kind, 'applied');
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: 0n });
+    // Once PAID, a resolution to FAILED is refused by the state machine (422): nothing is released.
+    assert.equal(await statusOf(() => resolve(p.orderNo, 'FAILED')), 422);
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: 0n });
+    assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze', 'payout.paid']);
+    await ledgerClean();
+  });
+
+  test('an EXCEPTION payout cannot be resolved to REFUNDED (422); funds stay frozen', async () => {
+    const p = await payout(33.98, 'EXCEPTION');
+    assert.equal(await statusOf(() => resolve(p.orderNo, 'REFUNDED')), 422);
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: p.total });
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'EXCEPTION');
+    await ledgerClean();
+  });
+
+  test('an operator resolution racing the bank\'s PAID report: the funds are settled exactly once', async () => {
+    for (let i = 0; i < 4; i++) {
+      const p = await payout(48.98, 'EXCEPTION');
+      const report = sandboxReport(gw, { orderNo: p.orderNo, outcome: 'PAID', paidAmountMinor: String(p.minor) });
+      await Promise.all([statusOf(() => resolve(p.orderNo, 'FAILED')), postSandboxReport(gw, report)]);
+      const status = (await orderRow(gw.core.db, p.orderNo)).status;
+      const kinds = await entryKinds(gw.core.db, p.orderNo);
+      assert.ok(status === 'PAID' || status === 'FAILED', status);
+      assert.deepEqual(kinds, ['payout.freeze', status === 'PAID' ? 'payout.paid' : 'payout.released']);
+      assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: status === 'PAID' ? FUNDS - p.total : FUNDS, frozen: 0n });
+    }
+    await ledgerClean();
+  });
+
+  // BUG: resolveOrder applies any transition the state machine allows, not only
+  // the resolution of an EXCEPTION: a PENDING payout (the bank has it and will
+  // pay it) resolved to FAILED releases its funds without asking the channel;
+  // the bank's PAID is then refused and the money has left twice.
+  test('a PENDING payout (the bank holds it) cannot be resolved to FAILED: its funds stay frozen until the bank answers', async () => {
+    const p = await payout(64.5, 'PENDING');
+    const outcome = await statusOf(() => resolve(p.orderNo, 'FAILED'));
+    // Then the bank pays it, as it was going to.
+    gw.clock.advance(5_001);
+    await completeDueSandboxPayouts(gw.app.services.sandbox);
+    const bank = await gw.core.db.selectFrom('sandbox_bank').select('status').where('order_no', '=', p.orderNo).executeTakeFirstOrThrow();
+    assert.equal(bank.status, 'PAID');
+    // The money left the bank once: the merchant must have paid for it.
+    assert.deepEqual(
+      await balancesOf(gw.core.db, p.creds.merchantId),
+      { payin: 0n, payout: FUNDS - p.total, frozen: 0n },
+      `the resolution of a PENDING payout answered ${outcome} and released funds the bank then paid out`,
+    );
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'PAID');
+    await ledgerClean();
+  });
+
+  // Same cause, pay-in side: a PENDING pay-in (nothing arrived) resolved to PAID
+  // credits the merchant with money the platform never received.
+  test('a PENDING pay-in cannot be resolved to PAID: nothing is credited before money arrives', async () => {
+    const creds = await gw.merchant(['MXN']);
+    const token = await gw.token(creds);
+    const res = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ merOrderNo: `pi-${Date.now()}`, currency: 'MXN', amount: 500, payMethod: 'MX_SPEI', notifyUrl: 'https://merchant.example/n' }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200, res.text);
+    const orderNo = res.json.data.orderNo as string;
+    const outcome = await statusOf(() => resolve(orderNo, 'PAID'));
+    // The bank then reports that the consumer never paid.
+    await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'FAILED' }));
+    assert.deepEqual(
+      await balancesOf(gw.core.db, creds.merchantId),
+      { payin: 0n, payout: 0n, frozen: 0n },
+      `the resolution of a PENDING pay-in answered ${outcome} and credited money that never arrived`,
+    );
+    await ledgerClean();
+  });
+});
