@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { checkLedger } from '../modules/ledger/ledger.check.ts';
-import { merchantStatement } from '../modules/ledger/ledger.statement.ts';
+import { formatMajor } from '../platform/money.ts';
+import { renderStatement, statementEntries, totalsOf, type StatementTotals } from '../modules/ledger/ledger.statement.ts';
 import { withCore } from './merchant.commands.ts';
 
 export function registerLedgerCommands(program: Command): void {
@@ -24,8 +25,25 @@ export function registerLedgerCommands(program: Command): void {
     .requiredOption('--merchant <id>', 'merchant id')
     .requiredOption('--date <day>', 'UTC day, YYYY-MM-DD')
     .requiredOption('--currency <code>', 'currency')
-    .action(async (opts: { merchant: string; date: string; currency: string }) => {
-      const csv = await withCore((core) => merchantStatement(core.db, opts.merchant, opts.date, opts.currency.trim().toUpperCase()));
-      process.stdout.write(csv);
+    .option('--json', 'the same rows and totals as JSON (amounts as exact decimal text)')
+    .action(async (opts: { merchant: string; date: string; currency: string; json?: boolean }) => {
+      const currency = opts.currency.trim().toUpperCase();
+      const rows = await withCore((core) => statementEntries(core.db, opts.merchant, opts.date, currency));
+      if (!opts.json) {
+        process.stdout.write(renderStatement(rows, currency));
+        return;
+      }
+      const money = (t: StatementTotals) => ({ payin: formatMajor(t.payin, currency), payout: formatMajor(t.payout, currency), frozen: formatMajor(t.frozen, currency) });
+      const entries = rows.map((r) => ({
+        time: new Date(Number(r.created_at)).toISOString(),
+        entry: r.id,
+        kind: r.kind,
+        orderNo: r.order_no,
+        merOrderNo: r.mer_order_no,
+        reference: r.reference,
+        reason: r.reason,
+        ...money(r),
+      }));
+      process.stdout.write(JSON.stringify({ merchantId: opts.merchant, date: opts.date, currency, entries, totals: money(totalsOf(rows)) }) + '\n');
     });
 }

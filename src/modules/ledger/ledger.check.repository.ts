@@ -81,25 +81,26 @@ function valuesOf(rows: readonly RawBuilder<unknown>[][]) {
  * Per order and entry kind, how many entries exist where the order's status
  * implies another count. A REFUNDED pay-in implies its paid and refunded
  * entries only if its history shows it was PAID (EXCEPTION → REFUNDED credited nothing).
+ * Expected and found rows are stacked and summed (UNION ALL + GROUP BY): a
+ * sort or hash on both databases, where a FULL JOIN of two derived tables
+ * would be a nested loop on SQLite.
  */
 export async function orderEntryMismatches(db: Db, table: readonly ExpectedKind[]) {
   const { rows } = await sql<{ order_no: string; direction: string; status: string; kind: string; expected: bigint; found: bigint }>`
     with expect(direction, status, kind) as (values ${valuesOf(table.map((r) => [text(r.direction), text(r.status), text(r.kind)]))}),
-    expected as (
-      select o.order_no, x.kind from orders o join expect x on x.direction = o.direction and x.status = o.status
+    stacked as (
+      select o.order_no, x.kind, 1 as expected, 0 as found
+      from orders o join expect x on x.direction = o.direction and x.status = o.status
       where not (o.direction = 'payin' and o.status = 'REFUNDED')
-        or exists (select 1 from order_events v where v.order_no = o.order_no and v.to_status = 'PAID')),
-    actual as (
-      select e.order_no, e.kind, count(*) as n from journal_entries e join orders o on o.order_no = e.order_no
-      group by e.order_no, e.kind),
-    diff as (
-      select coalesce(x.order_no, a.order_no) as order_no, coalesce(x.kind, a.kind) as kind,
-        case when x.kind is null then 0 else 1 end as expected, coalesce(a.n, 0) as found
-      from expected x full join actual a on a.order_no = x.order_no and a.kind = x.kind)
-    select d.order_no, o.direction, o.status, d.kind, cast(d.expected as bigint) as expected, cast(d.found as bigint) as found
-    from diff d join orders o on o.order_no = d.order_no
-    where d.found <> d.expected
-    order by d.order_no, d.kind limit ${LIMIT}`.execute(db);
+        or exists (select 1 from order_events v where v.order_no = o.order_no and v.to_status = 'PAID')
+      union all
+      select e.order_no, e.kind, 0 as expected, 1 as found
+      from journal_entries e join orders o on o.order_no = e.order_no)
+    select s.order_no, o.direction, o.status, s.kind, cast(sum(s.expected) as bigint) as expected, cast(sum(s.found) as bigint) as found
+    from stacked s join orders o on o.order_no = s.order_no
+    group by s.order_no, o.direction, o.status, s.kind
+    having sum(s.expected) <> sum(s.found)
+    order by s.order_no, s.kind limit ${LIMIT}`.execute(db);
   return rows;
 }
 
@@ -115,7 +116,8 @@ export interface RuleCoefficient {
 /**
  * Order entries whose movement of an account differs from what the order's
  * current amounts imply, including postings to another merchant's or another
- * currency's account (reported as `foreign:<account id>`).
+ * currency's account (reported as `foreign:<account id>`). Stacked and summed
+ * like `orderEntryMismatches`.
  */
 export async function orderAmountMismatches(db: Db, rules: readonly RuleCoefficient[]) {
   const { rows } = await sql<{ entry_id: string; account: string; expected: bigint; found: bigint }>`
@@ -123,18 +125,17 @@ export async function orderAmountMismatches(db: Db, rules: readonly RuleCoeffici
     entries as (
       select e.id, e.kind, o.merchant_id, o.currency, coalesce(o.paid_amount, o.amount) as paid, o.fee, o.amount
       from journal_entries e join orders o on o.order_no = e.order_no),
-    expected as (
-      select n.id, r.account, r.cp * n.paid + r.cf * n.fee + r.ca * n.amount as delta
-      from entries n join rules r on r.kind = n.kind),
-    actual as (
+    stacked as (
+      select n.id, r.account, r.cp * n.paid + r.cf * n.fee + r.ca * n.amount as expected, 0 as found
+      from entries n join rules r on r.kind = n.kind
+      union all
       select n.id, case when a.currency = n.currency and (a.merchant_id is null or a.merchant_id = n.merchant_id)
-        then a.kind else 'foreign:' || a.id end as account, sum(p.amount) as delta
-      from entries n join postings p on p.entry_id = n.id join ledger_accounts a on a.id = p.account_id
-      group by 1, 2)
-    select coalesce(x.id, y.id) as entry_id, coalesce(x.account, y.account) as account,
-      cast(coalesce(x.delta, 0) as bigint) as expected, cast(coalesce(y.delta, 0) as bigint) as found
-    from expected x full join actual y on y.id = x.id and y.account = x.account
-    where coalesce(x.delta, 0) <> coalesce(y.delta, 0)
+          then a.kind else 'foreign:' || a.id end as account, 0 as expected, p.amount as found
+      from entries n join postings p on p.entry_id = n.id join ledger_accounts a on a.id = p.account_id)
+    select id as entry_id, account, cast(sum(expected) as bigint) as expected, cast(sum(found) as bigint) as found
+    from stacked
+    group by id, account
+    having sum(expected) <> sum(found)
     order by 1, 2 limit ${LIMIT}`.execute(db);
   return rows;
 }

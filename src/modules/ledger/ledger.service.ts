@@ -1,6 +1,6 @@
 import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { badRequest, unprocessable } from '../../platform/errors.ts';
+import { badRequest, conflict, unprocessable } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { currencyInfo, formatMajor } from '../../platform/money.ts';
 import { recordAudit } from '../audit/audit.service.ts';
@@ -116,6 +116,23 @@ export interface OperatorResult {
   balances: MerchantBalances;
 }
 
+/**
+ * An operator action posts once per operation id; repeating the id with other
+ * parameters is a mistake the operator must hear about (409), not a silent no-op.
+ */
+async function postOperation(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
+  const result = await postEvent(tx, entry, event);
+  if (result === 'posted') return result;
+  const stored = await repo.findEntry(tx, entry.id);
+  const postings = await repo.listEntryPostings(tx, entry.id);
+  const expected = postingsFor(event).map((p, i) => `${entry.id}#${i} ${accountId(p.account, entry.currency)} ${p.amount}`);
+  const found = postings.map((p) => `${p.id} ${p.account_id} ${p.amount}`);
+  if (stored?.kind !== event.kind || stored.currency !== entry.currency || expected.join('|') !== found.join('|')) {
+    throw conflict(`operation ${entry.id} was already applied with other parameters`);
+  }
+  return result;
+}
+
 async function requireEnabledCurrency(db: Db, merchantId: string, currency: string): Promise<void> {
   const { currencies } = await merchantCurrencies(db, merchantId);
   if (!currencies.includes(currency)) throw unprocessable(`currency: ${currency} is not enabled for merchant ${merchantId}`);
@@ -139,7 +156,7 @@ export async function transfer(tx: Db, deps: OperatorDeps, input: TransferInput)
   await requireEnabledCurrency(tx, input.merchantId, input.currency);
   const id = entryId('op.transfer', input.operationId ?? newId('op_', deps.now));
   const event: LedgerEvent = { kind: 'op.transfer', merchantId: input.merchantId, from: input.from, to: input.to, amount: input.amount };
-  const result = await postEvent(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason ?? null, now: deps.now }, event);
+  const result = await postOperation(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason ?? null, now: deps.now }, event);
   if (result === 'posted') {
     await recordAudit(tx, deps.now, {
       actor: deps.actor,
@@ -170,7 +187,7 @@ export async function adjust(tx: Db, deps: OperatorDeps, input: AdjustInput): Pr
   await requireEnabledCurrency(tx, input.merchantId, input.currency);
   const id = entryId('op.adjust', input.operationId ?? newId('op_', deps.now));
   const event: LedgerEvent = { kind: 'op.adjust', merchantId: input.merchantId, account: input.account, amount: input.amount };
-  const result = await postEvent(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason, now: deps.now }, event);
+  const result = await postOperation(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason, now: deps.now }, event);
   if (result === 'posted') {
     await recordAudit(tx, deps.now, {
       actor: deps.actor,

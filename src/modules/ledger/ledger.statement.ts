@@ -8,6 +8,8 @@ import { currencyInfo, formatMajor } from '../../platform/money.ts';
 import { merchantCurrencies } from '../merchants/merchant.service.ts';
 import { statementRows, type StatementRow } from './ledger.repository.ts';
 
+export type { StatementRow } from './ledger.repository.ts';
+
 export const STATEMENT_COLUMNS = ['time', 'entry', 'kind', 'orderNo', 'merOrderNo', 'reference', 'reason', 'payin', 'payout', 'frozen'] as const;
 
 const DAY_MS = 86_400_000;
@@ -70,11 +72,15 @@ export function renderStatement(rows: readonly StatementRow[], currency: string)
   return out;
 }
 
-/** The merchant's statement for one UTC day in one currency, as CSV text. */
-export async function merchantStatement(db: Db, merchantId: string, dayUtc: string, currency: string): Promise<string> {
+/** The entries that moved the merchant's balances in one currency on one UTC day, oldest first. */
+export async function statementEntries(db: Db, merchantId: string, dayUtc: string, currency: string): Promise<StatementRow[]> {
   if (!currencyInfo(currency)) throw badRequest(`currency: ${currency} is not an ISO 4217 currency`);
   await merchantCurrencies(db, merchantId); // 404 for an unknown merchant rather than an empty statement
   const from = dayStartUtc(dayUtc);
-  const rows = await statementRows(db, merchantId, currency, from, from + DAY_MS);
-  return renderStatement(rows, currency);
+  return statementRows(db, merchantId, currency, from, from + DAY_MS);
+}
+
+/** The merchant's statement for one UTC day in one currency, as CSV text. */
+export async function merchantStatement(db: Db, merchantId: string, dayUtc: string, currency: string): Promise<string> {
+  return renderStatement(await statementEntries(db, merchantId, dayUtc, currency), currency);
 }

@@ -1,0 +1,179 @@
+/**
+ * The ledger on the database of the run: posting, idempotence, the database
+ * refusing overdrafts (also under concurrency), operator transfers and
+ * adjustments, and orders' state changes posting their entries.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { dialectOf } from '../src/platform/db/database.ts';
+import { createTransactor } from '../src/platform/db/transactor.ts';
+import { AppError } from '../src/platform/errors.ts';
+import { getBalance } from '../src/modules/ledger/balance.service.ts';
+import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
+import { postingsFor } from '../src/modules/ledger/ledger.ts';
+import { adjust, balances, post, postOrderChange, transfer } from '../src/modules/ledger/ledger.service.ts';
+import { findOrder } from '../src/modules/orders/order.service.ts';
+import { createOrder, move, newMerchant, openLedgerDb, paidPayin, T0, type LedgerDb } from './ledger.fixtures.ts';
+
+const T = { timeout: 60_000 };
+const is422 = (err: unknown) => err instanceof AppError && err.status === 422 && /insufficient balance/.test(err.detail ?? '');
+const op = { now: T0, actor: 'cli:tester' };
+
+describe('ledger', () => {
+  let L: LedgerDb;
+  before(async () => {
+    L = await openLedgerDb({ poolSize: 20 });
+  });
+  after(() => L?.close());
+
+  const credit = (merchantId: string, amount: bigint, currency = 'IDR') =>
+    L.db.transaction().execute((tx) => adjust(tx, op, { merchantId, currency, account: 'payout', amount, reason: 'test funds' }));
+
+  it('posting the same entry twice posts once', T, async () => {
+    const m = await newMerchant(L.db);
+    const entry = { id: 'op.adjust:same-event', kind: 'op.adjust' as const, currency: 'IDR', actor: 'test', reason: 'twice', now: T0 };
+    const postings = postingsFor({ kind: 'op.adjust', merchantId: m, account: 'payin', amount: 1_234n });
+    assert.equal(await L.db.transaction().execute((tx) => post(tx, entry, postings)), 'posted');
+    assert.equal(await L.db.transaction().execute((tx) => post(tx, entry, postings)), 'duplicate');
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 1_234n, payout: 0n, frozen: 0n });
+    const rows = await L.db.selectFrom('postings').select('amount').where('entry_id', '=', entry.id).execute();
+    assert.equal(rows.length, 2);
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('an entry whose postings do not sum to zero is a bug, refused before anything is written', T, async () => {
+    const m = await newMerchant(L.db);
+    const entry = { id: 'op.adjust:unbalanced', kind: 'op.adjust' as const, currency: 'IDR', actor: 'test', now: T0 };
+    await assert.rejects(L.db.transaction().execute((tx) => post(tx, entry, [{ account: { owner: 'merchant', merchantId: m, kind: 'payin' }, amount: 5n }])), /sum to 5/);
+    assert.equal(await L.db.selectFrom('journal_entries').select('id').where('id', '=', entry.id).executeTakeFirst(), undefined);
+  });
+
+  it('a posting that would make payout negative is refused with 422 and nothing of the entry persists', T, async () => {
+    const m = await newMerchant(L.db);
+    await credit(m, 1_000n);
+    const entry = { id: 'op.transfer:too-big', kind: 'op.transfer' as const, currency: 'IDR', actor: 'test', now: T0 };
+    const postings = postingsFor({ kind: 'op.transfer', merchantId: m, from: 'payout', to: 'payin', amount: 1_001n });
+    await assert.rejects(L.db.transaction().execute((tx) => post(tx, entry, postings)), is422);
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 1_000n, frozen: 0n });
+    assert.equal(await L.db.selectFrom('journal_entries').select('id').where('id', '=', entry.id).executeTakeFirst(), undefined);
+    assert.equal((await L.db.selectFrom('postings').select('id').where('entry_id', '=', entry.id).execute()).length, 0);
+    const payin = await L.db.selectFrom('ledger_accounts').select('id').where('id', '=', `m:${m}:IDR:payin`).executeTakeFirst();
+    assert.equal(payin, undefined, 'the account created on first use rolled back with the entry');
+    // Exactly the balance is fine.
+    const exact = postingsFor({ kind: 'op.transfer', merchantId: m, from: 'payout', to: 'payin', amount: 1_000n });
+    assert.equal(await L.db.transaction().execute((tx) => post(tx, { ...entry, id: 'op.transfer:exact' }, exact)), 'posted');
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 1_000n, payout: 0n, frozen: 0n });
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('50 concurrent payouts of 30.00 against 1,000.00: exactly 33 freeze, 17 are refused', T, async () => {
+    const m = await newMerchant(L.db);
+    await credit(m, 100_000n);
+    // PostgreSQL: one transaction each; SQLite: the services' transactor (grouped commits, a savepoint per unit).
+    const transact = dialectOf(L.db) === 'postgres' ? <R>(fn: (tx: typeof L.db) => Promise<R>) => L.db.transaction().execute(fn) : createTransactor(L.db);
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, (_, i) => transact((tx) => createOrder(tx, { merchantId: m, direction: 'payout', amount: 2_900n, fee: 100n, merOrderNo: `conc-${i}` }))),
+    );
+    const ok = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter((r) => r.status === 'rejected' && is422(r.reason));
+    assert.equal(ok, 33, results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)).slice(0, 3).join('\n'));
+    assert.equal(refused.length, 17);
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 1_000n, frozen: 99_000n });
+    const orders = await L.db.selectFrom('orders').select('order_no').where('merchant_id', '=', m).execute();
+    assert.equal(orders.length, 33, 'a refused payout leaves no order behind');
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('a pay-in credits payin minus the fee; its refund reverses it exactly', T, async () => {
+    const m = await newMerchant(L.db);
+    const order = await paidPayin(L, m, 10_000n, 250n);
+    assert.deepEqual(await getBalance(L.db, m, 'idr'), { currency: 'IDR', payin: 9_750n, payout: 0n, frozen: 0n });
+    // The same event again (a resent callback): the state machine says no-op, the ledger says duplicate.
+    assert.equal((await L.db.transaction().execute((tx) => move(tx, L, order.order_no, 'PAID'))).kind, 'noop');
+    const created = { ...order, status: 'PENDING' };
+    assert.equal(await L.db.transaction().execute((tx) => postOrderChange(tx, created, order, 'test')), 'duplicate');
+    assert.equal((await L.db.transaction().execute((tx) => move(tx, L, order.order_no, 'REFUNDED'))).kind, 'applied');
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 0n, frozen: 0n });
+    const fees = await L.db.selectFrom('ledger_accounts').select('balance').where('id', '=', 'p:IDR:fees').executeTakeFirstOrThrow();
+    assert.equal(typeof fees.balance, 'bigint');
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('a refund the merchant can no longer cover is refused and the order stays PAID', T, async () => {
+    const m = await newMerchant(L.db);
+    const order = await paidPayin(L, m, 5_000n, 0n);
+    await L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 4_000n }));
+    await assert.rejects(L.db.transaction().execute((tx) => move(tx, L, order.order_no, 'REFUNDED')), is422);
+    assert.equal((await findOrder(L.db, order.order_no))?.status, 'PAID');
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 1_000n, payout: 4_000n, frozen: 0n });
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('payouts: freeze at creation, paid, failed (released), exception holds, returned', T, async () => {
+    const m = await newMerchant(L.db);
+    await credit(m, 10_000n);
+    const mk = (i: number) => L.db.transaction().execute((tx) => createOrder(tx, { merchantId: m, direction: 'payout', amount: 1_000n, fee: 50n, merOrderNo: `po-${i}` }));
+    const [a, b, c] = [await mk(1), await mk(2), await mk(3)];
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 6_850n, frozen: 3_150n });
+    const to = (o: { order_no: string }, status: 'PAID' | 'FAILED' | 'EXCEPTION' | 'REFUNDED') => L.db.transaction().execute((tx) => move(tx, L, o.order_no, status));
+    await to(a, 'PAID');
+    await to(b, 'EXCEPTION');
+    await to(c, 'FAILED');
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 7_900n, frozen: 1_050n });
+    await to(b, 'FAILED'); // EXCEPTION → FAILED releases
+    await to(a, 'REFUNDED'); // the bank sent it back, fee included
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 10_000n, frozen: 0n });
+    const kinds = await L.db.selectFrom('journal_entries').select('id').where('order_no', '=', a.order_no).orderBy('id').execute();
+    assert.deepEqual(kinds.map((k) => k.id), [`payout.freeze:${a.order_no}`, `payout.paid:${a.order_no}`, `payout.returned:${a.order_no}`]);
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('a payout the balance cannot cover is refused at creation', T, async () => {
+    const m = await newMerchant(L.db);
+    await credit(m, 999n);
+    await assert.rejects(L.db.transaction().execute((tx) => createOrder(tx, { merchantId: m, direction: 'payout', amount: 950n, fee: 50n })), is422);
+    assert.deepEqual(await balances(L.db, m, 'IDR'), { payin: 0n, payout: 999n, frozen: 0n });
+  });
+
+  it('operator transfer and adjust are audited; overdrafts, bad input and unknown merchants are refused', T, async () => {
+    const m = await newMerchant(L.db);
+    await paidPayin(L, m, 20_000n, 0n);
+    const out = await L.db.transaction().execute((tx) =>
+      transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 15_050n, reason: 'weekly settlement', operationId: 'op_fixed' }),
+    );
+    assert.equal(out.entryId, 'op.transfer:op_fixed');
+    assert.deepEqual(out.balances, { payin: 4_950n, payout: 15_050n, frozen: 0n });
+    const again = await L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 15_050n, operationId: 'op_fixed' }));
+    assert.equal(again.result, 'duplicate');
+    assert.deepEqual(again.balances, out.balances);
+    const other = L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 1n, operationId: 'op_fixed' }));
+    await assert.rejects(other, (err: unknown) => err instanceof AppError && err.status === 409);
+    await assert.rejects(L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 4_951n })), is422);
+    const debit = await L.db.transaction().execute((tx) => adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: -50n, reason: 'chargeback fee' }));
+    assert.deepEqual(debit.balances, { payin: 4_950n, payout: 15_000n, frozen: 0n });
+    await assert.rejects(L.db.transaction().execute((tx) => adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: -15_001n, reason: 'too much' })), is422);
+    const status = (err: unknown) => (err instanceof AppError ? err.status : 0);
+    const refusedWith = async (p: Promise<unknown>, code: number) => assert.equal(await p.then(() => 0, status), code);
+    await refusedWith(L.db.transaction().execute((tx) => adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: 5n, reason: ' ' })), 400);
+    await refusedWith(L.db.transaction().execute((tx) => adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: 0n, reason: 'zero' })), 400);
+    await refusedWith(L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'BRL', from: 'payin', to: 'payout', amount: 1n })), 422);
+    await refusedWith(L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: 'mch_nobody', currency: 'IDR', from: 'payin', to: 'payout', amount: 1n })), 404);
+    const audit = await L.db.selectFrom('audit_log').select(['actor', 'action', 'reason', 'detail']).where('subject', '=', m).where('action', 'like', 'balance.%').orderBy('id').execute();
+    assert.deepEqual(
+      audit.map((a) => [a.actor, a.action, a.reason]),
+      [
+        ['cli:tester', 'balance.transfer', 'weekly settlement'],
+        ['cli:tester', 'balance.adjust', 'chargeback fee'],
+      ],
+    );
+    assert.deepEqual(JSON.parse(audit[0]!.detail!), { entryId: 'op.transfer:op_fixed', currency: 'IDR', from: 'payin', to: 'payout', amount: '150.5' });
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
+  it('balances are per currency, zero for accounts never used', T, async () => {
+    const m = await newMerchant(L.db, ['MXN', 'IDR']);
+    await credit(m, 12_345n, 'MXN');
+    assert.deepEqual(await getBalance(L.db, m, undefined), { currency: 'MXN', payin: 0n, payout: 12_345n, frozen: 0n });
+    assert.deepEqual(await getBalance(L.db, m, 'IDR'), { currency: 'IDR', payin: 0n, payout: 0n, frozen: 0n });
+  });
+});
