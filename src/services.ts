@@ -76,6 +76,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const sender = createSender({ allowHosts: config.notifyAllowHosts, timeoutMs: config.notifyTimeoutMs });
   const notify: NotifyWorkerDeps = {
     db,
+    transact,
     clock,
     log,
     schedule: config.notifySchedule,

@@ -37,11 +37,12 @@ export async function staleBalances(db: Db) {
   return rows;
 }
 
-/** Accounts below zero that must not be, and merchant accounts whose guard was switched off. */
-export async function guardViolations(db: Db) {
+/** Accounts below zero that must not be, and merchant accounts (other than `unguarded` kinds) whose guard was switched off. */
+export async function guardViolations(db: Db, unguarded: readonly string[]) {
   const { rows } = await sql<{ id: string; balance: bigint; non_negative: bigint }>`
     select id, balance, non_negative from ledger_accounts
-    where (non_negative <> 0 and balance < 0) or (merchant_id is not null and non_negative = 0)
+    where (non_negative <> 0 and balance < 0)
+      or (merchant_id is not null and non_negative = 0 and kind not in (${sql.join(['', ...unguarded])}))
     order by id limit ${LIMIT}`.execute(db);
   return rows;
 }
@@ -113,25 +114,38 @@ export interface RuleCoefficient {
   ca: bigint;
 }
 
+/** Accounts an entry kind's rule may split its amount between, checked by their sum under one label (`payin+receivable`). */
+export interface AccountGroup {
+  kind: string;
+  account: string;
+  label: string;
+}
+
 /**
  * Order entries whose movement of an account differs from what the order's
  * current amounts imply, including postings to another merchant's or another
- * currency's account (reported as `foreign:<account id>`). Stacked and summed
+ * currency's account (reported as `foreign:<account id>`). Accounts of a
+ * `groups` row are compared by their sum, under its label. Stacked and summed
  * like `orderEntryMismatches`.
  */
-export async function orderAmountMismatches(db: Db, rules: readonly RuleCoefficient[]) {
+export async function orderAmountMismatches(db: Db, rules: readonly RuleCoefficient[], groups: readonly AccountGroup[]) {
+  // A row that matches no entry kind keeps the VALUES list valid when there are no groups.
+  const groupRows = [{ kind: '', account: '', label: '' }, ...groups];
   const { rows } = await sql<{ entry_id: string; account: string; expected: bigint; found: bigint }>`
     with rules(kind, account, cp, cf, ca) as (values ${valuesOf(rules.map((r) => [text(r.kind), text(r.account), int8(r.cp), int8(r.cf), int8(r.ca)]))}),
+    grouped(kind, account, label) as (values ${valuesOf(groupRows.map((g) => [text(g.kind), text(g.account), text(g.label)]))}),
     entries as (
       select e.id, e.kind, o.merchant_id, o.currency, coalesce(o.paid_amount, o.amount) as paid, o.fee, o.amount
       from journal_entries e join orders o on o.order_no = e.order_no),
     stacked as (
-      select n.id, r.account, r.cp * n.paid + r.cf * n.fee + r.ca * n.amount as expected, 0 as found
+      select n.id, coalesce(g.label, r.account) as account, r.cp * n.paid + r.cf * n.fee + r.ca * n.amount as expected, 0 as found
       from entries n join rules r on r.kind = n.kind
+      left join grouped g on g.kind = n.kind and g.account = r.account
       union all
       select n.id, case when a.currency = n.currency and (a.merchant_id is null or a.merchant_id = n.merchant_id)
-          then a.kind else 'foreign:' || a.id end as account, 0 as expected, p.amount as found
-      from entries n join postings p on p.entry_id = n.id join ledger_accounts a on a.id = p.account_id)
+          then coalesce(g.label, a.kind) else 'foreign:' || a.id end as account, 0 as expected, p.amount as found
+      from entries n join postings p on p.entry_id = n.id join ledger_accounts a on a.id = p.account_id
+      left join grouped g on g.kind = n.kind and g.account = a.kind)
     select id as entry_id, account, cast(sum(expected) as bigint) as expected, cast(sum(found) as bigint) as found
     from stacked
     group by id, account

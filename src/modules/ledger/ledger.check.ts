@@ -4,7 +4,7 @@
  * expected and words what is wrong.
  */
 import type { Db } from '../../platform/db/database.ts';
-import { ORDER_ENTRY_KINDS, postingsFor, type LedgerEvent, type OrderEntryKind } from './ledger.ts';
+import { ORDER_ENTRY_KINDS, postingsFor, SPLIT_POSTINGS, UNGUARDED_MERCHANT_KINDS, type LedgerEvent, type OrderEntryKind } from './ledger.ts';
 import * as repo from './ledger.check.repository.ts';
 
 /** The entries an order in each status must have (a REFUNDED pay-in: only if it was ever PAID). */
@@ -51,6 +51,15 @@ export function ruleCoefficients(): repo.RuleCoefficient[] {
   return out;
 }
 
+/**
+ * The accounts a rule splits at posting time (`SPLIT_POSTINGS`), checked by
+ * their sum: a refund's payin + receivable postings together must move
+ * −(paid − fee), however the payin balance of the moment divided them.
+ */
+export function accountGroups(): repo.AccountGroup[] {
+  return SPLIT_POSTINGS.flatMap(({ kind, accounts }) => accounts.map((account) => ({ kind, account, label: accounts.join('+') })));
+}
+
 /** Every invariant that fails, in words; empty when the ledger is consistent. */
 export async function checkLedger(db: Db): Promise<string[]> {
   const problems: string[] = [];
@@ -59,7 +68,7 @@ export async function checkLedger(db: Db): Promise<string[]> {
     problems.push(`posting ${r.posting_id}: account ${r.account_id} is in ${r.account_currency}, its entry in ${r.entry_currency}`);
   }
   for (const r of await repo.staleBalances(db)) problems.push(`account ${r.id}: balance ${r.balance} but its postings sum to ${r.total}`);
-  for (const r of await repo.guardViolations(db)) {
+  for (const r of await repo.guardViolations(db, UNGUARDED_MERCHANT_KINDS)) {
     problems.push(r.non_negative === 0n ? `account ${r.id}: a merchant account is not guarded against going negative` : `account ${r.id}: negative balance ${r.balance}`);
   }
   for (const r of await repo.orphanEntries(db)) problems.push(`entry ${r.id}: order ${r.order_no} does not exist`);
@@ -69,7 +78,7 @@ export async function checkLedger(db: Db): Promise<string[]> {
   for (const r of await repo.orderEntryMismatches(db, EXPECTED_ORDER_ENTRIES)) {
     problems.push(`order ${r.order_no} (${r.direction} ${r.status}): ${r.expected} ${r.kind} entr${r.expected === 1n ? 'y' : 'ies'} expected, ${r.found} found`);
   }
-  for (const r of await repo.orderAmountMismatches(db, ruleCoefficients())) {
+  for (const r of await repo.orderAmountMismatches(db, ruleCoefficients(), accountGroups())) {
     problems.push(`entry ${r.entry_id}: moves ${r.account} by ${r.found}, its order implies ${r.expected}`);
   }
   return problems;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../../platform/db/database.ts';
+import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { Insertable } from 'kysely';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
@@ -55,6 +55,17 @@ export async function addToBalance(db: Db, accountId: string, amount: bigint): P
     if (isCheckViolation(err)) return 'refused';
     throw err;
   }
+}
+
+/**
+ * An account's balance, its row locked until the transaction ends (PostgreSQL:
+ * FOR UPDATE; a SQLite transaction is exclusive already); undefined when the
+ * account was never used.
+ */
+export async function lockBalance(db: Db, accountId: string): Promise<bigint | undefined> {
+  const query = db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId);
+  const row = await (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  return row === undefined ? undefined : BigInt(row.balance);
 }
 
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<LedgerAccountRow[]> {

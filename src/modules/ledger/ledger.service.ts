@@ -10,6 +10,7 @@ import {
   entryId,
   isNonNegative,
   postingsFor,
+  refundCover,
   sumOf,
   type EntryKind,
   type LedgerEvent,
@@ -90,9 +91,21 @@ function uniqueAccounts(rows: readonly (Posting & { id: string })[], currency: s
   }));
 }
 
-/** Posts the entry of a business event (see `postingsFor`). */
+/**
+ * Posts the entry of a business event (see `postingsFor`). A refund whose split
+ * is not given is split here: the merchant's payin account is locked and read in
+ * this transaction (the posting that follows is the same transaction's, so no
+ * other can spend that balance in between), payin covers what it can and the
+ * rest goes on receivable: money the bank returned is always recorded.
+ */
 export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
-  return post(tx, { ...entry, kind: event.kind }, postingsFor(event));
+  let settled = event;
+  if (event.kind === 'payin.refunded' && event.covered === undefined) {
+    const payin = accountId({ owner: 'merchant', merchantId: event.merchantId, kind: 'payin' }, entry.currency);
+    const balance = (await repo.lockBalance(tx, payin)) ?? 0n;
+    settled = { ...event, covered: refundCover(balance, event.paid, event.fee) };
+  }
+  return post(tx, { ...entry, kind: event.kind }, postingsFor(settled));
 }
 
 /** The merchant's balances; 0 for accounts never used. */

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { accountId, entryId, postingsFor, sumOf, type LedgerEvent } from './ledger.ts';
-import { ruleCoefficients } from './ledger.check.ts';
+import { accountId, entryId, isNonNegative, postingsFor, refundCover, sumOf, type LedgerEvent } from './ledger.ts';
+import { accountGroups, ruleCoefficients } from './ledger.check.ts';
 import { orderChangeEvent } from './ledger.orders.ts';
 
 const M = 'mch_1';
@@ -85,6 +85,9 @@ describe('postingsFor', () => {
   }
 
   const refused: { name: string; event: LedgerEvent }[] = [
+    { name: 'a refund covering more than paid − fee', event: { kind: 'payin.refunded', merchantId: M, paid: 10_000n, fee: 250n, covered: 9_751n } },
+    { name: 'a refund covering a negative amount', event: { kind: 'payin.refunded', merchantId: M, paid: 10_000n, fee: 250n, covered: -1n } },
+    { name: 'a split on a payment', event: { kind: 'payin.paid', merchantId: M, paid: 10_000n, fee: 250n, covered: 0n } },
     { name: 'negative paid', event: { kind: 'payin.paid', merchantId: M, paid: -1n, fee: 0n } },
     { name: 'fee above paid', event: { kind: 'payin.paid', merchantId: M, paid: 10n, fee: 11n } },
     { name: 'negative payout fee', event: { kind: 'payout.freeze', merchantId: M, amount: 10n, fee: -1n } },
@@ -93,6 +96,20 @@ describe('postingsFor', () => {
     { name: 'zero adjustment', event: { kind: 'op.adjust', merchantId: M, account: 'payout', amount: 0n } },
   ];
   for (const c of refused) test(`refuses ${c.name}`, () => assert.throws(() => postingsFor(c.event), RangeError));
+
+  test('every refund split sums to zero and debits payin + receivable by paid − fee', () => {
+    const amount = fc.bigInt({ min: 0n, max: 10n ** 15n });
+    fc.assert(
+      fc.property(amount, amount, amount, (a, b, c) => {
+        const [fee, covered, paid] = [a, b, c].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0)) as [bigint, bigint, bigint];
+        const net = paid - fee;
+        const cover = covered > net ? net : covered;
+        const postings = postingsFor({ kind: 'payin.refunded', merchantId: M, paid, fee, covered: cover });
+        const merchantDebit = postings.filter((p) => p.account.owner === 'merchant').reduce((sum, p) => sum + p.amount, 0n);
+        return sumOf(postings) === 0n && merchantDebit === -net && postings.every((p) => p.amount !== 0n);
+      }),
+    );
+  });
 
   test('every rule sums to zero for any amounts', () => {
     const amount = fc.bigInt({ min: 0n, max: 10n ** 15n });
@@ -103,6 +120,105 @@ describe('postingsFor', () => {
         return sumOf(postingsFor(event)) === 0n;
       }),
     );
+  });
+});
+
+describe('a refund the payin balance cannot cover: payin as far as it goes, the rest on receivable', () => {
+  // paid 10000, fee 250: the merchant was credited 9750.
+  const cases: { name: string; balance: bigint; paid: bigint; fee: bigint; covered: bigint; expected: string[] }[] = [
+    {
+      name: 'covered fully (balance above paid − fee)',
+      balance: 20_000n,
+      paid: 10_000n,
+      fee: 250n,
+      covered: 9_750n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -9750`, 'p:IDR:fees -250'],
+    },
+    {
+      name: 'covered exactly (balance equals paid − fee)',
+      balance: 9_750n,
+      paid: 10_000n,
+      fee: 250n,
+      covered: 9_750n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -9750`, 'p:IDR:fees -250'],
+    },
+    {
+      name: 'covered partially',
+      balance: 1_000n,
+      paid: 10_000n,
+      fee: 250n,
+      covered: 1_000n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -1000`, `m:${M}:IDR:receivable -8750`, 'p:IDR:fees -250'],
+    },
+    {
+      name: 'not covered at all (balance 0)',
+      balance: 0n,
+      paid: 10_000n,
+      fee: 250n,
+      covered: 0n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:receivable -9750`, 'p:IDR:fees -250'],
+    },
+    {
+      name: 'fee 0, covered partially',
+      balance: 4_000n,
+      paid: 5_000n,
+      fee: 0n,
+      covered: 4_000n,
+      expected: ['p:IDR:clearing 5000', `m:${M}:IDR:payin -4000`, `m:${M}:IDR:receivable -1000`],
+    },
+    {
+      name: 'fee 0, not covered at all',
+      balance: 0n,
+      paid: 5_000n,
+      fee: 0n,
+      covered: 0n,
+      expected: ['p:IDR:clearing 5000', `m:${M}:IDR:receivable -5000`],
+    },
+    {
+      name: 'fee 0, covered fully',
+      balance: 5_000n,
+      paid: 5_000n,
+      fee: 0n,
+      covered: 5_000n,
+      expected: ['p:IDR:clearing 5000', `m:${M}:IDR:payin -5000`],
+    },
+    {
+      name: 'the fee ate it all: nothing to cover, nothing owed',
+      balance: 0n,
+      paid: 100n,
+      fee: 100n,
+      covered: 0n,
+      expected: ['p:IDR:clearing 100', 'p:IDR:fees -100'],
+    },
+  ];
+  for (const c of cases) {
+    test(c.name, () => {
+      assert.equal(refundCover(c.balance, c.paid, c.fee), c.covered);
+      const event: LedgerEvent = { kind: 'payin.refunded', merchantId: M, paid: c.paid, fee: c.fee, covered: c.covered };
+      assert.deepEqual(show(event), c.expected);
+      assert.equal(sumOf(postingsFor(event)), 0n);
+    });
+  }
+
+  test('a negative payin balance (never expected) covers nothing', () => assert.equal(refundCover(-5n, 100n, 0n), 0n));
+
+  test('receivable is a merchant account that may go negative; the others are guarded', () => {
+    assert.equal(isNonNegative({ owner: 'merchant', merchantId: M, kind: 'receivable' }), false);
+    for (const kind of ['payin', 'payout', 'frozen'] as const) assert.equal(isNonNegative({ owner: 'merchant', merchantId: M, kind }), true);
+    assert.equal(isNonNegative({ owner: 'platform', kind: 'clearing' }), false);
+  });
+
+  test('the check compares a refund by its payin + receivable sum, which every split gives', () => {
+    assert.deepEqual(accountGroups(), [
+      { kind: 'payin.refunded', account: 'payin', label: 'payin+receivable' },
+      { kind: 'payin.refunded', account: 'receivable', label: 'payin+receivable' },
+    ]);
+    const rule = ruleCoefficients().find((r) => r.kind === 'payin.refunded' && r.account === 'payin')!;
+    for (const c of cases) {
+      const postings = postingsFor({ kind: 'payin.refunded', merchantId: M, paid: c.paid, fee: c.fee, covered: c.covered });
+      const grouped = postings.filter((p) => p.account.kind === 'payin' || p.account.kind === 'receivable').reduce((sum, p) => sum + p.amount, 0n);
+      assert.equal(grouped, rule.cp * c.paid + rule.cf * c.fee, c.name);
+    }
   });
 });
 

@@ -4,13 +4,20 @@
  * money is only ever moved, never created or lost.
  */
 
-/** A merchant's accounts, per currency. None of them may go negative. */
-export type MerchantAccountKind = 'payin' | 'payout' | 'frozen';
+/**
+ * A merchant's accounts, per currency. `payin`, `payout` and `frozen` hold the
+ * merchant's money and may never go negative. `receivable` is what the merchant
+ * owes the platform (a refund its collected balance could no longer cover): it
+ * holds a debit balance, so it is zero or negative and is not guarded.
+ */
+export type MerchantAccountKind = 'payin' | 'payout' | 'frozen' | 'receivable';
 /** The platform's accounts, per currency. */
 export type PlatformAccountKind = 'fees' | 'clearing' | 'adjustments';
 export type AccountKind = MerchantAccountKind | PlatformAccountKind;
 
-export const MERCHANT_ACCOUNT_KINDS: readonly MerchantAccountKind[] = ['payin', 'payout', 'frozen'];
+export const MERCHANT_ACCOUNT_KINDS: readonly MerchantAccountKind[] = ['payin', 'payout', 'frozen', 'receivable'];
+/** Merchant accounts that may go negative (see `MerchantAccountKind`). */
+export const UNGUARDED_MERCHANT_KINDS: readonly MerchantAccountKind[] = ['receivable'];
 export const PLATFORM_ACCOUNT_KINDS: readonly PlatformAccountKind[] = ['fees', 'clearing', 'adjustments'];
 
 export type AccountRef =
@@ -23,9 +30,9 @@ export interface Posting {
   amount: bigint;
 }
 
-/** Merchant accounts hold the merchant's money and must never go below zero. */
+/** Merchant accounts hold the merchant's money and must never go below zero; its receivable may. */
 export function isNonNegative(ref: AccountRef): boolean {
-  return ref.owner === 'merchant';
+  return ref.owner === 'merchant' && !UNGUARDED_MERCHANT_KINDS.includes(ref.kind);
 }
 
 /** Deterministic account id: `m:<merchantId>:<CUR>:<kind>` or `p:<CUR>:<kind>`. */
@@ -46,6 +53,13 @@ export interface PayinEvent {
   /** What the consumer actually paid. */
   paid: bigint;
   fee: bigint;
+  /**
+   * Refunds only: how much of `paid − fee` the merchant's payin balance covers
+   * (0 ≤ covered ≤ paid − fee); the rest goes on its receivable. Absent: all of
+   * it (a plain reversal). `postEvent` sets it from the payin balance read with
+   * the account locked, so a refund the bank reported is always recorded.
+   */
+  covered?: bigint;
 }
 
 export interface PayoutEvent {
@@ -89,6 +103,15 @@ export const ORDER_ENTRY_KINDS = [
 export type OrderEntryKind = (typeof ORDER_ENTRY_KINDS)[number];
 
 /**
+ * Postings a rule splits between accounts at posting time, which the
+ * reconciliation checks by their sum: a refund debits payin and receivable
+ * together by `paid − fee`, split by the payin balance of the moment.
+ */
+export const SPLIT_POSTINGS: readonly { kind: OrderEntryKind; accounts: readonly MerchantAccountKind[] }[] = [
+  { kind: 'payin.refunded', accounts: ['payin', 'receivable'] },
+];
+
+/**
  * The entry id derived from the business event, so the same event applied twice
  * posts once: `payin.paid:<orderNo>`, `op.transfer:<operationId>`, …
  */
@@ -106,14 +129,32 @@ function requireNonNegative(event: LedgerEvent, values: Record<string, bigint>):
 }
 
 function payinPostings(event: PayinEvent): Posting[] {
-  requireNonNegative(event, { paid: event.paid, fee: event.fee, 'paid - fee': event.paid - event.fee });
-  // A refund reverses the credit exactly.
-  const sign = event.kind === 'payin.paid' ? 1n : -1n;
+  const net = event.paid - event.fee;
+  requireNonNegative(event, { paid: event.paid, fee: event.fee, 'paid - fee': net });
+  if (event.kind === 'payin.paid') {
+    if (event.covered !== undefined) throw new RangeError('payin.paid: covered is for refunds only');
+    return [
+      { account: platform('clearing'), amount: -event.paid },
+      { account: merchant(event.merchantId, 'payin'), amount: net },
+      { account: platform('fees'), amount: event.fee },
+    ];
+  }
+  // A refund reverses the credit: from payin as far as it covers, the rest is owed (receivable).
+  const covered = event.covered ?? net;
+  requireNonNegative(event, { covered, 'paid - fee - covered': net - covered });
   return [
-    { account: platform('clearing'), amount: -sign * event.paid },
-    { account: merchant(event.merchantId, 'payin'), amount: sign * (event.paid - event.fee) },
-    { account: platform('fees'), amount: sign * event.fee },
+    { account: platform('clearing'), amount: event.paid },
+    { account: merchant(event.merchantId, 'payin'), amount: -covered },
+    { account: merchant(event.merchantId, 'receivable'), amount: -(net - covered) },
+    { account: platform('fees'), amount: -event.fee },
   ];
+}
+
+/** How much of a refund's `paid − fee` a payin balance covers: all of it, part of it, or nothing. */
+export function refundCover(payinBalance: bigint, paid: bigint, fee: bigint): bigint {
+  const net = paid - fee;
+  if (payinBalance <= 0n) return 0n;
+  return payinBalance < net ? payinBalance : net;
 }
 
 function payoutPostings(event: PayoutEvent): Posting[] {

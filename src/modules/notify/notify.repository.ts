@@ -66,13 +66,15 @@ export async function settle(
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Gives a claim back untouched (its destination was busy): no attempt is counted. */
-export async function release(db: Db, n: NotificationRow, dueAt: number, now: number): Promise<void> {
+/** Gives claims back untouched (their destination was busy): no attempt is counted. */
+export async function release(db: Db, claims: readonly NotificationRow[], dueAt: number, now: number): Promise<void> {
+  if (claims.length === 0) return;
+  // One statement: on SQLite every commit is an fsync.
   await db
     .updateTable('notifications')
     .set({ next_attempt_at: dueAt, lease_until: null, updated_at: now })
-    .where('id', '=', n.id)
-    .where('lease_until', '=', n.lease_until)
+    .where('id', 'in', claims.map((n) => n.id))
+    .where('lease_until', '=', claims[0]!.lease_until)
     .execute();
 }
 

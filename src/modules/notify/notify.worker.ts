@@ -1,6 +1,7 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/database.ts';
+import type { Transact } from '../../platform/db/transactor.ts';
 import type { NotificationRow } from '../../platform/db/schema.ts';
 import { newId } from '../../platform/ids.ts';
 import { startPeriodic } from '../../platform/jobs/periodic.ts';
@@ -19,6 +20,8 @@ export interface NotifyApp {
 
 export interface NotifyWorkerDeps {
   db: Db;
+  /** Grouped commits on SQLite: many deliveries' records share one fsync. */
+  transact: Transact;
   clock: Clock;
   log: FastifyBaseLogger;
   schedule: readonly number[];
@@ -82,7 +85,7 @@ async function deliver(deps: NotifyWorkerDeps, n: NotificationRow): Promise<void
   const next = verdict.acknowledged ? null : afterFailure(attemptNo, deps.schedule, now);
   const outcome = verdict.acknowledged ? 'delivered' : next?.state === 'exhausted' ? 'exhausted' : 'failed';
   const seen = describe(result);
-  await deps.db.transaction().execute(async (tx) => {
+  await deps.transact(async (tx) => {
     await repo.insertAttempt(tx, {
       id: newId('att_', now),
       notification_id: n.id,
@@ -152,12 +155,16 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       if (room <= 0) return;
       const now = deps.clock.now();
       const claimed = await repo.claimDue(deps.db, now, leaseMs, room);
+      const busy: NotificationRow[] = [];
       for (const n of claimed) {
         const origin = originOf(n.url);
-        if ((perOrigin.get(origin) ?? 0) >= opts.perOrigin) await repo.release(deps.db, n, now + 1000, now);
+        if ((perOrigin.get(origin) ?? 0) >= opts.perOrigin) busy.push(n);
         else track(n, origin);
       }
-      if (claimed.length < room) return;
+      // A busy destination's extra work goes straight back, due now: the next
+      // delivery that finishes wakes the loop to claim again.
+      await repo.release(deps.db, busy, now, now);
+      if (claimed.length < room || busy.length === claimed.length) return;
     }
   };
 
