@@ -26,6 +26,7 @@ import {
   payoutBody,
   platformOf,
   postSandboxReport,
+  receivableOf,
   sandboxReport,
   setFee,
 } from './helpers/money.ts';
@@ -185,12 +186,10 @@ describe('money integrity under concurrency', () => {
     await ledgerClean();
   });
 
-  // BUG (design gap): a refund (chargeback) reported by the channel for a PAID
-  // pay-in posts payin.refunded, which debits the collected balance; when the
-  // merchant has already moved that money on, the posting is refused (422),
-  // the whole callback is refused, and nothing records that the money went
-  // back to the consumer: the ledger keeps crediting the merchant.
-  test('a refund reported by the channel after the merchant moved the money on is recorded, not refused', { todo: 'known gap: the refund posting is refused (422) when the payin balance cannot cover it; needs a merchant receivable account' }, async () => {
+  // A refund (chargeback) reported by the channel for a PAID pay-in moves money
+  // whether or not the merchant still holds it: payin covers what it can, the
+  // rest is recorded as owed on the merchant's receivable; never a 422.
+  test('a refund reported by the channel after the merchant moved the money on is recorded, not refused', async () => {
     const { creds, token } = await merchant();
     const orderNo = await payin(token, 100);
     assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'PAID' }))).status, 200);
@@ -203,6 +202,13 @@ describe('money integrity under concurrency', () => {
       res.status === 200 && row.status === 'REFUNDED' && after.clearing - platform.clearing === 10_000n,
       `the bank refunded 100.00 to the consumer; the gateway answered ${res.status} ${res.json.error ?? ''}, the order is ${row.status}, clearing moved by ${after.clearing - platform.clearing}`,
     );
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 10_000n, frozen: 0n });
+    assert.equal(await receivableOf(gw.core.db, creds.merchantId), -10_000n, 'the merchant owes what it moved on');
+    assert.deepEqual(await entryKinds(gw.core.db, orderNo), ['payin.paid', 'payin.refunded']);
+    assert.deepEqual(await negativeAccounts(gw.core.db), []);
+    // The same report again changes nothing.
+    assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'REFUNDED' }))).status, 200);
+    assert.equal(await receivableOf(gw.core.db, creds.merchantId), -10_000n);
     await ledgerClean();
   });
 });

@@ -27,7 +27,7 @@ import type { Caller } from '../src/modules/payins/payin.service.ts';
 import { formatMajor } from '../src/platform/money.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { newRef, payinBody } from './helpers/payins.ts';
-import { balancesOf, negativeAccounts, payoutBody, platformOf, setFee, statusOf } from './helpers/money.ts';
+import { balancesOf, negativeAccounts, receivableOf, payoutBody, platformOf, setFee, statusOf } from './helpers/money.ts';
 import { MoneyModel, type ModelOrder, type Status } from './helpers/money-model.ts';
 
 const SANDBOX_DELAY_MS = 1_000;
@@ -112,6 +112,7 @@ describe('money property: random sequences through the real services match the m
       assert.deepEqual(await checkLedger(db), [], `ledger check ${where}`);
       assert.deepEqual(await negativeAccounts(db), [], `negative accounts ${where}`);
       assert.deepEqual(await balancesOf(db, creds.merchantId), { payin: model.payin, payout: model.payout, frozen: model.frozen }, `merchant balances ${where}`);
+      assert.equal(await receivableOf(db, creds.merchantId), model.receivable, `merchant receivable ${where}`);
       const p = await platformOf(db);
       assert.deepEqual(
         { fees: p.fees - platform0.fees, clearing: p.clearing - platform0.clearing, adjustments: p.adjustments - platform0.adjustments },

@@ -65,6 +65,8 @@ export class MoneyModel {
   payin = 0n;
   payout = 0n;
   frozen = 0n;
+  /** What the merchant owes (≤ 0): the part of refunds its payin balance could not cover. */
+  receivable = 0n;
   /** Platform accounts, as changes since the model started. */
   fees = 0n;
   clearing = 0n;
@@ -92,9 +94,11 @@ export class MoneyModel {
         this.fees += fee;
         this.clearing -= p;
       } else if (o.status === 'PAID' && to === 'REFUNDED') {
+        // The money went back to the consumer: payin pays what it can, the rest is owed.
         const credited = o.paid! - o.fee;
-        if (this.payin < credited) throw new Insufficient();
-        this.payin -= credited;
+        const covered = this.payin < credited ? this.payin : credited;
+        this.payin -= covered;
+        this.receivable -= credited - covered;
         this.fees -= o.fee;
         this.clearing += o.paid!;
       }
@@ -182,7 +186,7 @@ export class MoneyModel {
   /**
    * An operator resolution: refused by the state machine (422); for an
    * EXCEPTION, refused when the bank's record says another final status and
-   * it is not forced (409); a refund the collected balance cannot cover (422).
+   * it is not forced (409). A refund is never refused for want of balance.
    */
   resolve(o: ModelOrder, to: 'PAID' | 'FAILED' | 'REFUNDED', force: boolean): Outcome | 409 | 422 {
     const d = decide(o.direction, o.status, to);

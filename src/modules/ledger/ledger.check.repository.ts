@@ -42,6 +42,7 @@ export async function guardViolations(db: Db, unguarded: readonly string[]) {
   const { rows } = await sql<{ id: string; balance: bigint; non_negative: bigint }>`
     select id, balance, non_negative from ledger_accounts
     where (non_negative <> 0 and balance < 0)
+      -- '' keeps the IN list valid when no kind is unguarded.
       or (merchant_id is not null and non_negative = 0 and kind not in (${sql.join(['', ...unguarded])}))
     order by id limit ${LIMIT}`.execute(db);
   return rows;
