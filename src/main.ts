@@ -36,8 +36,9 @@ async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> 
   return created;
 }
 
-function banner(config: Config, demo: Credentials | undefined, certPath: string | undefined): string {
+function banner(config: Config, role: Role, demo: Credentials | undefined, certPath: string | undefined): string {
   const base = `https://localhost:${config.port}`;
+  if (role === 'worker') return 'Pagoda worker is running (background jobs only, no HTTP)\n';
   const lines = [`Pagoda is listening on ${config.behindProxy ? 'http' : 'https'}://${config.host}:${config.port} (public URL ${config.publicUrl})`];
   if (certPath) lines.push(`TLS certificate: ${certPath} (self-signed unless configured; curl needs -k or --cacert)`);
   if (demo) {
@@ -106,7 +107,7 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   }
   const services = app ? app.services : buildServices(core, createLogger(config.logLevel));
   const jobs = role === 'api' ? [] : startJobs(config, services);
-  out.write(banner(config, role === 'worker' ? undefined : demo, certPath));
+  out.write(banner(config, role, demo, certPath));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

@@ -11,7 +11,8 @@
  * (PAGODA_NOTIFY_TIMEOUT=1s → 2·1 s + 5 s = 7 s).
  *
  * Also here: a backlog for one merchant origin must drain at the rate the
- * origin answers, not at `perOrigin` notifications per second.
+ * origin answers, not at `perOrigin` notifications per second (a regression
+ * test: the worker did that before commit c952bf1).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -175,8 +176,8 @@ describe(`notification delivery across kill -9 of a --role all gateway (${TEST_D
 describe(`a backlog for one merchant origin (${TEST_DB})`, { timeout: 120_000 }, () => {
   const BACKLOG = 300;
   const ANSWER_MS = 20;
-  // 8 connections to an origin answering in 20 ms allow ~400/s; durable SQLite commits (two per delivery)
-  // cap this machine at ~80–170/s. 10 s (30/s) leaves a wide margin for a slow, shared machine.
+  // 8 connections to an origin answering in 20 ms allow ~400/s; bench/notify-throughput.ts measured ~130–200
+  // deliveries/s on SQLite here. 10 s (30/s) leaves a wide margin for a slow, shared machine.
   const BOUND_MS = 10_000;
   // With work due and a receiver that answers in 20 ms, a worker has no reason to stop sending for this long.
   const MAX_IDLE_MS = 600;
@@ -211,10 +212,80 @@ describe(`a backlog for one merchant origin (${TEST_DB})`, { timeout: 120_000 },
       `delivered ${states.delivered ?? 0}/${BACKLOG} in ${tookMs === undefined ? `more than ${BOUND_MS} ms` : `${tookMs} ms`}; ` +
       `receiver: ${rate.toFixed(1)} requests/s, at most ${receiver.maxInFlight()} in flight, ${idle.length} idle gaps over ${MAX_IDLE_MS} ms (longest ${maxGap} ms)`;
     t.diagnostic(facts);
-    const why =
-      `the worker claims a batch, sends perOrigin (${WORKER_CONCURRENCY}) of it and releases every other claimed row of that origin ` +
-      `for 1 s, and keeps claiming until the whole backlog is released (notify.worker.ts tick): about ${WORKER_CONCURRENCY} per second to one origin`;
+    // Before c952bf1 the worker sent perOrigin (8) of each claimed batch and released every other row of a busy
+    // origin for 1 s, one UPDATE per row, until the whole backlog was released: about 8 per second to one origin.
+    const why = 'a backlog for one origin must drain at the rate the origin answers (notify.worker.ts tick: claim, per-origin cap, release)';
     assert.ok(tookMs !== undefined, `${facts}\n${why}`);
     assert.deepEqual(idle, [], `${facts}\n${why}`);
+  });
+});
+
+describe(`one slow merchant origin does not hold back another origin's notifications (${TEST_DB})`, { timeout: 120_000 }, () => {
+  // A merchant endpoint that never answers (the worker gives up after PAGODA_NOTIFY_TIMEOUT) with a
+  // backlog of SLOW_BACKLOG due notifications, all older than one notification for a healthy endpoint.
+  const SLOW_BACKLOG = 3000;
+  // The healthy endpoint has a free slot from the start: one claim round should reach it.
+  const BOUND_MS = 3_000;
+  let fleet: Fleet;
+  let slow: TrackingReceiver;
+  let fast: TrackingReceiver;
+
+  before(async () => {
+    fleet = await createFleet({ ...ENV, PAGODA_NOTIFY_TIMEOUT: '2s' });
+    slow = await startTrackingReceiver({ delayMs: 600_000 });
+    fast = await startTrackingReceiver({ delayMs: 0 });
+  });
+  after(async () => {
+    await slow?.close();
+    await fast?.close();
+    await closeFleetAgent();
+    await fleet?.cleanup();
+  });
+
+  test(`with ${SLOW_BACKLOG} due notifications for a hanging origin ahead of it, another origin's notification is delivered within ${BOUND_MS / 1000} s`, async (t) => {
+    const creds = await fleet.merchant('Two Origins Merchant');
+    const api = await fleet.start('api');
+    await createPaidPayins(fleet.base, creds, slow.url, 1, { prefix: 'slow' });
+    await createPaidPayins(fleet.base, creds, fast.url, 1, { prefix: 'fast' });
+    assert.equal((await stopChild(api)).code, 0);
+    // The slow merchant's backlog: copies of its real notification (same order, new ids), inserted directly
+    // (making 3,000 pay-ins through the API would take most of a minute), all due before the healthy one.
+    const db = fleet.db();
+    const rows = await db.selectFrom('notifications').selectAll().execute();
+    const slowRow = rows.find((r) => r.url === slow.url)!;
+    const fastRow = rows.find((r) => r.url === fast.url)!;
+    const now = Date.now();
+    for (let from = 0; from < SLOW_BACKLOG - 1; from += 500) {
+      const batch = [];
+      for (let i = from; i < Math.min(SLOW_BACKLOG - 1, from + 500); i++) {
+        batch.push({ ...slowRow, id: `${slowRow.id}_copy${String(i).padStart(5, '0')}`, next_attempt_at: now - 60_000 + i, created_at: now, updated_at: now });
+      }
+      await db.insertInto('notifications').values(batch).execute();
+    }
+    await db.updateTable('notifications').set({ next_attempt_at: now - 60_000 + SLOW_BACKLOG }).where('id', '=', slowRow.id).execute();
+    await db.updateTable('notifications').set({ next_attempt_at: now }).where('id', '=', fastRow.id).execute();
+
+    const worker = await fleet.start('worker');
+    const started = Date.now();
+    let tookMs: number | undefined;
+    try {
+      await fast.waitForDistinct(1, BOUND_MS);
+      tookMs = Date.now() - started;
+    } catch {
+      // reported below, after seeing how long it really takes (bounded)
+      await fast.waitForDistinct(1, 60_000).catch(() => undefined);
+    }
+    const reallyMs = fast.distinct() ? fast.deliveries[0]!.arrivedAt - started : undefined;
+    await stopChild(worker);
+    const facts =
+      `the healthy origin's notification arrived ${reallyMs === undefined ? 'not within 60 s' : `after ${reallyMs} ms`}; ` +
+      `meanwhile the hanging origin got ${slow.deliveries.length} requests, at most ${slow.maxInFlight()} at once`;
+    t.diagnostic(facts);
+    assert.ok(slow.maxInFlight() <= WORKER_CONCURRENCY, facts);
+    assert.ok(
+      tookMs !== undefined,
+      `${facts}\nnotify.worker.ts tick claims the oldest due rows; when all of them belong to a busy origin it releases them ` +
+        `(due now) and stops until the next wake, so the other origin waits until the busy origin's whole due backlog has cycled past it`,
+    );
   });
 });

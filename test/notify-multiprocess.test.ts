@@ -2,8 +2,9 @@
  * Two notification workers on one PostgreSQL database (merchant-api.md
  * section 7: "Exactly one worker delivers a given notification at a time,
  * across all gateway processes"): one `pagoda serve --role api` process and
- * two `--role worker` processes; 1,000 PAID pay-ins made through the API while
- * the workers run; a receiver answering SUCCESS after 10 ms.
+ * two `--role worker` processes; 1,000 PAID pay-ins made through the API (500
+ * before the workers start, a backlog both race for, and 500 while they run);
+ * a receiver answering SUCCESS after 10 ms.
  *
  * The receiver tells the two workers apart by the process that owns each
  * keep-alive connection (looked up in /proc at connect time), to report how
@@ -43,10 +44,14 @@ describe(
         fleet = await createFleet(ENV);
         receiver = await startTrackingReceiver({ delayMs: 10, owners: () => workers.map((w) => w.proc.pid!).filter(Boolean) });
         const creds = await fleet.merchant('Multiprocess Merchant');
-        const [api, w1, w2] = await Promise.all([fleet.start('api'), fleet.start('worker'), fleet.start('worker')]);
-        workers = [w1!, w2!];
+        const api = await fleet.start('api');
         const t0 = Date.now();
-        await createPaidPayins(fleet.base, creds, receiver.url, N);
+        // Half waits as a backlog both workers race for from their first claim; the other half arrives while they run.
+        await createPaidPayins(fleet.base, creds, receiver.url, N / 2, { prefix: 'backlog' });
+        // Known to the receiver before they can connect: it tells them apart by their pids.
+        workers = [fleet.spawn('worker'), fleet.spawn('worker')];
+        await Promise.all(workers.map((w) => fleet.ready(w)));
+        await createPaidPayins(fleet.base, creds, receiver.url, N / 2, { prefix: 'live' });
         setupMs = Date.now() - t0;
         ids = (await fleet.db().selectFrom('notifications').select('id').execute()).map((r) => r.id);
         const deadline = started + TOTAL_BOUND_MS - RESERVE_MS;
@@ -60,7 +65,7 @@ describe(
           await sleep(100);
         }
         states = await notificationStates(fleet.db());
-        exits = await Promise.all([api!, ...workers].map((c) => stopChild(c, 10_000)));
+        exits = await Promise.all([api, ...workers].map((c) => stopChild(c, 10_000)));
       },
       { timeout: TOTAL_BOUND_MS + 20_000 },
     );

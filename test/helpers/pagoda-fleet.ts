@@ -26,6 +26,10 @@ export interface Fleet {
   env: Record<string, string>;
   /** Spawns `pagoda serve --role <role>` and waits for its banner. */
   start(role: Role, extra?: Record<string, string>): Promise<Child>;
+  /** Spawns `pagoda serve --role <role>` without waiting (its pid is known at once); then `ready(child)`. */
+  spawn(role: Role, extra?: Record<string, string>): Child;
+  /** Waits for a spawned child's banner. */
+  ready(child: Child): Promise<Child>;
   /** `pagoda merchant create --name … --currencies MXN --json`. */
   merchant(name?: string): Promise<MerchantCreds>;
   /** A database handle of this process (closed by cleanup). */
@@ -55,7 +59,14 @@ export async function createFleet(env: Record<string, string> = {}): Promise<Fle
     env: fleetEnv,
     async start(role, extra = {}) {
       const child = ws.spawn(['serve', '--role', role], { ...fleetEnv, ...extra });
-      await child.waitFor(/Pagoda is listening/, 30_000);
+      await child.waitFor(/Pagoda (is listening|worker is running)/, 30_000);
+      return child;
+    },
+    spawn(role, extra = {}) {
+      return ws.spawn(['serve', '--role', role], { ...fleetEnv, ...extra });
+    },
+    async ready(child) {
+      await child.waitFor(/Pagoda (is listening|worker is running)/, 30_000);
       return child;
     },
     async merchant(name = 'Fleet Merchant') {

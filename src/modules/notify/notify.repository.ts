@@ -9,14 +9,16 @@ import type { NotificationAttemptsTable, NotificationRow } from '../../platform/
  * worker's claim therefore comes back by itself. `lease_until` is the claim's
  * token: only its holder may record the outcome.
  */
-export async function claimDue(db: Db, now: number, leaseMs: number, limit: number): Promise<NotificationRow[]> {
+export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, busyOrigins: readonly string[] = []): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
   if (dialectOf(db) === 'postgres') {
+    // Destinations already at their limit are skipped, so one slow merchant's backlog never sits in front of others.
+    const skip = busyOrigins.length > 0 ? sql`and origin not in (${sql.join(busyOrigins)})` : sql``;
     const result = await sql<NotificationRow>`
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
       where id in (
         select id from notifications
-        where state = 'pending' and next_attempt_at <= ${now}
+        where state = 'pending' and next_attempt_at <= ${now} ${skip}
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
@@ -25,11 +27,9 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   }
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
   return db.transaction().execute(async (tx) => {
-    const due = await tx
-      .selectFrom('notifications')
-      .select('id')
-      .where('state', '=', 'pending')
-      .where('next_attempt_at', '<=', BigInt(now))
+    let query = tx.selectFrom('notifications').select('id').where('state', '=', 'pending').where('next_attempt_at', '<=', BigInt(now));
+    if (busyOrigins.length > 0) query = query.where('origin', 'not in', busyOrigins);
+    const due = await query
       .orderBy('next_attempt_at')
       .limit(limit)
       .execute();

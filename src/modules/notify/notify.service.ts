@@ -7,6 +7,15 @@ import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
 import * as repo from './notify.repository.ts';
 
+/** The destination a URL's requests share sockets (and limits) with. */
+export function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 /** PostgreSQL channel a commit that enqueued notifications signals on. */
 export const NOTIFY_CHANNEL = 'pagoda_notify';
 
@@ -28,6 +37,7 @@ export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: s
       app_id: after.app_id,
       status: after.status,
       url: after.notify_url,
+      origin: originOf(after.notify_url),
       payload: JSON.stringify(notificationPayload(after, publicUrl)),
       state: 'pending',
       attempts: 0n,

@@ -86,21 +86,6 @@ async function deliver(deps: NotifyWorkerDeps, n: NotificationRow): Promise<void
   const outcome = verdict.acknowledged ? 'delivered' : next?.state === 'exhausted' ? 'exhausted' : 'failed';
   const seen = describe(result);
   await deps.transact(async (tx) => {
-    await repo.insertAttempt(tx, {
-      id: newId('att_', now),
-      notification_id: n.id,
-      attempt_no: BigInt(attemptNo),
-      started_at: startedAt,
-      url: n.url,
-      request_headers: JSON.stringify(request.headers),
-      request_body: request.body,
-      response_status: seen.status,
-      response_body: seen.body,
-      duration_ms: BigInt(result.durationMs),
-      error_class: seen.errorClass,
-      outcome: verdict.acknowledged ? 'delivered' : 'failed',
-      reason: verdict.acknowledged ? null : verdict.reason,
-    });
     const settled = await repo.settle(
       tx,
       n,
@@ -113,11 +98,24 @@ async function deliver(deps: NotifyWorkerDeps, n: NotificationRow): Promise<void
       },
       now,
     );
-    if (!settled) {
-      deps.log.warn({ notification: n.id }, 'delivery finished after its lease ran out; the newer claim decides');
-      return;
-    }
-    if (verdict.acknowledged) await deps.onDelivered(tx, n);
+    if (!settled) deps.log.warn({ notification: n.id }, 'delivery finished after its lease ran out; the newer claim decides');
+    // The attempt happened either way; one whose lease ran out is recorded as superseded, not as the outcome.
+    await repo.insertAttempt(tx, {
+      id: newId('att_', now),
+      notification_id: n.id,
+      attempt_no: BigInt(attemptNo),
+      started_at: startedAt,
+      url: n.url,
+      request_headers: JSON.stringify(request.headers),
+      request_body: request.body,
+      response_status: seen.status,
+      response_body: seen.body,
+      duration_ms: BigInt(result.durationMs),
+      error_class: seen.errorClass,
+      outcome: !settled ? 'superseded' : verdict.acknowledged ? 'delivered' : 'failed',
+      reason: verdict.acknowledged ? null : verdict.reason,
+    });
+    if (settled && verdict.acknowledged) await deps.onDelivered(tx, n);
   });
   deps.observe?.(outcome, result.durationMs);
 }
@@ -135,7 +133,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const perOrigin = new Map<string, number>();
   let stopping = false;
 
-  const track = (n: NotificationRow, origin: string) => {
+  const track = (n: NotificationRow, origin: string): void => {
     perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + 1);
     const job: Promise<void> = deliver(deps, n)
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
@@ -154,10 +152,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size);
       if (room <= 0) return;
       const now = deps.clock.now();
-      const claimed = await repo.claimDue(deps.db, now, leaseMs, room);
+      const busyOrigins = [...perOrigin].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin);
+      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, busyOrigins);
       const busy: NotificationRow[] = [];
       for (const n of claimed) {
-        const origin = originOf(n.url);
+        const origin = n.origin;
         if ((perOrigin.get(origin) ?? 0) >= opts.perOrigin) busy.push(n);
         else track(n, origin);
       }
@@ -177,12 +176,4 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       await Promise.allSettled([...inFlight]);
     },
   };
-}
-
-function originOf(url: string): string {
-  try {
-    return new URL(url).origin;
-  } catch {
-    return url;
-  }
 }

@@ -121,6 +121,7 @@ export interface NotificationsTable {
   app_id: string;
   status: string;
   url: string;
+  origin: string;
   payload: string;
   state: string;
   attempts: ColumnType<bigint, bigint | undefined, bigint>;

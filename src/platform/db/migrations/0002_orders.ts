@@ -103,6 +103,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('app_id', 'text', (c) => c.notNull())
     .addColumn('status', 'text', (c) => c.notNull())
     .addColumn('url', 'text', (c) => c.notNull())
+    // scheme://host:port of url: the worker claims around destinations that are busy.
+    .addColumn('origin', 'text', (c) => c.notNull())
     .addColumn('payload', 'text', (c) => c.notNull())
     .addColumn('state', 'text', (c) => c.notNull())
     .addColumn('attempts', 'bigint', (c) => c.notNull().defaultTo(0))
