@@ -364,6 +364,7 @@ async function insertNotifications(db: Db, from: number, count: number, base: nu
             app_id: 'app_bench',
             status: 'PAID',
             url: sample.url,
+            origin: new URL(sample.url).origin,
             payload: sample.payload,
             state: 'pending',
             attempts: 0n,
