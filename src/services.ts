@@ -36,7 +36,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const { db, clock, config, box, transact } = core;
   const sandboxKey = box.derive('channel:sandbox');
   const now = () => clock.now();
-  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, key: sandboxKey, now, payoutDelayMs: config.sandboxPayoutDelayMs })]]);
+  const channels = new Map<string, Channel>([[SANDBOX, createSandboxChannel({ db, transact, key: sandboxKey, now, payoutDelayMs: config.sandboxPayoutDelayMs })]]);
   const channel = (name: string) => channels.get(name);
 
   const wakeNotifier = { wake: (): void => undefined };

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../../platform/db/database.ts';
+import type { Transact } from '../../../platform/db/transactor.ts';
 import { badRequest, unauthorized } from '../../../platform/errors.ts';
 import { parseJsonBody } from '../../../platform/json.ts';
 import { isOrderStatus } from '../../orders/order.ts';
@@ -42,7 +43,7 @@ function headerOf(headers: Readonly<Record<string, string | string[] | undefined
  * machine: it accepts orders with realistic payment instructions, remembers
  * outcomes in its own table, and reports them through signed callbacks.
  */
-export function createSandboxChannel(deps: { db: Db; key: Buffer; now: () => number; payoutDelayMs: number }): Channel {
+export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Buffer; now: () => number; payoutDelayMs: number }): Channel {
   return {
     name: SANDBOX,
 
@@ -58,11 +59,14 @@ export function createSandboxChannel(deps: { db: Db; key: Buffer; now: () => num
       }
       if (order.direction === 'payout') {
         // Keyed by the order: a payout submitted twice is one payout at the bank.
-        await deps.db
+        // (Grouped with other commits: the sandbox shares the gateway's database.)
+        await deps.transact((tx) =>
+          tx
           .insertInto('sandbox_bank')
           .values({ order_no: order.orderNo, direction: 'payout', status: 'PENDING', amount: order.amount, paid_amount: null, event_id: null, due_at: BigInt(deps.now() + deps.payoutDelayMs), updated_at: deps.now() })
           .onConflict((oc) => oc.column('order_no').doNothing())
-          .execute();
+          .execute(),
+        );
         return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params: {} };
       }
       try {
