@@ -67,3 +67,16 @@ test('a constraint violation fails only its unit', async () => {
   assert.equal(fresh.status, 'fulfilled');
   assert.ok((await kids()).includes('fresh'));
 });
+
+test('units arriving in the same turn share one transaction (one commit)', async () => {
+  const seen = new Set<Db>();
+  await Promise.all(
+    Array.from({ length: 40 }, (_, i) =>
+      transact(async (tx) => {
+        seen.add(tx);
+        await insertKey(tx, `g${String(i).padStart(2, '0')}`);
+      }),
+    ),
+  );
+  assert.equal(seen.size, 1);
+});

@@ -40,7 +40,6 @@ export function createTransactor(db: Db): Transact {
   }
 
   async function flush(): Promise<void> {
-    flushing = true;
     while (queue.length > 0) {
       const batch = queue;
       queue = [];
@@ -67,6 +66,10 @@ export function createTransactor(db: Db): Transact {
   return <T>(fn: (tx: Db) => Promise<T>) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
-      if (!flushing) void flush();
+      if (flushing) return;
+      // better-sqlite3 runs a whole transaction in one turn of the event loop;
+      // starting on the next turn lets the requests already read join this commit.
+      flushing = true;
+      setImmediate(() => void flush());
     });
 }
