@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
-import { badRequest } from '../../platform/errors.ts';
+import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
+import { badRequest, conflict } from '../../platform/errors.ts';
+import { newId } from '../../platform/ids.ts';
 import { rawNumberText } from '../../platform/json.ts';
 import { currencyInfo, parseAmount } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
@@ -110,4 +112,54 @@ export function requestHash(req: OrderRequest): string {
     req.returnUrl,
   ]);
   return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** Who creates an order: the authenticated app and the API generation it used. */
+export interface Caller {
+  merchantId: string;
+  appId: string;
+  generation: 'v2' | 'v3';
+}
+
+/** An existing order answers a retry only if every parameter is the same (else 409). */
+export function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
+  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
+  return existing;
+}
+
+/** The row of a new order, CREATED; what differs by direction comes in `more`. */
+export function newOrderRow(
+  direction: Direction,
+  caller: Caller,
+  req: OrderRequest,
+  hash: string,
+  now: number,
+  more: { channel: string | null; fee?: bigint; expiresAt: number | null },
+): NewOrderRow {
+  return {
+    order_no: newId(direction === 'payin' ? 'PI' : 'PO', now),
+    direction,
+    merchant_id: caller.merchantId,
+    app_id: caller.appId,
+    generation: caller.generation,
+    mer_order_no: req.merOrderNo,
+    request_hash: hash,
+    currency: req.currency,
+    amount: req.amount,
+    paid_amount: null,
+    ...(more.fee !== undefined ? { fee: more.fee } : {}),
+    method: req.method?.code ?? null,
+    channel: more.channel,
+    channel_ref: null,
+    status: 'CREATED',
+    attach: req.attach,
+    notify_url: req.notifyUrl,
+    return_url: req.returnUrl,
+    extra: req.extra ? JSON.stringify(req.extra) : null,
+    params: null,
+    message: null,
+    expires_at: more.expiresAt === null ? null : BigInt(more.expiresAt),
+    created_at: now,
+    updated_at: now,
+  };
 }

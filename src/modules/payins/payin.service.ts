@@ -1,7 +1,6 @@
 import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
+import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
 import { withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
@@ -9,7 +8,7 @@ import { checkAmountAllowed, methodSettings } from '../channels/method-settings.
 import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
-import { parseOrderRequest, requestHash } from '../orders/order.request.ts';
+import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
   findOrder,
   findExpiredPayins,
@@ -32,11 +31,7 @@ export interface PayinDeps extends OrderDeps {
   channel: (name: string) => Channel | undefined;
 }
 
-export interface Caller {
-  merchantId: string;
-  appId: string;
-  generation: 'v2' | 'v3';
-}
+export type { Caller };
 
 /**
  * Creates a pay-in, idempotently on `merOrderNo`: the unique constraint decides
@@ -57,31 +52,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
-  const row = {
-    order_no: newId('PI', now),
-    direction: 'payin',
-    merchant_id: caller.merchantId,
-    app_id: caller.appId,
-    generation: caller.generation,
-    mer_order_no: req.merOrderNo,
-    request_hash: hash,
-    currency: req.currency,
-    amount: req.amount,
-    paid_amount: null,
-    method: req.method?.code ?? null,
-    channel: settings?.channel ?? null,
-    channel_ref: null,
-    status: 'CREATED',
-    attach: req.attach,
-    notify_url: req.notifyUrl,
-    return_url: req.returnUrl,
-    extra: req.extra ? JSON.stringify(req.extra) : null,
-    params: null,
-    message: null,
-    expires_at: BigInt(now + deps.orderTtlMs),
-    created_at: now,
-    updated_at: now,
-  };
+  const row = newOrderRow('payin', caller, req, hash, now, { channel: settings?.channel ?? null, expiresAt: now + deps.orderTtlMs });
   const inserted = await deps.transact(async (tx) => {
     if (!(await insertOrderIfAbsent(tx, row))) return false;
     await recordCreation(tx, now, (await findOrder(tx, row.order_no))!, `merchant:${caller.appId}`);
@@ -91,11 +62,6 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   if (!inserted) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
   const order = (await findOrder(deps.db, row.order_no))!;
   return req.method ? startWithChannel(deps, order, req.method) : order;
-}
-
-function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
-  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
-  return existing;
 }
 
 /** Asks the order's channel to start the payment, then records the answer. */

@@ -1,6 +1,5 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
-import { newId } from '../../platform/ids.ts';
+import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { findMethod } from '../channels/catalogue.ts';
 import { withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
@@ -9,7 +8,7 @@ import { freezeForPayout } from '../ledger/ledger.service.ts';
 import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
-import { parseOrderRequest, requestHash } from '../orders/order.request.ts';
+import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
   findOrder,
   findOrderByRef,
@@ -20,15 +19,10 @@ import {
   transitionOrder,
   type TransitionResult,
 } from '../orders/order.service.ts';
-import type { Caller, PayinDeps } from '../payins/payin.service.ts';
+import type { PayinDeps } from '../payins/payin.service.ts';
 
 /** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
 export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs'>;
-
-function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
-  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
-  return existing;
-}
 
 /**
  * Creates a payout: the order, its history and the freeze of `amount + fee`
@@ -48,32 +42,7 @@ export async function createPayout(deps: PayoutDeps, caller: Caller, body: Recor
   checkAmountAllowed(settings, method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
-  const row = {
-    order_no: newId('PO', now),
-    direction: 'payout',
-    merchant_id: caller.merchantId,
-    app_id: caller.appId,
-    generation: caller.generation,
-    mer_order_no: req.merOrderNo,
-    request_hash: hash,
-    currency: req.currency,
-    amount: req.amount,
-    paid_amount: null,
-    fee: computeFee(req.amount, settings.fee),
-    method: method.code,
-    channel: settings.channel,
-    channel_ref: null,
-    status: 'CREATED',
-    attach: req.attach,
-    notify_url: req.notifyUrl,
-    return_url: null,
-    extra: req.extra ? JSON.stringify(req.extra) : null,
-    params: null,
-    message: null,
-    expires_at: null,
-    created_at: now,
-    updated_at: now,
-  };
+  const row = newOrderRow('payout', caller, req, hash, now, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
   const inserted = await deps.transact(async (tx) => {
     if (!(await insertOrderIfAbsent(tx, row))) return false;
     const order = (await findOrder(tx, row.order_no))!;
