@@ -47,9 +47,7 @@ import { formatRows, summarize, type CpuProfile } from './lib/cpuprofile.ts';
 import { createPathComponents } from './lib/create-profile.ts';
 import { describeCreate, failuresOfCreate, IdLedger, measureCreate, type CreateMeasurement, type Phases, type UniqueScenario } from './lib/create-load.ts';
 import {
-  bareScenario,
   CONNECTIONS,
-  describe,
   failuresOf,
   freePort,
   gatewayScenarios,
@@ -57,8 +55,8 @@ import {
   intEnv,
   LOADGEN_CPU,
   log,
+  measureBare,
   machine,
-  measureSteady,
   median,
   pinSelf,
   PIN,
@@ -66,7 +64,6 @@ import {
   runMain,
   SERVER_CPU,
   sleep,
-  startBare,
   startGateway,
   stopServer,
   tempDir,
@@ -390,20 +387,6 @@ async function gatewayRun(db: DbKind, run: number, ctx: Ctx, bare: Measurement):
 
 const noise = (m: CreateMeasurement) => (m.pg ? m.foreign : Math.max(m.otherOnServerCpu, m.otherOnLoadgenCpu));
 
-async function bareRun(): Promise<Measurement> {
-  const port = await freePort();
-  const server = startBare(port);
-  try {
-    const scenario = bareScenario(port);
-    await waitReady(server, scenario.url);
-    const bare = await measureSteady(scenario, server, DURATION_S, ATTEMPTS);
-    log(describe(bare));
-    return bare;
-  } finally {
-    await stopServer(server);
-  }
-}
-
 // ---------------------------------------------------------------- setup shared by both modes
 
 async function setup(): Promise<Ctx> {
@@ -453,7 +436,7 @@ async function main(): Promise<number> {
   try {
     for (let i = 1; i <= RUNS; i++) {
       log(`run ${i}/${RUNS}`);
-      const bare = await bareRun();
+      const bare = await measureBare(DURATION_S, ATTEMPTS);
       const entry: (typeof runs)[number] = { run: i, bare, db: {} };
       for (const db of DBS) entry.db[db] = await gatewayRun(db, i, ctx, bare);
       runs.push(entry);

@@ -29,10 +29,8 @@ import pg from 'pg';
 import { cpuTaskSeconds, IdLedger, pgCpuBetween, samplePostgres, type PgCpu } from './lib/create-load.ts';
 import {
   autocannon,
-  bareScenario,
   call,
   CONNECTIONS,
-  describe,
   DISTURBED_SHARE,
   failuresOf,
   freePort,
@@ -40,8 +38,8 @@ import {
   intEnv,
   LOADGEN_CPU,
   log,
+  measureBare,
   machine,
-  measureSteady,
   median,
   pinSelf,
   PIN,
@@ -50,7 +48,6 @@ import {
   runMain,
   SERVER_CPU,
   sleep,
-  startBare,
   startGateway,
   stopServer,
   tempDir,
@@ -328,20 +325,6 @@ interface DbRun {
   ledgerCheck: { exitCode: number; output: string };
 }
 
-async function bareRun(): Promise<Measurement> {
-  const port = await freePort();
-  const server = startBare(port);
-  try {
-    const s = bareScenario(port);
-    await waitReady(server, s.url);
-    const m = await measureSteady(s, server, DURATION_S, ATTEMPTS);
-    log(describe(m));
-    return m;
-  } finally {
-    await stopServer(server);
-  }
-}
-
 async function gatewayRun(db: Db, run: number, tag: string, bare: Measurement): Promise<DbRun> {
   const session = `${tag}-${db.kind[0]}${run}`; // every id of this server session starts with `${session}-`
   const port = await freePort();
@@ -443,7 +426,7 @@ async function main(): Promise<number> {
   try {
     for (let i = 1; i <= RUNS; i++) {
       log(`run ${i}/${RUNS}`);
-      const bare = await bareRun();
+      const bare = await measureBare(DURATION_S, ATTEMPTS);
       const entry: (typeof runs)[number] = { run: i, bare, db: {} };
       for (const db of dbs) entry.db[db.kind] = await gatewayRun(db, i, tag, bare);
       runs.push(entry);

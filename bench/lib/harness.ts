@@ -537,3 +537,18 @@ export function gitState(): { head: string; changedFiles: string[] } | undefined
     return undefined;
   }
 }
+
+/** The bare Fastify route alone: start it, measure it steadily, stop it. */
+export async function measureBare(durationS: number, attempts: number): Promise<Measurement> {
+  const port = await freePort();
+  const server = startBare(port);
+  try {
+    const scenario = bareScenario(port);
+    await waitReady(server, scenario.url);
+    const bare = await measureSteady(scenario, server, durationS, attempts);
+    log(describe(bare));
+    return bare;
+  } finally {
+    await stopServer(server);
+  }
+}
