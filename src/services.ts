@@ -14,6 +14,7 @@ import { createSender } from './modules/notify/sender.ts';
 import { findOrder, markAcknowledged, type OrderEffects } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
+import { ttlCache } from './platform/ttl-cache.ts';
 
 /** Channels this build can route to. */
 export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
@@ -82,7 +83,8 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     schedule: config.notifySchedule,
     timeoutMs: config.notifyTimeoutMs,
     send: (req) => sender.send(req),
-    loadApp: (appId) => loadSigningApp(db, box, clock.now(), appId),
+    // Cached like the API's apps: a rotated or revoked secret is picked up within the TTL.
+    loadApp: ttlCache((appId) => loadSigningApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now }),
     onDelivered: async (tx, n) => {
       if (n.status === 'PAID') await markAcknowledged(tx, n.order_no, clock.now());
     },

@@ -183,11 +183,14 @@ describe('notifications', () => {
   test('an app relaxed to any-2xx accepts a 204', async () => {
     const r = await receiver([{ status: 204, body: '' }]);
     await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'any-2xx' });
+    // The worker remembers apps for the cache TTL, as the API does.
+    gw.clock.advance(gw.config.appCacheTtlMs);
     try {
       const orderNo = await paidOrder(r.url);
       await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
     } finally {
       await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'strict' });
+      gw.clock.advance(gw.config.appCacheTtlMs);
     }
   });
 
@@ -227,6 +230,58 @@ describe('notifications without an allow-list', () => {
       assert.equal(r.received.length, 0);
     } finally {
       await worker.stop();
+      await r.close();
+      await gw.close();
+    }
+  });
+});
+
+describe('notifications waiting for a busy destination', () => {
+  test('a claimed row whose lease would run out before its turn is given back unsent, then delivered once', async () => {
+    const gw = await startGateway({ PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1', PAGODA_NOTIFY_TIMEOUT: '2s' });
+    const r = await startReceiver(['hang', { status: 200, body: 'SUCCESS' }]);
+    let worker: NotifyWorker | undefined;
+    try {
+      const creds = await gw.merchant(['MXN']);
+      const auth = { authorization: `Bearer ${await gw.token(creds)}` };
+      const orders: string[] = [];
+      // Both due before the worker starts, so one claim takes both: one goes out, one waits.
+      for (const merOrderNo of ['w-1', 'w-2']) {
+        const created = await gw.call('POST', '/api/v3/payment/create', {
+          body: JSON.stringify({ merOrderNo, currency: 'MXN', amount: 10, payMethod: 'spei', notifyUrl: r.url }),
+          headers: auth,
+        });
+        orders.push(created.json.data.orderNo);
+        await gw.call('POST', `/sandbox/v1/payins/${created.json.data.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
+      }
+      const row = (orderNo: string) => gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+      worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50, perOrigin: 1 });
+      gw.app.services.wakeNotifier.wake = () => worker!.wake();
+      await eventually(async () => r.received.length === 1);
+      const sentFirst = JSON.parse(r.received[0]!.body).orderNo as string;
+      const waiter = orders.find((o) => o !== sentFirst)!;
+      assert.notEqual((await row(waiter)).lease_until, null, 'the second row is claimed and waiting');
+
+      // Lease = 2 × 2 s + 5 s; an attempt needs 2 s + 2 s of it left. Past that point the waiting row goes back.
+      gw.clock.advance(5_001);
+      const released = await eventually(async () => {
+        const n = await row(waiter);
+        return n.lease_until === null && n;
+      });
+      assert.equal(released.attempts, 0n, 'given back without an attempt');
+      assert.equal(released.state, 'pending');
+      assert.equal(r.received.length, 1, 'never sent while its lease could run out mid-attempt');
+
+      // The first attempt times out (2 s); the freed slot takes the given-back row.
+      const delivered = await eventually(async () => {
+        const n = await row(waiter);
+        return n.state === 'delivered' && n;
+      });
+      assert.equal(delivered.attempts, 1n);
+      assert.equal((await row(sentFirst)).attempts, 1n);
+      assert.equal(r.received.length, 2);
+    } finally {
+      await worker?.stop();
       await r.close();
       await gw.close();
     }

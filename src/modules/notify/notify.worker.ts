@@ -68,17 +68,27 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
     : { status: null, body: null, errorClass: result.errorClass };
 }
 
-async function deliver(deps: NotifyWorkerDeps, n: NotificationRow): Promise<void> {
+/**
+ * One attempt: sign, send, then record the outcome and the attempt in one
+ * transaction. `sent` runs as soon as the receiver has answered (or failed), so
+ * the destination's slot is free while the record waits for its commit.
+ */
+async function deliver(deps: NotifyWorkerDeps, n: NotificationRow, sent: () => void): Promise<void> {
   const attemptNo = Number(n.attempts) + 1;
   const startedAt = deps.clock.now();
-  const app = await deps.loadApp(n.app_id);
   let result: SendResult;
   let request = { body: '', headers: {} as Record<string, string> };
-  if (!app) {
-    result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
-  } else {
-    request = renderRequest(n, app.secret, startedAt);
-    result = await deps.send({ url: n.url, ...request });
+  let app: NotifyApp | undefined;
+  try {
+    app = await deps.loadApp(n.app_id);
+    if (!app) {
+      result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
+    } else {
+      request = renderRequest(n, app.secret, startedAt);
+      result = await deps.send({ url: n.url, ...request });
+    }
+  } finally {
+    sent();
   }
   const verdict = judgeResponse(result, app?.ackMode ?? 'strict');
   const now = deps.clock.now();
@@ -125,45 +135,107 @@ async function deliver(deps: NotifyWorkerDeps, n: NotificationRow): Promise<void
  * them concurrently with a cap per destination, records every attempt, and
  * schedules the next one. Woken right after a commit that enqueued work;
  * polls as a fallback.
+ *
+ * A claim may bring more rows for one destination than its cap allows; those
+ * wait here, under their lease, for the destination's next free slot, and
+ * destinations with waiting rows are left out of the next claims. A waiting
+ * row whose lease would run out before an attempt could finish is given back.
  */
 export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<NotifyWorkerOptions> = {}): NotifyWorker {
   const opts = { ...DEFAULT_WORKER_OPTIONS, ...options };
   const leaseMs = deps.timeoutMs * 2 + 5000;
+  // A row starts only with time for a whole attempt (and its record) left on its lease.
+  const startMarginMs = deps.timeoutMs + 2000;
   const inFlight = new Set<Promise<void>>();
-  const perOrigin = new Map<string, number>();
+  /** Requests on the wire per destination. */
+  const sending = new Map<string, number>();
+  /** Claimed rows waiting for their destination's slot, oldest first. */
+  const waiting = new Map<string, NotificationRow[]>();
+  let waitingCount = 0;
   let stopping = false;
 
-  const track = (n: NotificationRow, origin: string): void => {
-    perOrigin.set(origin, (perOrigin.get(origin) ?? 0) + 1);
-    const job: Promise<void> = deliver(deps, n)
+  /** Gives rows back, due now, for any worker to claim; rows of one claim share their lease token. */
+  const giveBack = async (rows: readonly NotificationRow[]): Promise<void> => {
+    if (rows.length === 0) return;
+    const now = deps.clock.now();
+    const byLease = new Map<bigint | null, NotificationRow[]>();
+    for (const n of rows) byLease.set(n.lease_until, [...(byLease.get(n.lease_until) ?? []), n]);
+    const released = await Promise.allSettled([...byLease.values()].map((group) => repo.release(deps.db, group, now, now)));
+    for (const r of released) if (r.status === 'rejected') deps.log.error({ err: r.reason }, 'could not give claims back; their lease brings them back');
+  };
+
+  const startable = (n: NotificationRow): boolean => Number(n.lease_until) - deps.clock.now() >= startMarginMs;
+
+  const start = (n: NotificationRow): void => {
+    const origin = n.origin;
+    sending.set(origin, (sending.get(origin) ?? 0) + 1);
+    let freed = false;
+    const sent = (): void => {
+      if (freed) return;
+      freed = true;
+      const left = (sending.get(origin) ?? 1) - 1;
+      if (left === 0) sending.delete(origin);
+      else sending.set(origin, left);
+      if (!stopping) startWaiting(origin);
+    };
+    const job: Promise<void> = deliver(deps, n, sent)
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
       .finally(() => {
+        sent();
         inFlight.delete(job);
-        const left = (perOrigin.get(origin) ?? 1) - 1;
-        if (left === 0) perOrigin.delete(origin);
-        else perOrigin.set(origin, left);
         if (!stopping) periodic.wake();
       });
     inFlight.add(job);
   };
 
+  /** Fills the destination's free slots from its waiting rows. */
+  const startWaiting = (origin: string): void => {
+    const queue = waiting.get(origin);
+    if (!queue) return;
+    const stale: NotificationRow[] = [];
+    while (queue.length > 0 && (sending.get(origin) ?? 0) < opts.perOrigin) {
+      const n = queue.shift()!;
+      waitingCount--;
+      if (startable(n)) start(n);
+      else stale.push(n);
+    }
+    if (queue.length === 0) waiting.delete(origin);
+    void giveBack(stale);
+  };
+
+  const hold = (n: NotificationRow): void => {
+    const queue = waiting.get(n.origin);
+    if (queue) queue.push(n);
+    else waiting.set(n.origin, [n]);
+    waitingCount++;
+  };
+
+  /** Gives back waiting rows that could no longer finish an attempt under their lease. */
+  const sweep = (): void => {
+    const stale: NotificationRow[] = [];
+    for (const [origin, queue] of waiting) {
+      const keep = queue.filter((n) => startable(n) || (stale.push(n), false));
+      waitingCount -= queue.length - keep.length;
+      if (keep.length === 0) waiting.delete(origin);
+      else waiting.set(origin, keep);
+    }
+    void giveBack(stale);
+  };
+
   const tick = async (): Promise<void> => {
+    sweep();
     while (!stopping) {
-      const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size);
+      const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size - waitingCount);
       if (room <= 0) return;
       const now = deps.clock.now();
-      const busyOrigins = [...perOrigin].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin);
+      const busyOrigins = [...new Set([...waiting.keys(), ...[...sending].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin)])];
       const claimed = await repo.claimDue(deps.db, now, leaseMs, room, busyOrigins);
-      const busy: NotificationRow[] = [];
       for (const n of claimed) {
-        const origin = n.origin;
-        if ((perOrigin.get(origin) ?? 0) >= opts.perOrigin) busy.push(n);
-        else track(n, origin);
+        if (stopping) hold(n);
+        else if (!waiting.has(n.origin) && (sending.get(n.origin) ?? 0) < opts.perOrigin) start(n);
+        else hold(n);
       }
-      // A busy destination's extra work goes straight back, due now: the next
-      // delivery that finishes wakes the loop to claim again.
-      await repo.release(deps.db, busy, now, now);
-      if (claimed.length < room || busy.length === claimed.length) return;
+      if (claimed.length < room) return;
     }
   };
 
@@ -173,6 +245,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     async stop() {
       stopping = true;
       await periodic.stop();
+      // Rows never started go back at once, for another worker (or the next start).
+      const rest = [...waiting.values()].flat();
+      waiting.clear();
+      waitingCount = 0;
+      await giveBack(rest);
       await Promise.allSettled([...inFlight]);
     },
   };
