@@ -85,9 +85,12 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     send: (req) => sender.send(req),
     // Cached like the API's apps: a rotated or revoked secret is picked up within the TTL.
     loadApp: ttlCache((appId) => loadSigningApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now }),
-    onDelivered: async (tx, n) => {
-      if (n.status === 'PAID') await markAcknowledged(tx, n.order_no, clock.now());
-    },
+    onDelivered: (tx, delivered) =>
+      markAcknowledged(
+        tx,
+        delivered.filter((n) => n.status === 'PAID').map((n) => n.order_no),
+        clock.now(),
+      ),
     observe: metrics.observe,
   };
   return { payins, payouts, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };

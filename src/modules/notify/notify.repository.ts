@@ -46,24 +46,41 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;
 
-export async function insertAttempt(db: Db, attempt: AttemptRecord): Promise<void> {
-  await db.insertInto('notification_attempts').values(attempt).execute();
+export async function insertAttempts(db: Db, attempts: readonly AttemptRecord[]): Promise<void> {
+  if (attempts.length > 0) await db.insertInto('notification_attempts').values([...attempts]).execute();
 }
 
-/** Records the outcome if the caller still holds the claim; false when it does not. */
-export async function settle(
-  db: Db,
-  n: NotificationRow,
-  changes: { state: string; attempts: bigint; next_attempt_at: number; last_error: string | null; delivered_at: number | null },
-  now: number,
-): Promise<boolean> {
-  const result = await db
-    .updateTable('notifications')
-    .set({ ...changes, lease_until: null, updated_at: now })
-    .where('id', '=', n.id)
-    .where('lease_until', '=', n.lease_until)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+export interface Settlement {
+  id: string;
+  /** The claim's token: the outcome is recorded only while the claim still holds it. */
+  leaseUntil: bigint | null;
+  state: string;
+  attempts: bigint;
+  nextAttemptAt: number;
+  lastError: string | null;
+  deliveredAt: number | null;
+}
+
+/**
+ * Records outcomes whose claims still hold their lease, in one statement
+ * (one round trip on PostgreSQL however many there are). Returns the ids
+ * recorded; a claim that ran out and was taken again is left to its new holder.
+ */
+export async function settleMany(db: Db, items: readonly Settlement[], now: number): Promise<Set<string>> {
+  if (items.length === 0) return new Set();
+  const rows = items.map(
+    (i) =>
+      sql`(${i.id}, cast(${i.leaseUntil} as bigint), ${i.state}, cast(${i.attempts} as bigint), cast(${i.nextAttemptAt} as bigint), cast(${i.lastError} as text), cast(${i.deliveredAt} as bigint))`,
+  );
+  const result = await sql<{ id: string }>`
+    with v (id, lease_until, state, attempts, next_attempt_at, last_error, delivered_at) as (values ${sql.join(rows)})
+    update notifications
+    set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
+        delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
+    from v
+    where notifications.id = v.id and notifications.lease_until = v.lease_until
+    returning notifications.id`.execute(db);
+  return new Set(result.rows.map((r) => r.id));
 }
 
 /** Gives claims back untouched (their destination was busy): no attempt is counted. */

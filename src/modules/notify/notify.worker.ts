@@ -3,6 +3,7 @@ import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/database.ts';
 import type { Transact } from '../../platform/db/transactor.ts';
 import type { NotificationRow } from '../../platform/db/schema.ts';
+import { createBatcher } from '../../platform/batcher.ts';
 import { newId } from '../../platform/ids.ts';
 import { startPeriodic } from '../../platform/jobs/periodic.ts';
 import { signParams } from '../../platform/sign.ts';
@@ -28,8 +29,8 @@ export interface NotifyWorkerDeps {
   timeoutMs: number;
   send: (req: { url: string; body: string; headers: Record<string, string> }) => Promise<SendResult>;
   loadApp: (appId: string) => Promise<NotifyApp | undefined>;
-  /** Runs in the transaction that records an acknowledged delivery (v2: PAID becomes 3). */
-  onDelivered: (tx: Db, n: NotificationRow) => Promise<void>;
+  /** Runs in the transaction that records acknowledged deliveries (v2: PAID becomes 3). */
+  onDelivered: (tx: Db, delivered: readonly NotificationRow[]) => Promise<void>;
   observe?: (outcome: 'delivered' | 'failed' | 'exhausted', durationMs: number) => void;
 }
 
@@ -68,49 +69,46 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
     : { status: null, body: null, errorClass: result.errorClass };
 }
 
-/**
- * One attempt: sign, send, then record the outcome and the attempt in one
- * transaction. `sent` runs as soon as the receiver has answered (or failed), so
- * the destination's slot is free while the record waits for its commit.
- */
-async function deliver(deps: NotifyWorkerDeps, n: NotificationRow, sent: () => void): Promise<void> {
+/** What one attempt found, waiting to be recorded. */
+interface Finished {
+  n: NotificationRow;
+  settlement: repo.Settlement;
+  attempt: Omit<repo.AttemptRecord, 'outcome'>;
+  acknowledged: boolean;
+}
+
+/** One attempt: sign and send. */
+async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Finished & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number }> {
   const attemptNo = Number(n.attempts) + 1;
   const startedAt = deps.clock.now();
   let result: SendResult;
   let request = { body: '', headers: {} as Record<string, string> };
-  let app: NotifyApp | undefined;
-  try {
-    app = await deps.loadApp(n.app_id);
-    if (!app) {
-      result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
-    } else {
-      request = renderRequest(n, app.secret, startedAt);
-      result = await deps.send({ url: n.url, ...request });
-    }
-  } finally {
-    sent();
+  const app = await deps.loadApp(n.app_id);
+  if (!app) {
+    result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
+  } else {
+    request = renderRequest(n, app.secret, startedAt);
+    result = await deps.send({ url: n.url, ...request });
   }
   const verdict = judgeResponse(result, app?.ackMode ?? 'strict');
   const now = deps.clock.now();
   const next = verdict.acknowledged ? null : afterFailure(attemptNo, deps.schedule, now);
-  const outcome = verdict.acknowledged ? 'delivered' : next?.state === 'exhausted' ? 'exhausted' : 'failed';
   const seen = describe(result);
-  await deps.transact(async (tx) => {
-    const settled = await repo.settle(
-      tx,
-      n,
-      {
-        state: verdict.acknowledged ? 'delivered' : next!.state,
-        attempts: BigInt(attemptNo),
-        next_attempt_at: next?.state === 'pending' ? next.nextAttemptAt : now,
-        last_error: verdict.acknowledged ? null : verdict.reason,
-        delivered_at: verdict.acknowledged ? now : null,
-      },
-      now,
-    );
-    if (!settled) deps.log.warn({ notification: n.id }, 'delivery finished after its lease ran out; the newer claim decides');
-    // The attempt happened either way; one whose lease ran out is recorded as superseded, not as the outcome.
-    await repo.insertAttempt(tx, {
+  return {
+    n,
+    acknowledged: verdict.acknowledged,
+    outcome: verdict.acknowledged ? 'delivered' : next?.state === 'exhausted' ? 'exhausted' : 'failed',
+    durationMs: result.durationMs,
+    settlement: {
+      id: n.id,
+      leaseUntil: n.lease_until,
+      state: verdict.acknowledged ? 'delivered' : next!.state,
+      attempts: BigInt(attemptNo),
+      nextAttemptAt: next?.state === 'pending' ? next.nextAttemptAt : now,
+      lastError: verdict.acknowledged ? null : verdict.reason,
+      deliveredAt: verdict.acknowledged ? now : null,
+    },
+    attempt: {
       id: newId('att_', now),
       notification_id: n.id,
       attempt_no: BigInt(attemptNo),
@@ -122,12 +120,33 @@ async function deliver(deps: NotifyWorkerDeps, n: NotificationRow, sent: () => v
       response_body: seen.body,
       duration_ms: BigInt(result.durationMs),
       error_class: seen.errorClass,
-      outcome: !settled ? 'superseded' : verdict.acknowledged ? 'delivered' : 'failed',
       reason: verdict.acknowledged ? null : verdict.reason,
-    });
-    if (settled && verdict.acknowledged) await deps.onDelivered(tx, n);
+    },
+  };
+}
+
+/**
+ * Records finished attempts in one transaction: each outcome (if its claim
+ * still holds), each attempt row, and what an acknowledgement changes.
+ */
+async function record(deps: NotifyWorkerDeps, finished: readonly Finished[]): Promise<void> {
+  await deps.transact(async (tx) => {
+    const settled = await repo.settleMany(
+      tx,
+      finished.map((f) => f.settlement),
+      deps.clock.now(),
+    );
+    for (const f of finished) {
+      if (!settled.has(f.n.id)) deps.log.warn({ notification: f.n.id }, 'delivery finished after its lease ran out; the newer claim decides');
+    }
+    // The attempt happened either way; one whose lease ran out is recorded as superseded, not as the outcome.
+    await repo.insertAttempts(
+      tx,
+      finished.map((f) => ({ ...f.attempt, outcome: !settled.has(f.n.id) ? 'superseded' : f.acknowledged ? 'delivered' : 'failed' })),
+    );
+    const delivered = finished.filter((f) => f.acknowledged && settled.has(f.n.id)).map((f) => f.n);
+    if (delivered.length > 0) await deps.onDelivered(tx, delivered);
   });
-  deps.observe?.(outcome, result.durationMs);
 }
 
 /**
@@ -147,7 +166,9 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   // A row starts only with time for a whole attempt (and its record) left on its lease.
   const startMarginMs = deps.timeoutMs + 2000;
   const inFlight = new Set<Promise<void>>();
-  /** Requests on the wire per destination. */
+  // Attempts that finish together are recorded together: one transaction, a few statements.
+  const recordLater = createBatcher<Finished>((finished) => record(deps, finished));
+  /** Attempts under way (sent or being recorded) per destination. */
   const sending = new Map<string, number>();
   /** Claimed rows waiting for their destination's slot, oldest first. */
   const waiting = new Map<string, NotificationRow[]>();
@@ -166,24 +187,25 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
 
   const startable = (n: NotificationRow): boolean => Number(n.lease_until) - deps.clock.now() >= startMarginMs;
 
+  // A destination's slot is held until the attempt is recorded: what a crash can leave
+  // unrecorded (and send again) is never more than its cap.
   const start = (n: NotificationRow): void => {
     const origin = n.origin;
     sending.set(origin, (sending.get(origin) ?? 0) + 1);
-    let freed = false;
-    const sent = (): void => {
-      if (freed) return;
-      freed = true;
-      const left = (sending.get(origin) ?? 1) - 1;
-      if (left === 0) sending.delete(origin);
-      else sending.set(origin, left);
-      if (!stopping) startWaiting(origin);
-    };
-    const job: Promise<void> = deliver(deps, n, sent)
+    const job: Promise<void> = attempt(deps, n)
+      .then(async (done) => {
+        await recordLater(done);
+        deps.observe?.(done.outcome, done.durationMs);
+      })
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
       .finally(() => {
-        sent();
+        const left = (sending.get(origin) ?? 1) - 1;
+        if (left === 0) sending.delete(origin);
+        else sending.set(origin, left);
         inFlight.delete(job);
-        if (!stopping) periodic.wake();
+        if (stopping) return;
+        startWaiting(origin);
+        periodic.wake();
       });
     inFlight.add(job);
   };

@@ -71,11 +71,13 @@ export async function findExpiredPayins(db: Db, now: number, limit: number): Pro
 }
 
 /** The merchant acknowledged the PAID notification (v2 shows status 3 from then on). */
-export async function markAcknowledged(db: Db, orderNo: string, now: number): Promise<void> {
+/** v2 orders whose PAID notification was acknowledged show status 3 from then on. */
+export async function markAcknowledged(db: Db, orderNos: readonly string[], now: number): Promise<void> {
+  if (orderNos.length === 0) return;
   await db
     .updateTable('orders')
     .set({ acknowledged: 1n, updated_at: now, version: sql<bigint>`version + 1` })
-    .where('order_no', '=', orderNo)
+    .where('order_no', 'in', [...orderNos])
     .where('status', '=', 'PAID')
     .where('acknowledged', '=', 0n)
     .execute();
