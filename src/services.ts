@@ -11,7 +11,7 @@ import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
-import { findOrder, markAcknowledged, type OrderEffects } from './modules/orders/order.service.ts';
+import { findOrder, type OrderEffects } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
@@ -85,12 +85,6 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     send: (req) => sender.send(req),
     // Cached like the API's apps: a rotated or revoked secret is picked up within the TTL.
     loadApp: ttlCache((appId) => loadSigningApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now }),
-    onDelivered: (tx, delivered) =>
-      markAcknowledged(
-        tx,
-        delivered.filter((n) => n.status === 'PAID').map((n) => n.order_no),
-        clock.now(),
-      ),
     observe: metrics.observe,
   };
   return { payins, payouts, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };

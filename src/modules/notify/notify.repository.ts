@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { Insertable } from 'kysely';
 import type { NotificationAttemptsTable, NotificationRow } from '../../platform/db/schema.ts';
+import { markAcknowledged } from '../orders/order.repository.ts';
 
 /**
  * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
@@ -46,10 +47,6 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;
 
-export async function insertAttempts(db: Db, attempts: readonly AttemptRecord[]): Promise<void> {
-  if (attempts.length > 0) await db.insertInto('notification_attempts').values([...attempts]).execute();
-}
-
 export interface Settlement {
   id: string;
   /** The claim's token: the outcome is recorded only while the claim still holds it. */
@@ -61,25 +58,117 @@ export interface Settlement {
   deliveredAt: number | null;
 }
 
+/** One finished attempt: the notification's new state, and the attempt's own row. */
+export interface Outcome {
+  settlement: Settlement;
+  attempt: Omit<AttemptRecord, 'outcome'>;
+  acknowledged: boolean;
+}
+
 /**
- * Records outcomes whose claims still hold their lease, in one statement
- * (one round trip on PostgreSQL however many there are). Returns the ids
- * recorded; a claim that ran out and was taken again is left to its new holder.
+ * Records finished attempts and returns the ids whose claim still held its
+ * lease. Those get their new state; a claim that ran out and was taken again is
+ * left to its new holder, and its attempt is recorded as `superseded`. An
+ * acknowledged PAID notification marks its order acknowledged (v2 status 3).
+ * On PostgreSQL this is one statement (atomic by itself, one round trip);
+ * on SQLite, call it inside a transaction.
  */
+export async function recordOutcomes(db: Db, outcomes: readonly Outcome[], now: number): Promise<Set<string>> {
+  if (outcomes.length === 0) return new Set();
+  if (dialectOf(db) === 'postgres') return recordInOneStatement(db, outcomes, now);
+  const settled = await settleMany(
+    db,
+    outcomes.map((o) => o.settlement),
+    now,
+  );
+  await db
+    .insertInto('notification_attempts')
+    .values(outcomes.map((o) => ({ ...o.attempt, outcome: attemptOutcome(o, settled.has(o.settlement.id)) })))
+    .execute();
+  const delivered = outcomes.filter((o) => o.acknowledged && settled.has(o.settlement.id)).map((o) => o.settlement.id);
+  if (delivered.length > 0) {
+    const paid = await db.selectFrom('notifications').select('order_no').where('id', 'in', delivered).where('status', '=', 'PAID').execute();
+    await markAcknowledged(
+      db,
+      paid.map((r) => r.order_no),
+      now,
+    );
+  }
+  return settled;
+}
+
+function attemptOutcome(o: Outcome, settled: boolean): 'superseded' | 'delivered' | 'failed' {
+  return !settled ? 'superseded' : o.acknowledged ? 'delivered' : 'failed';
+}
+
+const bigintOf = (v: bigint | number | null) => sql`cast(${v} as bigint)`;
+const textOf = (v: string | null) => sql`cast(${v} as text)`;
+
+/** The settlement columns of one outcome, in the order of the `v` tables below. */
+function settlementValues(s: Settlement) {
+  return [sql`${s.id}`, bigintOf(s.leaseUntil), sql`${s.state}`, bigintOf(s.attempts), bigintOf(s.nextAttemptAt), textOf(s.lastError), bigintOf(s.deliveredAt)];
+}
+
+const SETTLEMENT_COLUMNS = sql.raw('id, lease_until, state, attempts, next_attempt_at, last_error, delivered_at');
+
+/** Sets each notification's new state where its claim still holds; returns the ids set. */
 export async function settleMany(db: Db, items: readonly Settlement[], now: number): Promise<Set<string>> {
   if (items.length === 0) return new Set();
-  const rows = items.map(
-    (i) =>
-      sql`(${i.id}, cast(${i.leaseUntil} as bigint), ${i.state}, cast(${i.attempts} as bigint), cast(${i.nextAttemptAt} as bigint), cast(${i.lastError} as text), cast(${i.deliveredAt} as bigint))`,
-  );
+  const rows = items.map((i) => sql`(${sql.join(settlementValues(i))})`);
   const result = await sql<{ id: string }>`
-    with v (id, lease_until, state, attempts, next_attempt_at, last_error, delivered_at) as (values ${sql.join(rows)})
+    with v (${SETTLEMENT_COLUMNS}) as (values ${sql.join(rows)})
     update notifications
     set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
         delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
     from v
     where notifications.id = v.id and notifications.lease_until = v.lease_until
     returning notifications.id`.execute(db);
+  return new Set(result.rows.map((r) => r.id));
+}
+
+/** PostgreSQL: settlement, attempt rows and acknowledged orders in one statement (data-modifying CTEs). */
+async function recordInOneStatement(db: Db, outcomes: readonly Outcome[], now: number): Promise<Set<string>> {
+  const rows = outcomes.map(({ settlement, attempt: a, acknowledged }) => {
+    const values = [
+      ...settlementValues(settlement),
+      sql`${a.id}`,
+      bigintOf(a.attempt_no),
+      bigintOf(a.started_at),
+      sql`${a.url}`,
+      sql`${a.request_headers}`,
+      sql`${a.request_body}`,
+      bigintOf(a.response_status ?? null),
+      textOf(a.response_body ?? null),
+      bigintOf(a.duration_ms),
+      textOf(a.error_class ?? null),
+      textOf(a.reason ?? null),
+      sql`cast(${acknowledged} as boolean)`,
+    ];
+    return sql`(${sql.join(values)})`;
+  });
+  const result = await sql<{ id: string }>`
+    with v (${SETTLEMENT_COLUMNS}, attempt_id, attempt_no, started_at, url, request_headers, request_body,
+            response_status, response_body, duration_ms, error_class, reason, acknowledged) as (values ${sql.join(rows)}),
+    settled as (
+      update notifications
+      set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
+          delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
+      from v
+      where notifications.id = v.id and notifications.lease_until = v.lease_until
+      returning notifications.id, notifications.order_no, notifications.status),
+    attempts as (
+      insert into notification_attempts (id, notification_id, attempt_no, started_at, url, request_headers, request_body,
+                                         response_status, response_body, duration_ms, error_class, outcome, reason)
+      select v.attempt_id, v.id, v.attempt_no, v.started_at, v.url, v.request_headers, v.request_body,
+             v.response_status, v.response_body, v.duration_ms, v.error_class,
+             case when settled.id is null then 'superseded' when v.acknowledged then 'delivered' else 'failed' end, v.reason
+      from v left join settled on settled.id = v.id),
+    acknowledged as (
+      update orders set acknowledged = 1, updated_at = ${now}, version = version + 1
+      from settled join v on v.id = settled.id
+      where v.acknowledged and settled.status = 'PAID'
+        and orders.order_no = settled.order_no and orders.status = 'PAID' and orders.acknowledged = 0)
+    select id from settled`.execute(db);
   return new Set(result.rows.map((r) => r.id));
 }
 

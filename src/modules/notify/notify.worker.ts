@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
-import type { Db } from '../../platform/db/database.ts';
+import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { Transact } from '../../platform/db/transactor.ts';
 import type { NotificationRow } from '../../platform/db/schema.ts';
 import { createBatcher } from '../../platform/batcher.ts';
@@ -29,8 +29,6 @@ export interface NotifyWorkerDeps {
   timeoutMs: number;
   send: (req: { url: string; body: string; headers: Record<string, string> }) => Promise<SendResult>;
   loadApp: (appId: string) => Promise<NotifyApp | undefined>;
-  /** Runs in the transaction that records acknowledged deliveries (v2: PAID becomes 3). */
-  onDelivered: (tx: Db, delivered: readonly NotificationRow[]) => Promise<void>;
   observe?: (outcome: 'delivered' | 'failed' | 'exhausted', durationMs: number) => void;
 }
 
@@ -70,11 +68,8 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
 }
 
 /** What one attempt found, waiting to be recorded. */
-interface Finished {
+interface Finished extends repo.Outcome {
   n: NotificationRow;
-  settlement: repo.Settlement;
-  attempt: Omit<repo.AttemptRecord, 'outcome'>;
-  acknowledged: boolean;
 }
 
 /** One attempt: sign and send. */
@@ -125,28 +120,13 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Fini
   };
 }
 
-/**
- * Records finished attempts in one transaction: each outcome (if its claim
- * still holds), each attempt row, and what an acknowledgement changes.
- */
+/** Records finished attempts together: one statement on PostgreSQL, one grouped transaction on SQLite. */
 async function record(deps: NotifyWorkerDeps, finished: readonly Finished[]): Promise<void> {
-  await deps.transact(async (tx) => {
-    const settled = await repo.settleMany(
-      tx,
-      finished.map((f) => f.settlement),
-      deps.clock.now(),
-    );
-    for (const f of finished) {
-      if (!settled.has(f.n.id)) deps.log.warn({ notification: f.n.id }, 'delivery finished after its lease ran out; the newer claim decides');
-    }
-    // The attempt happened either way; one whose lease ran out is recorded as superseded, not as the outcome.
-    await repo.insertAttempts(
-      tx,
-      finished.map((f) => ({ ...f.attempt, outcome: !settled.has(f.n.id) ? 'superseded' : f.acknowledged ? 'delivered' : 'failed' })),
-    );
-    const delivered = finished.filter((f) => f.acknowledged && settled.has(f.n.id)).map((f) => f.n);
-    if (delivered.length > 0) await deps.onDelivered(tx, delivered);
-  });
+  const now = deps.clock.now();
+  const settled = dialectOf(deps.db) === 'postgres' ? await repo.recordOutcomes(deps.db, finished, now) : await deps.transact((tx) => repo.recordOutcomes(tx, finished, now));
+  for (const f of finished) {
+    if (!settled.has(f.n.id)) deps.log.warn({ notification: f.n.id }, 'delivery finished after its lease ran out; the newer claim decides');
+  }
 }
 
 /**
@@ -166,7 +146,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   // A row starts only with time for a whole attempt (and its record) left on its lease.
   const startMarginMs = deps.timeoutMs + 2000;
   const inFlight = new Set<Promise<void>>();
-  // Attempts that finish together are recorded together: one transaction, a few statements.
+  // Attempts that finish together are recorded together.
   const recordLater = createBatcher<Finished>((finished) => record(deps, finished));
   /** Attempts under way (sent or being recorded) per destination. */
   const sending = new Map<string, number>();

@@ -70,7 +70,6 @@ export async function findExpiredPayins(db: Db, now: number, limit: number): Pro
   return rows.map((r) => r.order_no);
 }
 
-/** The merchant acknowledged the PAID notification (v2 shows status 3 from then on). */
 /** v2 orders whose PAID notification was acknowledged show status 3 from then on. */
 export async function markAcknowledged(db: Db, orderNos: readonly string[], now: number): Promise<void> {
   if (orderNos.length === 0) return;
