@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { dialectOf, openDatabase, type Db } from '../src/platform/db/database.ts';
+import { dialectOf, openDatabase, preparedRead, type Db } from '../src/platform/db/database.ts';
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
@@ -84,5 +84,26 @@ describe('database', () => {
     assert.equal(Number(sync.rows[0]?.synchronous), 2);
     const fk = await sql<{ foreign_keys: bigint | number }>`PRAGMA foreign_keys`.execute(db);
     assert.equal(Number(fk.rows[0]?.foreign_keys), 1);
+  });
+
+  it('a prepared read sees committed data only: never an open transaction, and a later commit from the next turn', T, async () => {
+    const read = preparedRead(db, db.selectFrom('signing_keys').select(['kid', 'created_at']).where('kid', '=', ''));
+    const row = { kid: 'k_prepared_read', alg: 'HS256', key_enc: 'x', created_at: ABOVE_2_53, retired_at: null };
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((r) => (release = r));
+    let inserted: () => void = () => undefined;
+    const wasInserted = new Promise<void>((r) => (inserted = r));
+    const tx = db.transaction().execute(async (t) => {
+      await t.insertInto('signing_keys').values(row).execute();
+      inserted();
+      await held;
+    });
+    await wasInserted;
+    assert.deepEqual(await read([row.kid]), [], 'the open transaction is invisible');
+    release();
+    await tx;
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(await read([row.kid]), [{ kid: row.kid, created_at: ABOVE_2_53 }], 'committed, and read as an exact bigint');
+    await db.deleteFrom('signing_keys').where('kid', '=', row.kid).execute();
   });
 });

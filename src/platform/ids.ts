@@ -43,3 +43,16 @@ export function newId(prefix = '', now = Date.now()): string {
 export function randomHex32(): string {
   return randomBytes(16).toString('hex');
 }
+
+const processTag = randomBytes(5).toString('hex');
+let requestCounter = 0;
+
+/**
+ * A request id: unique per process start (40 random bits) plus a counter.
+ * Cheaper than newId (no clock, no randomness per call); only logs and the
+ * x-request-id header carry it, so it need not sort by time.
+ */
+export function newRequestId(): string {
+  requestCounter = (requestCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return `req_${processTag}${requestCounter.toString(36)}`;
+}

@@ -2,7 +2,7 @@ import type { Db } from '../../platform/db/database.ts';
 import { badRequest, unprocessable } from '../../platform/errors.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { merchantCurrencies } from '../merchants/merchant.service.ts';
-import { balances } from './ledger.service.ts';
+import { committedBalances } from './ledger.service.ts';
 
 export interface Balance {
   currency: string;
@@ -33,5 +33,5 @@ export async function resolveBalanceCurrency(currenciesOf: CurrenciesOf, merchan
  */
 export async function getBalance(db: Db, merchantId: string, asked: string | undefined, currenciesOf: CurrenciesOf = (id) => merchantCurrencies(db, id)): Promise<Balance> {
   const currency = await resolveBalanceCurrency(currenciesOf, merchantId, asked);
-  return { currency, ...(await balances(db, merchantId, currency)) };
+  return { currency, ...(await committedBalances(db, merchantId, currency)) };
 }

@@ -109,12 +109,32 @@ export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: 
 }
 
 /** The merchant's balances; 0 for accounts never used. */
-export async function balances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances> {
-  const ids = { payin: '', payout: '', frozen: '' };
-  for (const kind of ['payin', 'payout', 'frozen'] as const) ids[kind] = accountId({ owner: 'merchant', merchantId, kind }, currency);
-  const rows = await repo.findAccounts(db, Object.values(ids));
+function merchantAccountIds(merchantId: string, currency: string): [string, string, string] {
+  return [
+    accountId({ owner: 'merchant', merchantId, kind: 'payin' }, currency),
+    accountId({ owner: 'merchant', merchantId, kind: 'payout' }, currency),
+    accountId({ owner: 'merchant', merchantId, kind: 'frozen' }, currency),
+  ];
+}
+
+function toBalances(ids: readonly string[], rows: ReadonlyArray<{ id: string; balance: bigint }>): MerchantBalances {
   const of = (id: string) => rows.find((r) => r.id === id)?.balance ?? 0n;
-  return { payin: of(ids.payin), payout: of(ids.payout), frozen: of(ids.frozen) };
+  return { payin: of(ids[0]!), payout: of(ids[1]!), frozen: of(ids[2]!) };
+}
+
+/** Balances as `db` sees them: inside a transaction, including its own writes. */
+export async function balances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances> {
+  const ids = merchantAccountIds(merchantId, currency);
+  return toBalances(ids, await repo.findAccounts(db, ids));
+}
+
+/** Committed balances, for the balance endpoints (not for use inside a transaction). */
+export async function committedBalances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances> {
+  const found: MerchantBalances = { payin: 0n, payout: 0n, frozen: 0n };
+  for (const row of await repo.readBalances(db, merchantId, currency)) {
+    if (row.kind === 'payin' || row.kind === 'payout' || row.kind === 'frozen') found[row.kind] = row.balance;
+  }
+  return found;
 }
 
 export interface OperatorDeps {

@@ -16,6 +16,7 @@ import {
   type SqliteDialectConfig,
   type SqliteStatement,
   type Transaction,
+  type Compilable,
 } from 'kysely';
 import type { Database } from './schema.ts';
 
@@ -80,10 +81,13 @@ const STATEMENT_CACHE_SIZE = 500;
  * query's cost in better-sqlite3. The connection is used by one query at a time
  * (no streaming), so a prepared statement can be reused.
  */
-function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
+function withStatementCache(database: BetterSqlite3.Database, alsoClose: () => void): SqliteDatabase {
   const cache = new Map<string, BetterSqlite3.Statement>();
   return {
-    close: () => database.close(),
+    close: () => {
+      alsoClose();
+      database.close();
+    },
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (!statement) {
@@ -96,6 +100,9 @@ function withStatementCache(database: BetterSqlite3.Database): SqliteDatabase {
   };
 }
 
+/** SQLite: a read-only connection per database, for prepared reads, and its per-turn snapshot. */
+const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
+
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new BetterSqlite3(file);
@@ -105,7 +112,59 @@ export function openSqlite(file: string): Db {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
-  return new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }) });
+  // A second connection sees only committed data: never the open transaction of the first.
+  const reader = file === ':memory:' ? undefined : new BetterSqlite3(file, { readonly: true });
+  reader?.defaultSafeIntegers(true);
+  reader?.pragma('busy_timeout = 10000');
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database, () => reader?.close()) }) });
+  if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader) });
+  return db;
+}
+
+/**
+ * Reads made in one turn of the event loop share one read transaction: the
+ * locks are taken once, not per statement, and the snapshot is never older
+ * than the turn.
+ */
+function turnSnapshots(reader: BetterSqlite3.Database): () => void {
+  const begin = reader.prepare('begin');
+  const commit = reader.prepare('commit');
+  let open = false;
+  const end = (): void => {
+    open = false;
+    if (reader.open && reader.inTransaction) commit.run();
+  };
+  return () => {
+    if (open) return;
+    begin.run();
+    open = true;
+    setImmediate(end);
+  };
+}
+
+/**
+ * A hot read compiled once: built with Kysely from sample parameters, then run
+ * with new parameters in the same order. On SQLite it runs synchronously on the
+ * read-only connection, so it sees committed data only (never a transaction in
+ * progress, which would be the case on the shared connection) and skips
+ * Kysely's per-query work. On PostgreSQL the compiled SQL runs on the pool.
+ * Only for reads outside transactions: a transaction must read its own writes.
+ */
+export function preparedRead<R>(db: Db, query: Compilable<R>): (parameters: readonly unknown[]) => Promise<R[]> {
+  const compiled = query.compile();
+  const sqlite = readers.get(db);
+  if (sqlite) {
+    const statement = sqlite.reader.prepare(compiled.sql);
+    return (parameters) => {
+      try {
+        sqlite.snapshot();
+        return Promise.resolve(statement.all(...parameters) as R[]);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+  }
+  return async (parameters) => (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, [...parameters]))).rows;
 }
 
 export function openPostgres(url: string, opts: OpenOptions = {}): Db {

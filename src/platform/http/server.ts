@@ -9,7 +9,7 @@ import Fastify, {
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { SecureVersion } from 'node:tls';
 import { AppError } from '../errors.ts';
-import { newId } from '../ids.ts';
+import { newRequestId } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
 import { sendError } from './envelope.ts';
 
@@ -73,7 +73,7 @@ export function createServer(opts: ServerOptions): App {
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newId('req_');
+      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
     },
     trustProxy: opts.behindProxy ? [...opts.trustedProxies] : false,
     return503OnClosing: false,
