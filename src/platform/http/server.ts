@@ -91,21 +91,27 @@ export function createServer(opts: ServerOptions): App {
   }
   const app = Fastify(fastifyOpts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback hooks rather than async ones: they run on every request.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
-    const path = request.url.split('?')[0];
+    const query = request.url.indexOf('?');
+    const path = query === -1 ? request.url : request.url.slice(0, query);
     if (opts.isDraining() && path !== '/healthz') {
-      throw new AppError('NOT_READY', 'the server is shutting down', 'not ready');
+      done(new AppError('NOT_READY', 'the server is shutting down', 'not ready'));
+      return;
     }
     // Health checks come from the load balancer itself, not through it; they carry no business.
     if (opts.behindProxy && request.protocol !== 'https' && path !== '/healthz' && path !== '/readyz') {
-      throw new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden');
+      done(new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden'));
+      return;
     }
+    done();
   });
 
   // A keep-alive connection would keep a draining server open until the client leaves.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (opts.isDraining()) reply.header('connection', 'close');
+    done(null, payload);
   });
 
   app.removeAllContentTypeParsers();
