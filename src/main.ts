@@ -113,7 +113,9 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   const stop = () => {
     stopping ??= (async () => {
       draining = true;
-      await Promise.all([app?.close(), ...jobs.map((job) => job.stop())]);
+      // Closing the server waits for open connections; handlers whose client left are waited for too.
+      const closeHttp = app ? app.close().then(() => app!.inFlight.idle()) : undefined;
+      await Promise.all([closeHttp, ...jobs.map((job) => job.stop())]);
       await services.close();
       await core.db.destroy();
     })();

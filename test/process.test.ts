@@ -109,14 +109,14 @@ describe('pagoda serve: first start', () => {
 
 describe('pagoda serve: SIGTERM', () => {
   /** A serving child with the demo merchant, ready (it answered /healthz), and its banner. */
-  async function startServing(t: TestContext): Promise<{ child: Child; port: number; banner: Banner }> {
+  async function startServing(t: TestContext, env: Record<string, string> = {}): Promise<{ child: Child; port: number; banner: Banner; ws: Awaited<ReturnType<typeof createWorkspace>> }> {
     const ws = await createWorkspace();
     t.after(() => ws.cleanup());
     const port = await freePort();
-    const child = ws.spawn(['serve'], { PAGODA_PORT: String(port), PAGODA_DEMO_MERCHANT: '1', PAGODA_SHUTDOWN_TIMEOUT: '5s' });
+    const child = ws.spawn(['serve'], { PAGODA_PORT: String(port), PAGODA_DEMO_MERCHANT: '1', PAGODA_SHUTDOWN_TIMEOUT: '5s', ...env });
     const banner = parseBanner(await child.waitFor(BANNER_DONE, 30_000));
     assert.equal(await httpsStatus(port, '/healthz'), 200);
-    return { child, port, banner };
+    return { child, port, banner, ws };
   }
 
   it('with an idle keep-alive connection open: exits 0 promptly and the port is closed', { timeout: 60_000 }, async (t) => {
@@ -162,6 +162,45 @@ describe('pagoda serve: SIGTERM', () => {
     assert.equal(code, 0, `exit code ${code} after ${tookMs} ms (the shutdown timeout is 5 s)\nstderr: ${child.stderr()}`);
     assert.ok(tookMs < 5_000, `exit took ${tookMs} ms, more than the 5 s shutdown timeout`);
     assert.equal(await isListening(port), false, 'the port is still open after exit');
+  });
+
+  it('a create whose client hung up still finishes before the database closes: its order is not left half made', { timeout: 60_000 }, async (t) => {
+    // The sandbox never answers an amount ending in 98: the create waits for the 2 s channel timeout, then fails the order.
+    const { child, port, banner, ws } = await startServing(t, { PAGODA_CHANNEL_TIMEOUT: '2s' });
+    const post = (pathname: string, body: unknown, headers: Record<string, string> = {}) =>
+      new Promise<{ req: import('node:http').ClientRequest; res: Promise<string> }>((resolve) => {
+        const payload = JSON.stringify(body);
+        const req = https.request({ host: '127.0.0.1', port, path: pathname, method: 'POST', rejectUnauthorized: false, headers: { 'content-type': 'application/json', ...headers } });
+        const res = new Promise<string>((ok, fail) => {
+          req.on('response', (r) => {
+            let text = '';
+            r.setEncoding('utf8').on('data', (c: string) => (text += c)).on('end', () => ok(text));
+          });
+          req.on('error', fail);
+        });
+        req.end(payload);
+        resolve({ req, res });
+      });
+    const issued = await post('/api/v3/oauth/token', { grant_type: 'client_credentials', app_id: banner.appId, app_secret: banner.appSecret });
+    const token = JSON.parse(await issued.res).data.token as string;
+    const create = await post('/api/v3/payment/create', { merOrderNo: 'hung-up-1', currency: 'MXN', amount: 100.98, payMethod: 'spei', notifyUrl: 'https://merchant.example/notify' }, { authorization: `Bearer ${token}` });
+    create.res.catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 500));
+    // The client goes away, then the operator stops the gateway while the channel call is still waiting.
+    create.req.destroy();
+    await new Promise((r) => setTimeout(r, 100));
+    child.proc.kill('SIGTERM');
+    const { code, signal } = await child.exitWithin(8_000);
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${child.stderr()}`);
+
+    const db = openDatabase(ws.db.url);
+    try {
+      const order = await db.selectFrom('orders').select(['status', 'message']).where('mer_order_no', '=', 'hung-up-1').executeTakeFirstOrThrow();
+      assert.equal(order.status, 'FAILED', `the create was cut off by the shutdown: ${JSON.stringify(order)}`);
+      assert.match(order.message ?? '', /time|answer/i);
+    } finally {
+      await db.destroy();
+    }
   });
 
   it('SIGTERM right after the banner (the process said it is up) still exits 0', { timeout: 90_000 }, async (t) => {

@@ -12,6 +12,7 @@ import { AppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
 import { sendError } from './envelope.ts';
+import { trackHandlers } from './in-flight.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -90,6 +91,8 @@ export function createServer(opts: ServerOptions): App {
     };
   }
   const app = Fastify(fastifyOpts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
+
+  trackHandlers(app);
 
   // Callback hooks rather than async ones: they run on every request.
   app.addHook('onRequest', (request, reply, done) => {
