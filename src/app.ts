@@ -43,7 +43,7 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   registerHealthRoutes(app, { ping: () => ping(db), isDraining: deps.isDraining });
   registerTokenRoutes(app, { tokens, loadApp });
   // Enabled currencies change rarely (operator only); balances are always read fresh.
-  const currenciesOf = ttlCache((merchantId) => merchantCurrencies(db, merchantId), { ttlMs: config.appCacheTtlMs, now: () => clock.now() });
+  const currenciesOf = ttlCache((merchantId) => merchantCurrencies(db, merchantId, { committed: true }), { ttlMs: config.appCacheTtlMs, now: () => clock.now() });
   registerBalanceRoutes(app, { db, v3Guard, v2Guard, currenciesOf });
   registerPayinRoutes(app, {
     payins: services.payins,

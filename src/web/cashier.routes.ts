@@ -52,7 +52,7 @@ async function returnLink(deps: CashierDeps, order: OrderRow): Promise<string | 
 async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<Array<{ code: string; label: string }>> {
   const out: Array<{ code: string; label: string }> = [];
   for (const def of methodsFor(order.currency, 'payin')) {
-    const settings = await methodSettings(deps.db, order.merchant_id, 'payin', def.code);
+    const settings = await methodSettings(deps.db, order.merchant_id, 'payin', def.code, { committed: true });
     const inLimits = (settings.minAmount === null || order.amount >= settings.minAmount) && (settings.maxAmount === null || order.amount <= settings.maxAmount);
     if (settings.enabled && inLimits) out.push({ code: def.code, label: def.label });
   }

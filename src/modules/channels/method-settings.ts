@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/db/database.ts';
+import { committedRead, type Db } from '../../platform/db/database.ts';
 import { unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import type { FeeRule } from '../orders/fee.ts';
@@ -17,14 +17,14 @@ export interface MethodSettings {
 /** A merchant's methods go to the sandbox, free and unlimited, until the operator says otherwise. */
 export const DEFAULT_SETTINGS: MethodSettings = { channel: SANDBOX, enabled: true, fee: { bps: 0n, fixedMinor: 0n }, minAmount: null, maxAmount: null };
 
-export async function methodSettings(db: Db, merchantId: string, direction: Direction, method: string): Promise<MethodSettings> {
-  const row = await db
-    .selectFrom('method_settings')
-    .selectAll()
-    .where('merchant_id', '=', merchantId)
-    .where('direction', '=', direction)
-    .where('method', '=', method)
-    .executeTakeFirst();
+const settingsQuery = (db: Db, merchantId = '', direction = '', method = '') =>
+  db.selectFrom('method_settings').selectAll().where('merchant_id', '=', merchantId).where('direction', '=', direction).where('method', '=', method);
+
+/** The merchant's settings for a method; `committed` reads outside a transaction through the prepared path. */
+export async function methodSettings(db: Db, merchantId: string, direction: Direction, method: string, opts: { committed?: boolean } = {}): Promise<MethodSettings> {
+  const row = opts.committed
+    ? (await committedRead(db, 'method_settings.one', (d) => settingsQuery(d))([merchantId, direction, method]))[0]
+    : await settingsQuery(db, merchantId, direction, method).executeTakeFirst();
   if (!row) return DEFAULT_SETTINGS;
   return {
     channel: row.channel,

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { dialectOf, preparedRead, type Db } from '../../platform/db/database.ts';
+import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
 import type { Insertable } from 'kysely';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
@@ -68,17 +68,12 @@ export async function lockBalance(db: Db, accountId: string): Promise<bigint | u
   return row === undefined ? undefined : BigInt(row.balance);
 }
 
-type KindBalance = Pick<LedgerAccountRow, 'kind' | 'balance'>;
-const balanceReads = new WeakMap<Db, (parameters: readonly unknown[]) => Promise<KindBalance[]>>();
-
 /** A merchant's account balances in one currency, by kind: committed state, for the balance endpoints. */
-export function readBalances(db: Db, merchantId: string, currency: string): Promise<KindBalance[]> {
-  let read = balanceReads.get(db);
-  if (!read) {
-    read = preparedRead(db, db.selectFrom('ledger_accounts').select(['kind', 'balance']).where('merchant_id', '=', '').where('currency', '=', ''));
-    balanceReads.set(db, read);
-  }
-  return read([merchantId, currency]);
+export function readBalances(db: Db, merchantId: string, currency: string): Promise<Array<Pick<LedgerAccountRow, 'kind' | 'balance'>>> {
+  return committedRead(db, 'ledger.balances', (d) => d.selectFrom('ledger_accounts').select(['kind', 'balance']).where('merchant_id', '=', '').where('currency', '=', ''))([
+    merchantId,
+    currency,
+  ]);
 }
 
 export async function findAccounts(db: Db, ids: readonly string[]): Promise<LedgerAccountRow[]> {

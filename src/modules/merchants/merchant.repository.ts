@@ -1,4 +1,4 @@
-import type { Db } from '../../platform/db/database.ts';
+import { committedRead, type Db } from '../../platform/db/database.ts';
 import type { AppRow, AppSecretRow, MerchantRow } from '../../platform/db/schema.ts';
 
 export async function insertMerchant(db: Db, row: MerchantRow, currencies: string[]): Promise<void> {
@@ -13,9 +13,20 @@ export async function findMerchant(db: Db, id: string): Promise<MerchantRow | un
   return db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
 }
 
+/** Committed state only, through a prepared read (outside transactions). */
+export function findCommittedMerchant(db: Db, id: string): Promise<MerchantRow | undefined> {
+  return committedRead(db, 'merchants.byId', (d) => d.selectFrom('merchants').selectAll().where('id', '=', ''))([id]).then((rows) => rows[0]);
+}
+
 export async function countMerchants(db: Db): Promise<number> {
   const row = await db.selectFrom('merchants').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+/** Committed state only, through a prepared read (outside transactions). */
+export async function listCommittedCurrencies(db: Db, merchantId: string): Promise<string[]> {
+  const read = committedRead(db, 'merchants.currencies', (d) => d.selectFrom('merchant_currencies').select('currency').where('merchant_id', '=', '').orderBy('currency'));
+  return (await read([merchantId])).map((r) => r.currency);
 }
 
 export async function listCurrencies(db: Db, merchantId: string): Promise<string[]> {

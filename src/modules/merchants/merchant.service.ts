@@ -144,18 +144,25 @@ export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: st
   };
 }
 
-export async function merchantCurrencies(db: Db, merchantId: string): Promise<{ defaultCurrency: string; currencies: string[] }> {
-  const merchant = await repo.findMerchant(db, merchantId);
+/** Where a read outside a transaction may come from the prepared, committed-state path. */
+export interface ReadOptions {
+  committed?: boolean;
+}
+
+export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadOptions = {}): Promise<{ defaultCurrency: string; currencies: string[] }> {
+  const merchant = opts.committed ? await repo.findCommittedMerchant(db, merchantId) : await repo.findMerchant(db, merchantId);
   if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
-  return { defaultCurrency: merchant.default_currency, currencies: await repo.listCurrencies(db, merchantId) };
+  const currencies = opts.committed ? await repo.listCommittedCurrencies(db, merchantId) : await repo.listCurrencies(db, merchantId);
+  return { defaultCurrency: merchant.default_currency, currencies };
 }
 
 export async function hasMerchants(db: Db): Promise<boolean> {
   return (await repo.countMerchants(db)) > 0;
 }
 
+/** The merchant's display name (committed state: for channel calls and pages, never inside a transaction). */
 export async function merchantName(db: Db, merchantId: string): Promise<string> {
-  const merchant = await repo.findMerchant(db, merchantId);
+  const merchant = await repo.findCommittedMerchant(db, merchantId);
   if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
   return merchant.name;
 }

@@ -1,15 +1,15 @@
 import { sql } from 'kysely';
-import { dialectOf, type Db } from '../../platform/db/database.ts';
+import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
 import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
 
-/** Inserts unless the merchant already has this merOrderNo in this direction; true when inserted. */
-export async function insertOrderIfAbsent(db: Db, row: NewOrderRow): Promise<boolean> {
-  const result = await db
+/** Inserts unless the merchant already has this merOrderNo in this direction; the stored row, or undefined when it had. */
+export async function insertOrderIfAbsent(db: Db, row: NewOrderRow): Promise<OrderRow | undefined> {
+  return db
     .insertInto('orders')
     .values(row)
     .onConflict((oc) => oc.columns(['merchant_id', 'direction', 'mer_order_no']).doNothing())
+    .returningAll()
     .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
 }
 
 export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {
@@ -20,6 +20,14 @@ export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | und
 export async function findOrderForUpdate(db: Db, orderNo: string): Promise<OrderRow | undefined> {
   const query = db.selectFrom('orders').selectAll().where('order_no', '=', orderNo);
   return (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+}
+
+/** Committed state only (a read outside any transaction): whether a create is a retry. */
+export function findCommittedOrderByRef(db: Db, merchantId: string, direction: string, merOrderNo: string): Promise<OrderRow | undefined> {
+  const read = committedRead(db, 'orders.byRef', (d) =>
+    d.selectFrom('orders').selectAll().where('merchant_id', '=', '').where('direction', '=', '').where('mer_order_no', '=', ''),
+  );
+  return read([merchantId, direction, merOrderNo]).then((rows) => rows[0]);
 }
 
 export async function findOrderByRef(db: Db, merchantId: string, direction: string, merOrderNo: string): Promise<OrderRow | undefined> {
@@ -34,15 +42,15 @@ export async function findOrderByRef(db: Db, merchantId: string, direction: stri
 
 export type OrderChanges = Partial<Pick<OrderRow, 'status' | 'paid_amount' | 'fee' | 'channel_ref' | 'params' | 'message' | 'method' | 'channel' | 'acknowledged' | 'expires_at'>>;
 
-/** Applies changes only if nobody changed the row since it was read (version check); true when applied. */
-export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<boolean> {
-  const result = await db
+/** Applies changes only if nobody changed the row since it was read (version check); the new row, or undefined when not applied. */
+export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<OrderRow | undefined> {
+  return db
     .updateTable('orders')
     .set({ ...changes, updated_at: now, version: sql<bigint>`version + 1` })
     .where('order_no', '=', order.order_no)
     .where('version', '=', order.version)
+    .returningAll()
     .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
 }
 
 export async function insertOrderEvent(

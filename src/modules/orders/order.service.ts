@@ -55,10 +55,9 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
   }
   const now = deps.clock.now();
   const changes = { ...t.changes, status: t.to };
-  if (!(await repo.updateOrder(tx, order, changes, now))) {
-    // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
-    throw new Error(`order ${orderNo} changed under a lock`);
-  }
+  const after = await repo.updateOrder(tx, order, changes, now);
+  // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
+  if (!after) throw new Error(`order ${orderNo} changed under a lock`);
   await repo.insertOrderEvent(tx, {
     id: newId('ev_', now),
     order_no: orderNo,
@@ -70,7 +69,6 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
     detail: t.detail ? JSON.stringify(t.detail, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : null,
     created_at: now,
   });
-  const after = (await repo.findOrder(tx, orderNo))!;
   await deps.effects(tx, order, after, t);
   return { kind: 'applied', order: after };
 }
@@ -90,4 +88,4 @@ export async function recordCreation(tx: Db, now: number, order: OrderRow, actor
   });
 }
 
-export { findOrder, findOrderByRef, findOrderForUpdate, markAcknowledged, recordChannelEvent, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';
+export { findOrder, findOrderByRef, findCommittedOrderByRef, findOrderForUpdate, markAcknowledged, recordChannelEvent, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';

@@ -10,6 +10,7 @@ import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
+  findCommittedOrderByRef,
   findOrder,
   findExpiredPayins,
   findOrderByRef,
@@ -44,23 +45,22 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const req = parseOrderRequest(body, 'payin', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
   // A retry answers the order it made even if the merchant's settings changed since.
-  const known = await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo);
+  const known = await findCommittedOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo);
   if (known) return sameRequest(known, hash, req.merOrderNo);
-  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId);
+  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
-  const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code) : null;
+  const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code, { committed: true }) : null;
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
   const row = newOrderRow('payin', caller, req, hash, now, { channel: settings?.channel ?? null, expiresAt: now + deps.orderTtlMs });
-  const inserted = await deps.transact(async (tx) => {
-    if (!(await insertOrderIfAbsent(tx, row))) return false;
-    await recordCreation(tx, now, (await findOrder(tx, row.order_no))!, `merchant:${caller.appId}`);
-    return true;
+  const order = await deps.transact(async (tx) => {
+    const inserted = await insertOrderIfAbsent(tx, row);
+    if (inserted) await recordCreation(tx, now, inserted, `merchant:${caller.appId}`);
+    return inserted;
   });
   // Lost the race to a concurrent identical request: the unique constraint decided.
-  if (!inserted) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
-  const order = (await findOrder(deps.db, row.order_no))!;
+  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
   return req.method ? startWithChannel(deps, order, req.method) : order;
 }
 
@@ -118,7 +118,7 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
   if (order.method !== null || order.status !== 'CREATED') return order;
   const method = resolveMethod(methodText, order.currency, 'payin');
-  const settings = await methodSettings(deps.db, order.merchant_id, 'payin', method.code);
+  const settings = await methodSettings(deps.db, order.merchant_id, 'payin', method.code, { committed: true });
   checkAmountAllowed(settings, method.code, order.amount, order.currency);
   const claimed = await deps.db
     .updateTable('orders')

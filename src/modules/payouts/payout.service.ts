@@ -10,6 +10,7 @@ import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
+  findCommittedOrderByRef,
   findOrder,
   findOrderByRef,
   findOrderForUpdate,
@@ -33,25 +34,25 @@ export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs'>;
 export async function createPayout(deps: PayoutDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
   const req = parseOrderRequest(body, 'payout', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
-  const known = await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo);
+  const known = await findCommittedOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo);
   if (known) return sameRequest(known, hash, req.merOrderNo);
   const method = req.method!;
-  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId);
+  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
-  const settings = await methodSettings(deps.db, caller.merchantId, 'payout', method.code);
+  const settings = await methodSettings(deps.db, caller.merchantId, 'payout', method.code, { committed: true });
   checkAmountAllowed(settings, method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
   const row = newOrderRow('payout', caller, req, hash, now, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
-  const inserted = await deps.transact(async (tx) => {
-    if (!(await insertOrderIfAbsent(tx, row))) return false;
-    const order = (await findOrder(tx, row.order_no))!;
-    await freezeForPayout(tx, order, `merchant:${caller.appId}`);
-    await recordCreation(tx, now, order, `merchant:${caller.appId}`);
-    return true;
+  const order = await deps.transact(async (tx) => {
+    const inserted = await insertOrderIfAbsent(tx, row);
+    if (!inserted) return undefined;
+    await freezeForPayout(tx, inserted, `merchant:${caller.appId}`);
+    await recordCreation(tx, now, inserted, `merchant:${caller.appId}`);
+    return inserted;
   });
-  if (!inserted) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
-  return submitPayout(deps, (await findOrder(deps.db, row.order_no))!);
+  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
+  return submitPayout(deps, order);
 }
 
 async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCreateResult> {

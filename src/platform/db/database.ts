@@ -142,6 +142,23 @@ function turnSnapshots(reader: BetterSqlite3.Database): () => void {
   };
 }
 
+export type PreparedRead<R> = (parameters: readonly unknown[]) => Promise<R[]>;
+
+const namedReads = new WeakMap<Db, Map<string, PreparedRead<unknown>>>();
+
+/**
+ * The prepared read of `name` on this database, built on first use. `build`
+ * must give the same SQL every time; parameters are passed in the order the
+ * built query has them.
+ */
+export function committedRead<R>(db: Db, name: string, build: (db: Db) => Compilable<R>): PreparedRead<R> {
+  let reads = namedReads.get(db);
+  if (!reads) namedReads.set(db, (reads = new Map()));
+  let read = reads.get(name);
+  if (!read) reads.set(name, (read = preparedRead(db, build(db)) as PreparedRead<unknown>));
+  return read as PreparedRead<R>;
+}
+
 /**
  * A hot read compiled once: built with Kysely from sample parameters, then run
  * with new parameters in the same order. On SQLite it runs synchronously on the
@@ -150,7 +167,7 @@ function turnSnapshots(reader: BetterSqlite3.Database): () => void {
  * Kysely's per-query work. On PostgreSQL the compiled SQL runs on the pool.
  * Only for reads outside transactions: a transaction must read its own writes.
  */
-export function preparedRead<R>(db: Db, query: Compilable<R>): (parameters: readonly unknown[]) => Promise<R[]> {
+export function preparedRead<R>(db: Db, query: Compilable<R>): PreparedRead<R> {
   const compiled = query.compile();
   const sqlite = readers.get(db);
   if (sqlite) {
