@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_orders.ts';
 import * as m0003 from './migrations/0003_notification_attempts.ts';
 import * as m0004 from './migrations/0004_ledger.ts';
+import * as m0005 from './migrations/0005_orders_by_direction.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_orders': m0002,
   '0003_notification_attempts': m0003,
   '0004_ledger': m0004,
+  '0005_orders_by_direction': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
