@@ -111,17 +111,21 @@ function settlementValues(s: Settlement) {
 
 const SETTLEMENT_COLUMNS = sql.raw('id, lease_until, state, attempts, next_attempt_at, last_error, delivered_at');
 
+/** The update of each claimed row from the settlements in `v`, where its claim still holds. */
+const settleFromV = (now: number) => sql`
+  update notifications
+  set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
+      delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
+  from v
+  where notifications.id = v.id and notifications.lease_until = v.lease_until`;
+
 /** Sets each notification's new state where its claim still holds; returns the ids set. */
-export async function settleMany(db: Db, items: readonly Settlement[], now: number): Promise<Set<string>> {
+async function settleMany(db: Db, items: readonly Settlement[], now: number): Promise<Set<string>> {
   if (items.length === 0) return new Set();
   const rows = items.map((i) => sql`(${sql.join(settlementValues(i))})`);
   const result = await sql<{ id: string }>`
     with v (${SETTLEMENT_COLUMNS}) as (values ${sql.join(rows)})
-    update notifications
-    set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
-        delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
-    from v
-    where notifications.id = v.id and notifications.lease_until = v.lease_until
+    ${settleFromV(now)}
     returning notifications.id`.execute(db);
   return new Set(result.rows.map((r) => r.id));
 }
@@ -150,11 +154,7 @@ async function recordInOneStatement(db: Db, outcomes: readonly Outcome[], now: n
     with v (${SETTLEMENT_COLUMNS}, attempt_id, attempt_no, started_at, url, request_headers, request_body,
             response_status, response_body, duration_ms, error_class, reason, acknowledged) as (values ${sql.join(rows)}),
     settled as (
-      update notifications
-      set state = v.state, attempts = v.attempts, next_attempt_at = v.next_attempt_at, last_error = v.last_error,
-          delivered_at = v.delivered_at, lease_until = null, updated_at = ${now}
-      from v
-      where notifications.id = v.id and notifications.lease_until = v.lease_until
+      ${settleFromV(now)}
       returning notifications.id, notifications.order_no, notifications.status),
     attempts as (
       insert into notification_attempts (id, notification_id, attempt_no, started_at, url, request_headers, request_body,

@@ -149,7 +149,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   // Attempts that finish together are recorded together.
   const recordLater = createBatcher<Finished>((finished) => record(deps, finished));
   /** Attempts under way (sent or being recorded) per destination. */
-  const sending = new Map<string, number>();
+  const underWay = new Map<string, number>();
   /** Claimed rows waiting for their destination's slot, oldest first. */
   const waiting = new Map<string, NotificationRow[]>();
   let waitingCount = 0;
@@ -171,7 +171,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   // unrecorded (and send again) is never more than its cap.
   const start = (n: NotificationRow): void => {
     const origin = n.origin;
-    sending.set(origin, (sending.get(origin) ?? 0) + 1);
+    underWay.set(origin, (underWay.get(origin) ?? 0) + 1);
     const job: Promise<void> = attempt(deps, n)
       .then(async (done) => {
         await recordLater(done);
@@ -179,9 +179,9 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       })
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
       .finally(() => {
-        const left = (sending.get(origin) ?? 1) - 1;
-        if (left === 0) sending.delete(origin);
-        else sending.set(origin, left);
+        const left = (underWay.get(origin) ?? 1) - 1;
+        if (left === 0) underWay.delete(origin);
+        else underWay.set(origin, left);
         inFlight.delete(job);
         if (stopping) return;
         startWaiting(origin);
@@ -195,7 +195,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     const queue = waiting.get(origin);
     if (!queue) return;
     const stale: NotificationRow[] = [];
-    while (queue.length > 0 && (sending.get(origin) ?? 0) < opts.perOrigin) {
+    while (queue.length > 0 && (underWay.get(origin) ?? 0) < opts.perOrigin) {
       const n = queue.shift()!;
       waitingCount--;
       if (startable(n)) start(n);
@@ -230,11 +230,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size - waitingCount);
       if (room <= 0) return;
       const now = deps.clock.now();
-      const busyOrigins = [...new Set([...waiting.keys(), ...[...sending].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin)])];
+      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin)])];
       const claimed = await repo.claimDue(deps.db, now, leaseMs, room, busyOrigins);
       for (const n of claimed) {
         if (stopping) hold(n);
-        else if (!waiting.has(n.origin) && (sending.get(n.origin) ?? 0) < opts.perOrigin) start(n);
+        else if (!waiting.has(n.origin) && (underWay.get(n.origin) ?? 0) < opts.perOrigin) start(n);
         else hold(n);
       }
       if (claimed.length < room) return;
