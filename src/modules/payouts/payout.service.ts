@@ -11,7 +11,6 @@ import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
   findCommittedOrderByRef,
-  findOrder,
   findOrderByRef,
   findOrderForUpdate,
   insertOrderIfAbsent,
