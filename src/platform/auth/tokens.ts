@@ -32,6 +32,8 @@ interface LoadedKey {
 export interface TokenService {
   issue(merchantId: string, appId: string): Promise<{ token: string; expiresIn: number }>;
   verify(token: string): Promise<TokenClaims>;
+  /** The claims of a token this process has already verified and that has not expired; undefined otherwise. */
+  known(token: string): TokenClaims | undefined;
   /** Adds a new signing key; tokens signed with older keys stay valid until they expire. */
   rotate(): Promise<string>;
 }
@@ -152,9 +154,14 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       return { token, expiresIn: TOKEN_TTL_SECONDS };
     },
 
+    known(token) {
+      const claims = verified.get(token);
+      return claims && claims.exp + CLOCK_SKEW_SECONDS > clock.now() / 1000 ? claims : undefined;
+    },
+
     async verify(token) {
-      const known = verified.get(token);
-      if (known && known.exp + CLOCK_SKEW_SECONDS > clock.now() / 1000) return known;
+      const known = this.known(token);
+      if (known) return known;
       const parts = token.split('.');
       if (parts.length !== 3) throw unauthorized('malformed token');
       const header = decodeSegment(parts[0]!);

@@ -13,6 +13,7 @@ import { newRequestId } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
 import { sendError } from './envelope.ts';
 import { trackHandlers } from './in-flight.ts';
+import { requestLoggerFactory } from './request-logger.ts';
 
 export type App = FastifyInstance<
   RawServerDefault,
@@ -70,6 +71,7 @@ function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
 export function createServer(opts: ServerOptions): App {
   const fastifyOpts: FastifyServerOptions & { https?: unknown } = {
     logger: loggerOptions(opts),
+    childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
     requestIdHeader: false,
     genReqId: (req) => {
