@@ -26,8 +26,9 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
-import { cpuTaskSeconds, IdLedger, pgCpuBetween, samplePostgres, type PgCpu } from './lib/create-load.ts';
+import { IdLedger, pgCpuBetween, samplePostgres, type PgCpu } from './lib/create-load.ts';
 import {
+  cpuTaskSeconds,
   autocannon,
   call,
   CONNECTIONS,

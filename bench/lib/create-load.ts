@@ -3,12 +3,13 @@
 // generated and every answered id is recorded so the database can be checked against
 // the responses afterwards, and PostgreSQL (not pinned: it runs on both CPUs) is
 // accounted apart from the processes that disturb a measurement.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import {
   autocannon,
   call,
+  CLK_TCK,
   CONNECTIONS,
+  cpuTaskSeconds,
   DISTURBED_SHARE,
   LOADGEN_CPU,
   processCpuSeconds,
@@ -19,25 +20,6 @@ import {
 } from './harness.ts';
 
 // ---------------------------------------------------------------- CPU time from /proc
-
-const CLK_TCK = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-/** Seconds one CPU spent on tasks (user, nice, system) or stolen; as the harness counts it (interrupts left out). */
-export function cpuTaskSeconds(cpu: number): number {
-  const line = fs
-    .readFileSync('/proc/stat', 'utf8')
-    .split('\n')
-    .find((l) => l.startsWith(`cpu${cpu} `));
-  if (!line) return 0;
-  const [user, nice, system, , , , , steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  return (user! + nice! + system! + steal!) / CLK_TCK;
-}
 
 /** Fields of /proc/<pid>/stat after "(comm)", 0-based from field 3 (state). */
 function statFields(pid: number | string): string[] | undefined {

@@ -153,7 +153,7 @@ export function pinSelf(): void {
   checkPinned(process.pid, LOADGEN_CPU, 'load generator');
 }
 
-const CLK_TCK = (() => {
+export const CLK_TCK = (() => {
   try {
     return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   } catch {
@@ -192,7 +192,7 @@ export function threadCpuSeconds(pid: number): Map<string, number> {
  * hypervisor. Interrupt and softirq time is left out: on loopback it is mostly the
  * benchmark's own packets.
  */
-function cpuTaskSeconds(cpu: number): number {
+export function cpuTaskSeconds(cpu: number): number {
   const line = fs
     .readFileSync('/proc/stat', 'utf8')
     .split('\n')
