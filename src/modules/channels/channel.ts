@@ -1,3 +1,5 @@
+import type { OrderRow } from '../../platform/db/schema.ts';
+import { formatMajor } from '../../platform/money.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
 import type { MethodDef } from './catalogue.ts';
 
@@ -13,6 +15,21 @@ export interface ChannelOrder {
   extra: Readonly<Record<string, string>> | null;
   merchantName: string;
   expiresAt: number | null;
+}
+
+/** What a channel is told of a stored order. */
+export function channelOrderOf(order: OrderRow, method: MethodDef, merchantName: string): ChannelOrder {
+  return {
+    orderNo: order.order_no,
+    direction: order.direction as Direction,
+    currency: order.currency,
+    amount: order.amount,
+    amountText: formatMajor(order.amount, order.currency),
+    method,
+    extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
+    merchantName,
+    expiresAt: order.expires_at === null ? null : Number(order.expires_at),
+  };
 }
 
 /** Expected outcomes of a channel call are values; exceptions are bugs. */

@@ -3,7 +3,7 @@ import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
-import { withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
+import { channelOrderOf, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
 import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
 import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -70,21 +70,7 @@ async function startWithChannel(deps: PayinDeps, order: OrderRow, method: Method
   const result: ChannelCreateResult = channel
     ? await withDeadline(
         deps.channelTimeoutMs,
-        async (signal) =>
-          channel.create(
-            {
-              orderNo: order.order_no,
-              direction: 'payin',
-              currency: order.currency,
-              amount: order.amount,
-              amountText: formatMajor(order.amount, order.currency),
-              method,
-              extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
-              merchantName: await merchantName(deps.db, order.merchant_id),
-              expiresAt: order.expires_at === null ? null : Number(order.expires_at),
-            },
-            signal,
-          ),
+        async (signal) => channel.create(channelOrderOf(order, method, await merchantName(deps.db, order.merchant_id)), signal),
         (reason) => ({ kind: 'unknown' as const, reason }),
       ).catch((err: unknown): ChannelCreateResult => {
         // A channel that throws is a bug in it; the order must still not be left half-made.

@@ -1,8 +1,7 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
-import { formatMajor } from '../../platform/money.ts';
 import { findMethod } from '../channels/catalogue.ts';
-import { withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
+import { channelOrderOf, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
 import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
 import { freezeForPayout } from '../ledger/ledger.service.ts';
 import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
@@ -60,21 +59,7 @@ async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCre
   const method = findMethod(order.method!)!;
   return withDeadline(
     deps.channelTimeoutMs,
-    async (signal) =>
-      channel.create(
-        {
-          orderNo: order.order_no,
-          direction: 'payout',
-          currency: order.currency,
-          amount: order.amount,
-          amountText: formatMajor(order.amount, order.currency),
-          method,
-          extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
-          merchantName: await merchantName(deps.db, order.merchant_id),
-          expiresAt: null,
-        },
-        signal,
-      ),
+    async (signal) => channel.create(channelOrderOf(order, method, await merchantName(deps.db, order.merchant_id)), signal),
     (reason) => ({ kind: 'unknown' as const, reason }),
   ).catch((err: unknown): ChannelCreateResult => {
     deps.log.error({ err, orderNo: order.order_no }, 'channel create threw after submission may have happened');
