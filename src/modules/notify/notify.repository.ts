@@ -60,6 +60,8 @@ export interface Settlement {
 
 /** One finished attempt: the notification's new state, and the attempt's own row. */
 export interface Outcome {
+  /** The notification attempted: its order, and the order status it told of. */
+  notification: Pick<NotificationRow, 'order_no' | 'status'>;
   settlement: Settlement;
   attempt: Omit<AttemptRecord, 'outcome'>;
   acknowledged: boolean;
@@ -85,15 +87,12 @@ export async function recordOutcomes(db: Db, outcomes: readonly Outcome[], now: 
     .insertInto('notification_attempts')
     .values(outcomes.map((o) => ({ ...o.attempt, outcome: attemptOutcome(o, settled.has(o.settlement.id)) })))
     .execute();
-  const delivered = outcomes.filter((o) => o.acknowledged && settled.has(o.settlement.id)).map((o) => o.settlement.id);
-  if (delivered.length > 0) {
-    const paid = await db.selectFrom('notifications').select('order_no').where('id', 'in', delivered).where('status', '=', 'PAID').execute();
-    await markAcknowledged(
-      db,
-      paid.map((r) => r.order_no),
-      now,
-    );
-  }
+  const paidAcknowledged = outcomes.filter((o) => o.acknowledged && o.notification.status === 'PAID' && settled.has(o.settlement.id));
+  await markAcknowledged(
+    db,
+    paidAcknowledged.map((o) => o.notification.order_no),
+    now,
+  );
   return settled;
 }
 

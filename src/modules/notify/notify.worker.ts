@@ -67,13 +67,8 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
     : { status: null, body: null, errorClass: result.errorClass };
 }
 
-/** What one attempt found, waiting to be recorded. */
-interface Finished extends repo.Outcome {
-  n: NotificationRow;
-}
-
 /** One attempt: sign and send. */
-async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Finished & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number }> {
+async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number }> {
   const attemptNo = Number(n.attempts) + 1;
   const startedAt = deps.clock.now();
   let result: SendResult;
@@ -90,7 +85,7 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Fini
   const next = verdict.acknowledged ? null : afterFailure(attemptNo, deps.schedule, now);
   const seen = describe(result);
   return {
-    n,
+    notification: n,
     acknowledged: verdict.acknowledged,
     outcome: verdict.acknowledged ? 'delivered' : next?.state === 'exhausted' ? 'exhausted' : 'failed',
     durationMs: result.durationMs,
@@ -121,11 +116,11 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Fini
 }
 
 /** Records finished attempts together: one statement on PostgreSQL, one grouped transaction on SQLite. */
-async function record(deps: NotifyWorkerDeps, finished: readonly Finished[]): Promise<void> {
+async function record(deps: NotifyWorkerDeps, finished: readonly repo.Outcome[]): Promise<void> {
   const now = deps.clock.now();
   const settled = dialectOf(deps.db) === 'postgres' ? await repo.recordOutcomes(deps.db, finished, now) : await deps.transact((tx) => repo.recordOutcomes(tx, finished, now));
   for (const f of finished) {
-    if (!settled.has(f.n.id)) deps.log.warn({ notification: f.n.id }, 'delivery finished after its lease ran out; the newer claim decides');
+    if (!settled.has(f.settlement.id)) deps.log.warn({ notification: f.settlement.id }, 'delivery finished after its lease ran out; the newer claim decides');
   }
 }
 
@@ -147,7 +142,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const startMarginMs = deps.timeoutMs + 2000;
   const inFlight = new Set<Promise<void>>();
   // Attempts that finish together are recorded together.
-  const recordLater = createBatcher<Finished>((finished) => record(deps, finished));
+  const recordLater = createBatcher<repo.Outcome>((finished) => record(deps, finished));
   /** Attempts under way (sent or being recorded) per destination. */
   const underWay = new Map<string, number>();
   /** Claimed rows waiting for their destination's slot, oldest first. */
@@ -160,7 +155,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     if (rows.length === 0) return;
     const now = deps.clock.now();
     const byLease = new Map<bigint | null, NotificationRow[]>();
-    for (const n of rows) byLease.set(n.lease_until, [...(byLease.get(n.lease_until) ?? []), n]);
+    for (const n of rows) {
+      const group = byLease.get(n.lease_until);
+      if (group) group.push(n);
+      else byLease.set(n.lease_until, [n]);
+    }
     const released = await Promise.allSettled([...byLease.values()].map((group) => repo.release(deps.db, group, now, now)));
     for (const r of released) if (r.status === 'rejected') deps.log.error({ err: r.reason }, 'could not give claims back; their lease brings them back');
   };

@@ -100,6 +100,11 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
   let active: LoadedKey | undefined;
   let loadedAt = 0;
 
+  const known = (token: string): TokenClaims | undefined => {
+    const claims = verified.get(token);
+    return claims && claims.exp + CLOCK_SKEW_SECONDS > clock.now() / 1000 ? claims : undefined;
+  };
+
   async function reload(): Promise<void> {
     loadedAt = clock.now();
     const rows = await db.selectFrom('signing_keys').selectAll().where('alg', '=', ALG).orderBy('created_at', 'asc').execute();
@@ -154,14 +159,11 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       return { token, expiresIn: TOKEN_TTL_SECONDS };
     },
 
-    known(token) {
-      const claims = verified.get(token);
-      return claims && claims.exp + CLOCK_SKEW_SECONDS > clock.now() / 1000 ? claims : undefined;
-    },
+    known,
 
     async verify(token) {
-      const known = this.known(token);
-      if (known) return known;
+      const remembered = known(token);
+      if (remembered) return remembered;
       const parts = token.split('.');
       if (parts.length !== 3) throw unauthorized('malformed token');
       const header = decodeSegment(parts[0]!);
