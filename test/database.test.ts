@@ -6,7 +6,8 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
-import { dialectOf, openDatabase, preparedRead, type Db } from '../src/platform/db/database.ts';
+import { dialectOf, inTransaction, openDatabase, preparedRead, type Db } from '../src/platform/db/database.ts';
+import { sqlStatement } from '../src/platform/db/statement.ts';
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
@@ -105,5 +106,27 @@ describe('database', () => {
     await new Promise((r) => setImmediate(r));
     assert.deepEqual(await read([row.kid]), [{ kid: row.kid, created_at: ABOVE_2_53 }], 'committed, and read as an exact bigint');
     await db.deleteFrom('signing_keys').where('kid', '=', row.kid).execute();
+  });
+
+  it('a written-once statement: numbered placeholders on PostgreSQL, its own transaction\'s writes visible, a rollback undoes them', T, async () => {
+    const insert = sqlStatement('insert into signing_keys (kid, alg, key_enc, created_at, retired_at) values (?, ?, ?, ?, ?)');
+    const select = sqlStatement<{ kid: string; created_at: bigint }>('select kid, created_at from signing_keys where kid = ? and alg = ?');
+    const kept = ['k_statement_kept', 'HS256', 'x', ABOVE_2_53, null];
+    const undone = ['k_statement_undone', 'HS256', 'x', 1n, null];
+    await inTransaction(db, async (tx) => {
+      await insert(tx, kept);
+      assert.deepEqual(await select(tx, ['k_statement_kept', 'HS256']), [{ kid: 'k_statement_kept', created_at: ABOVE_2_53 }]);
+    });
+    const failure = inTransaction(db, async (tx) => {
+      await insert(tx, undone);
+      assert.equal((await select(tx, ['k_statement_undone', 'HS256'])).length, 1);
+      throw new Error('roll back');
+    });
+    await assert.rejects(failure, /roll back/);
+    // Outside a transaction it runs through the query executor, on either database.
+    assert.deepEqual(await select(db, ['k_statement_kept', 'HS256']), [{ kid: 'k_statement_kept', created_at: ABOVE_2_53 }]);
+    assert.deepEqual(await select(db, ['k_statement_undone', 'HS256']), [], 'the rolled back insert is gone');
+    await assert.rejects(insert(db, kept), /unique|UNIQUE|duplicate/, 'a failing statement rejects');
+    await db.deleteFrom('signing_keys').where('kid', '=', 'k_statement_kept').execute();
   });
 });

@@ -149,11 +149,12 @@ export interface ReadOptions {
   committed?: boolean;
 }
 
-export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadOptions = {}): Promise<{ defaultCurrency: string; currencies: string[] }> {
+/** The merchant's currencies, with its name (what a create needs of the merchant, in one read of its row). */
+export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadOptions = {}): Promise<{ name: string; defaultCurrency: string; currencies: string[] }> {
   const merchant = opts.committed ? await repo.findCommittedMerchant(db, merchantId) : await repo.findMerchant(db, merchantId);
   if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
   const currencies = opts.committed ? await repo.listCommittedCurrencies(db, merchantId) : await repo.listCurrencies(db, merchantId);
-  return { defaultCurrency: merchant.default_currency, currencies };
+  return { name: merchant.name, defaultCurrency: merchant.default_currency, currencies };
 }
 
 export async function hasMerchants(db: Db): Promise<boolean> {

@@ -1,25 +1,38 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
+import { placeholders, sqlStatement, type Statement } from '../../platform/db/statement.ts';
 import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
+
+const ORDER_COLUMNS = [
+  'order_no', 'direction', 'merchant_id', 'app_id', 'generation', 'mer_order_no', 'request_hash', 'currency', 'amount', 'paid_amount', 'fee',
+  'method', 'channel', 'channel_ref', 'status', 'acknowledged', 'attach', 'notify_url', 'return_url', 'extra', 'params', 'message',
+  'expires_at', 'checked_at', 'created_at', 'updated_at', 'version',
+] as const satisfies readonly (keyof OrderRow)[];
+
+/** What the database fills in when a new row leaves these columns out. */
+const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = { fee: 0n, acknowledged: 0n, version: 0n };
+
+// The create path's statements are written once (see statement.ts).
+const insertOrder = sqlStatement<OrderRow>(
+  `insert into orders (${ORDER_COLUMNS.join(', ')}) values (${placeholders(ORDER_COLUMNS.length)})
+   on conflict (merchant_id, direction, mer_order_no) do nothing returning *`,
+);
 
 /** Inserts unless the merchant already has this merOrderNo in this direction; the stored row, or undefined when it had. */
 export async function insertOrderIfAbsent(db: Db, row: NewOrderRow): Promise<OrderRow | undefined> {
-  return db
-    .insertInto('orders')
-    .values(row)
-    .onConflict((oc) => oc.columns(['merchant_id', 'direction', 'mer_order_no']).doNothing())
-    .returningAll()
-    .executeTakeFirst();
+  return (await insertOrder(db, ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)))[0];
 }
 
 export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {
   return db.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirst();
 }
 
+const selectOrder = sqlStatement<OrderRow>('select * from orders where order_no = ?');
+const selectOrderForUpdate = sqlStatement<OrderRow>('select * from orders where order_no = ? for update');
+
 /** The row, locked for the rest of the transaction on PostgreSQL (SQLite transactions are already exclusive). */
 export async function findOrderForUpdate(db: Db, orderNo: string): Promise<OrderRow | undefined> {
-  const query = db.selectFrom('orders').selectAll().where('order_no', '=', orderNo);
-  return (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  return (await (dialectOf(db) === 'postgres' ? selectOrderForUpdate : selectOrder)(db, [orderNo]))[0];
 }
 
 /** Committed state only (a read outside any transaction): whether a create is a retry. */
@@ -42,22 +55,52 @@ export async function findOrderByRef(db: Db, merchantId: string, direction: stri
 
 export type OrderChanges = Partial<Pick<OrderRow, 'status' | 'paid_amount' | 'fee' | 'channel_ref' | 'params' | 'message' | 'method' | 'channel' | 'acknowledged' | 'expires_at'>>;
 
-/** Applies changes only if nobody changed the row since it was read (version check); the new row, or undefined when not applied. */
-export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<OrderRow | undefined> {
-  return db
-    .updateTable('orders')
-    .set({ ...changes, updated_at: now, version: sql<bigint>`version + 1` })
-    .where('order_no', '=', order.order_no)
-    .where('version', '=', order.version)
-    .returningAll()
-    .executeTakeFirst();
+const CHANGEABLE = new Set<string>(['status', 'paid_amount', 'fee', 'channel_ref', 'params', 'message', 'method', 'channel', 'acknowledged', 'expires_at'] satisfies (keyof OrderChanges)[]);
+const updates = new Map<string, Statement<OrderRow>>();
+
+/** The update of these columns (names checked against the changeable ones), written once per set of columns. */
+function updateOf(columns: readonly string[]): Statement<OrderRow> {
+  const key = columns.join(',');
+  let statement = updates.get(key);
+  if (!statement) {
+    for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
+    const set = columns.map((column) => `${column} = ?`).join(', ');
+    statement = sqlStatement<OrderRow>(`update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *`);
+    updates.set(key, statement);
+  }
+  return statement;
 }
 
-export async function insertOrderEvent(
-  db: Db,
-  event: { id: string; order_no: string; seq: bigint; from_status: string | null; to_status: string; cause: string; actor: string; detail: string | null; created_at: number },
-): Promise<void> {
-  await db.insertInto('order_events').values(event).execute();
+/** Applies changes only if nobody changed the row since it was read (version check); the new row, or undefined when not applied. */
+export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<OrderRow | undefined> {
+  const columns = Object.keys(changes).filter((column) => changes[column as keyof OrderChanges] !== undefined);
+  const values = columns.map((column) => changes[column as keyof OrderChanges]);
+  return (await updateOf(columns)(db, [...values, now, order.order_no, order.version]))[0];
+}
+
+export interface OrderEvent {
+  id: string;
+  order_no: string;
+  seq: bigint;
+  from_status: string | null;
+  to_status: string;
+  cause: string;
+  actor: string;
+  detail: string | null;
+  created_at: number;
+}
+
+const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof OrderEvent)[];
+const eventInserts = new Map<number, Statement<never>>();
+
+/** Appends history entries in one statement. */
+export async function insertOrderEvents(db: Db, events: readonly OrderEvent[]): Promise<void> {
+  let insert = eventInserts.get(events.length);
+  if (!insert) {
+    const rows = events.map(() => `(${placeholders(EVENT_COLUMNS.length)})`).join(', ');
+    eventInserts.set(events.length, (insert = sqlStatement<never>(`insert into order_events (${EVENT_COLUMNS.join(', ')}) values ${rows}`)));
+  }
+  await insert(db, events.flatMap((event) => EVENT_COLUMNS.map((column) => event[column])));
 }
 
 export async function listOrderEvents(db: Db, orderNo: string) {

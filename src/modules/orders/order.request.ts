@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
+import type { OrderRow } from '../../platform/db/schema.ts';
 import { badRequest, conflict } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { rawNumberText } from '../../platform/json.ts';
@@ -135,7 +135,7 @@ export function newOrderRow(
   hash: string,
   now: number,
   more: { channel: string | null; fee?: bigint; expiresAt: number | null },
-): NewOrderRow {
+): OrderRow {
   return {
     order_no: newId(direction === 'payin' ? 'PI' : 'PO', now),
     direction,
@@ -147,11 +147,12 @@ export function newOrderRow(
     currency: req.currency,
     amount: req.amount,
     paid_amount: null,
-    ...(more.fee !== undefined ? { fee: more.fee } : {}),
+    fee: more.fee ?? 0n,
     method: req.method?.code ?? null,
     channel: more.channel,
     channel_ref: null,
     status: 'CREATED',
+    acknowledged: 0n,
     attach: req.attach,
     notify_url: req.notifyUrl,
     return_url: req.returnUrl,
@@ -159,7 +160,9 @@ export function newOrderRow(
     params: null,
     message: null,
     expires_at: more.expiresAt === null ? null : BigInt(more.expiresAt),
-    created_at: now,
-    updated_at: now,
+    checked_at: null,
+    created_at: BigInt(now),
+    updated_at: BigInt(now),
+    version: 0n,
   };
 }

@@ -54,38 +54,58 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
     return { kind: 'refused', order, reason: decision.reason };
   }
   const now = deps.clock.now();
-  const changes = { ...t.changes, status: t.to };
-  const after = await repo.updateOrder(tx, order, changes, now);
+  const after = await repo.updateOrder(tx, order, { ...t.changes, status: t.to }, now);
   // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
   if (!after) throw new Error(`order ${orderNo} changed under a lock`);
-  await repo.insertOrderEvent(tx, {
+  await repo.insertOrderEvents(tx, [changeEvent(order, t, now)]);
+  await deps.effects(tx, order, after, t);
+  return { kind: 'applied', order: after };
+}
+
+/**
+ * Writes a new order with its history; undefined when the merchant already
+ * has its merOrderNo (the unique constraint decides). With `answered` (the
+ * channel's answer, when it was asked before the order was written) the
+ * order is born in that state: its history holds the creation and the answer,
+ * and the answer's effects are written with it.
+ */
+export async function createOrder(tx: Db, deps: OrderDeps, created: OrderRow, actor: string, answered?: Transition): Promise<OrderRow | undefined> {
+  const now = Number(created.created_at);
+  if (!answered) {
+    const inserted = await repo.insertOrderIfAbsent(tx, created);
+    if (inserted) await repo.insertOrderEvents(tx, [creationEvent(inserted, actor, now)]);
+    return inserted;
+  }
+  const decision = decideTransition(created.direction as Direction, created.status as OrderStatus, answered.to);
+  if (decision.kind !== 'apply') throw new Error(`a new order cannot become ${answered.to}: ${decision.kind}`);
+  const born = await repo.insertOrderIfAbsent(tx, { ...created, ...answered.changes, status: answered.to, version: created.version + 1n });
+  if (!born) return undefined;
+  await repo.insertOrderEvents(tx, [creationEvent(created, actor, now), changeEvent(created, answered, now)]);
+  await deps.effects(tx, created, born, answered);
+  return born;
+}
+
+/** The first history entry of an order, in its creating transaction. */
+export async function recordCreation(tx: Db, now: number, order: OrderRow, actor: string): Promise<void> {
+  await repo.insertOrderEvents(tx, [creationEvent(order, actor, now)]);
+}
+
+function creationEvent(order: OrderRow, actor: string, now: number): repo.OrderEvent {
+  return { id: newId('ev_', now), order_no: order.order_no, seq: order.version, from_status: null, to_status: order.status, cause: 'create', actor, detail: null, created_at: now };
+}
+
+function changeEvent(before: OrderRow, t: Transition, now: number): repo.OrderEvent {
+  return {
     id: newId('ev_', now),
-    order_no: orderNo,
-    seq: order.version + 1n,
-    from_status: from,
+    order_no: before.order_no,
+    seq: before.version + 1n,
+    from_status: before.status,
     to_status: t.to,
     cause: t.cause,
     actor: t.actor,
     detail: t.detail ? JSON.stringify(t.detail, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) : null,
     created_at: now,
-  });
-  await deps.effects(tx, order, after, t);
-  return { kind: 'applied', order: after };
-}
-
-/** The first history entry of an order, in its creating transaction. */
-export async function recordCreation(tx: Db, now: number, order: OrderRow, actor: string): Promise<void> {
-  await repo.insertOrderEvent(tx, {
-    id: newId('ev_', now),
-    order_no: order.order_no,
-    seq: order.version,
-    from_status: null,
-    to_status: order.status,
-    cause: 'create',
-    actor,
-    detail: null,
-    created_at: now,
-  });
+  };
 }
 
 export { findOrder, findOrderByRef, findCommittedOrderByRef, findOrderForUpdate, markAcknowledged, recordChannelEvent, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';

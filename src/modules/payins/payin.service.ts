@@ -15,12 +15,12 @@ import {
   findExpiredPayins,
   findOrderByRef,
   findOrderForUpdate,
-  insertOrderIfAbsent,
+  createOrder,
   listOrderEvents,
   recordChannelEvent,
-  recordCreation,
   transitionOrder,
   type OrderDeps,
+  type Transition,
   type TransitionResult,
 } from '../orders/order.service.ts';
 
@@ -37,9 +37,11 @@ export type { Caller };
 /**
  * Creates a pay-in, idempotently on `merOrderNo`: the unique constraint decides
  * which of concurrent identical requests creates the order; the others answer
- * it. The channel is called after the order is committed, never inside a
- * transaction; a channel that refuses or does not answer leaves a FAILED order
- * with its reason.
+ * it. With a method, the channel is asked first, never inside a transaction,
+ * and the order is written once with its answer: accepted (PENDING), or
+ * refused or unanswered (FAILED with the reason). A process that dies while
+ * waiting for the channel leaves no order; the consumer never saw the
+ * payment instructions, and the merchant's retry creates the order afresh.
  */
 export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
   const req = parseOrderRequest(body, 'payin', { requireHttps: deps.requireHttpsNotify });
@@ -47,54 +49,47 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   // A retry answers the order it made even if the merchant's settings changed since.
   const known = await findCommittedOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo);
   if (known) return sameRequest(known, hash, req.merOrderNo);
-  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
-  if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
+  const merchant = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
+  if (!merchant.currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code, { committed: true }) : null;
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
   const row = newOrderRow('payin', caller, req, hash, now, { channel: settings?.channel ?? null, expiresAt: now + deps.orderTtlMs });
-  const order = await deps.transact(async (tx) => {
-    const inserted = await insertOrderIfAbsent(tx, row);
-    if (inserted) await recordCreation(tx, now, inserted, `merchant:${caller.appId}`);
-    return inserted;
-  });
+  const answered = req.method ? answerOf(row.channel!, await askChannel(deps, row, req.method, merchant.name)) : undefined;
+  const order = await deps.transact((tx) => createOrder(tx, deps, row, `merchant:${caller.appId}`, answered));
   // Lost the race to a concurrent identical request: the unique constraint decided.
   if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
-  return req.method ? startWithChannel(deps, order, req.method) : order;
+  return order;
 }
 
-/** Asks the order's channel to start the payment, then records the answer. */
-async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
+/** Asks the order's channel to start the payment; a channel that throws or does not answer is an answer too. */
+async function askChannel(deps: PayinDeps, order: OrderRow, method: MethodDef, merchantName: string): Promise<ChannelCreateResult> {
   const channel = order.channel ? deps.channel(order.channel) : undefined;
-  const result: ChannelCreateResult = channel
-    ? await withDeadline(
-        deps.channelTimeoutMs,
-        async (signal) => channel.create(channelOrderOf(order, method, await merchantName(deps.db, order.merchant_id)), signal),
-        (reason) => ({ kind: 'unknown' as const, reason }),
-      ).catch((err: unknown): ChannelCreateResult => {
-        // A channel that throws is a bug in it; the order must still not be left half-made.
-        deps.log.error({ err, orderNo: order.order_no, channel: order.channel }, 'channel create threw');
-        return { kind: 'refused', reason: `channel ${order.channel} failed to create the payment` };
-      })
-    : { kind: 'refused', reason: `channel ${order.channel} is not configured` };
-  const actor = `channel:${order.channel}`;
-  const outcome = await deps.transact((tx) =>
-    result.kind === 'accepted'
-      ? transitionOrder(tx, deps, order.order_no, {
-          to: 'PENDING',
-          cause: 'channel',
-          actor,
-          changes: { channel_ref: result.channelRef, params: JSON.stringify(result.params) },
-        })
-      : transitionOrder(tx, deps, order.order_no, {
-          to: 'FAILED',
-          cause: 'channel',
-          actor,
-          changes: { message: result.reason, fee: 0n },
-          detail: { channelAnswer: result.kind },
-        }),
-  );
+  if (!channel) return { kind: 'refused', reason: `channel ${order.channel} is not configured` };
+  return withDeadline(
+    deps.channelTimeoutMs,
+    async (signal) => channel.create(channelOrderOf(order, method, merchantName), signal),
+    (reason) => ({ kind: 'unknown' as const, reason }),
+  ).catch((err: unknown): ChannelCreateResult => {
+    // A channel that throws is a bug in it; the order must still not be left half-made.
+    deps.log.error({ err, orderNo: order.order_no, channel: order.channel }, 'channel create threw');
+    return { kind: 'refused', reason: `channel ${order.channel} failed to create the payment` };
+  });
+}
+
+/** The state change a channel's answer to a new pay-in makes. */
+function answerOf(channel: string, result: ChannelCreateResult): Transition {
+  const actor = `channel:${channel}`;
+  return result.kind === 'accepted'
+    ? { to: 'PENDING', cause: 'channel', actor, changes: { channel_ref: result.channelRef, params: JSON.stringify(result.params) } }
+    : { to: 'FAILED', cause: 'channel', actor, changes: { message: result.reason, fee: 0n }, detail: { channelAnswer: result.kind } };
+}
+
+/** Starts the payment of an order that exists without a method yet (the cashier's picker). */
+async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
+  const result = await askChannel(deps, order, method, await merchantName(deps.db, order.merchant_id));
+  const outcome = await deps.transact((tx) => transitionOrder(tx, deps, order.order_no, answerOf(order.channel!, result)));
   return outcome.order;
 }
 

@@ -75,6 +75,8 @@ export interface OpenOptions {
 }
 
 const STATEMENT_CACHE_SIZE = 500;
+/** Page cache per connection (SQLite's default is 2 MiB): an order insert touches four indexes. */
+const CACHE_KIB = 64 * 1024;
 
 /**
  * Kysely prepares every query afresh; compiling SQL is most of a simple
@@ -100,6 +102,33 @@ function withStatementCache(database: BetterSqlite3.Database, alsoClose: () => v
   };
 }
 
+/** SQLite: the write connection (through its statement cache) of each database. */
+const writers = new WeakMap<Db, SqliteDatabase>();
+/** SQLite transactions in progress: their handle → the connection they hold. */
+const heldConnections = new WeakMap<Db, SqliteDatabase>();
+
+/**
+ * Runs `fn` in a transaction on `db`. While it runs on SQLite, its handle
+ * holds the connection, so statement.ts can run statements on it directly.
+ */
+export function inTransaction<T>(db: Db, fn: (tx: Db) => Promise<T>): Promise<T> {
+  const writer = writers.get(db);
+  if (!writer) return db.transaction().execute(fn);
+  return db.transaction().execute(async (tx) => {
+    heldConnections.set(tx, writer);
+    try {
+      return await fn(tx);
+    } finally {
+      heldConnections.delete(tx);
+    }
+  });
+}
+
+/** The SQLite connection a transaction of inTransaction holds; undefined for anything else. */
+export function heldConnection(db: Db): SqliteDatabase | undefined {
+  return heldConnections.get(db);
+}
+
 /** SQLite: a read-only connection per database, for prepared reads, and its per-turn snapshot. */
 const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
 
@@ -112,11 +141,15 @@ export function openSqlite(file: string): Db {
   database.pragma('synchronous = FULL');
   database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
+  database.pragma(`cache_size = ${-CACHE_KIB}`);
   // A second connection sees only committed data: never the open transaction of the first.
   const reader = file === ':memory:' ? undefined : new BetterSqlite3(file, { readonly: true });
   reader?.defaultSafeIntegers(true);
   reader?.pragma('busy_timeout = 10000');
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: withStatementCache(database, () => reader?.close()) }) });
+  reader?.pragma(`cache_size = ${-CACHE_KIB}`);
+  const writer = withStatementCache(database, () => reader?.close());
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }) });
+  writers.set(db, writer);
   if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader) });
   return db;
 }

@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import { dialectOf, type Db } from './database.ts';
+import { dialectOf, inTransaction, type Db } from './database.ts';
+import { sqlStatement } from './statement.ts';
 
 /** Runs `fn` in a transaction and resolves once that transaction has committed. */
 export type Transact = <T>(fn: (tx: Db) => Promise<T>) => Promise<T>;
@@ -23,18 +23,21 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 export function createTransactor(db: Db): Transact {
   if (dialectOf(db) === 'postgres') return (fn) => db.transaction().execute(fn);
 
+  const savepoint = sqlStatement('savepoint unit');
+  const release = sqlStatement('release savepoint unit');
+  const rollback = sqlStatement('rollback to savepoint unit');
   let queue: Pending[] = [];
   let flushing = false;
 
   async function runUnit(tx: Db, unit: Pending): Promise<Outcome> {
-    await sql`savepoint unit`.execute(tx);
+    await savepoint(tx, []);
     try {
       const value = await unit.fn(tx);
-      await sql`release savepoint unit`.execute(tx);
+      await release(tx, []);
       return { ok: true, value };
     } catch (err) {
-      await sql`rollback to savepoint unit`.execute(tx);
-      await sql`release savepoint unit`.execute(tx);
+      await rollback(tx, []);
+      await release(tx, []);
       return { ok: false, err };
     }
   }
@@ -45,7 +48,7 @@ export function createTransactor(db: Db): Transact {
       queue = [];
       let outcomes: Outcome[];
       try {
-        outcomes = await db.transaction().execute(async (tx) => {
+        outcomes = await inTransaction(db, async (tx) => {
           const done: Outcome[] = [];
           for (const unit of batch) done.push(await runUnit(tx, unit));
           return done;

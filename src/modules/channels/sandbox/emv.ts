@@ -11,15 +11,17 @@ export function tlv(id: string, value: string): string {
   return id + String(value.length).padStart(2, '0') + value;
 }
 
+/** CRC-16/CCITT-FALSE of every byte value, so the CRC takes one lookup per byte. */
+const CRC_TABLE = Uint16Array.from({ length: 256 }, (_, byte) => {
+  let crc = byte << 8;
+  for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  return crc;
+});
+
 /** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xor-out), 4 uppercase hex. */
 export function crc16ccitt(str: string): string {
   let crc = 0xffff;
-  for (const byte of Buffer.from(str, 'utf8')) {
-    crc ^= byte << 8;
-    for (let bit = 0; bit < 8; bit++) {
-      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
-    }
-  }
+  for (const byte of Buffer.from(str, 'utf8')) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[(crc >> 8) ^ byte]!;
   return crc.toString(16).toUpperCase().padStart(4, '0');
 }
 
@@ -66,6 +68,8 @@ export function hasValidCrc(payload: string): boolean {
  * limits: strip accents, drop anything else outside printable ASCII, trim, cut.
  */
 export function emvText(s: string, maxLength: number): string {
+  // Most names are already printable ASCII with single spaces.
+  if (/^[\x21-\x7e]+( [\x21-\x7e]+)*$/.test(s)) return s.slice(0, maxLength).trim();
   const ascii = s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')

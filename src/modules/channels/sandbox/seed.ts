@@ -6,6 +6,21 @@ import { createHash } from 'node:crypto';
  * uses of one seed (the CLABE digits must not equal the VA digits).
  */
 export function seedDigits(seed: string, label: string, count: number): string {
+  const key = `${label}\u0000${seed}\u0000${count}`;
+  let out = recentDigits.get(key);
+  if (out === undefined) {
+    out = drawDigits(seed, label, count);
+    // Merchant-seeded digits repeat on every order of the merchant; order-seeded ones rarely.
+    if (recentDigits.size >= RECENT_DIGITS) recentDigits.clear();
+    recentDigits.set(key, out);
+  }
+  return out;
+}
+
+const RECENT_DIGITS = 1024;
+const recentDigits = new Map<string, string>();
+
+function drawDigits(seed: string, label: string, count: number): string {
   let out = '';
   for (let block = 0; out.length < count; block++) {
     const bytes = createHash('sha256').update(`${label}\u0000${seed}\u0000${block}`).digest();
