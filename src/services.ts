@@ -11,9 +11,11 @@ import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
-import { findOrder, type OrderEffects } from './modules/orders/order.service.ts';
+import { createOrders, findOrder, type NewOrder, type OrderEffects } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
+import { createBatcher } from './platform/batcher.ts';
+import { dialectOf } from './platform/db/database.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
 
 /** Channels this build can route to. */
@@ -59,7 +61,14 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     channelTimeoutMs: config.channelTimeoutMs,
     channel,
   };
-  const payins: PayinDeps = { ...payouts, orderTtlMs: config.orderTtlMs };
+  // On PostgreSQL concurrent creates write their orders in one statement and one
+  // transaction (a round trip costs more than the rows); SQLite's transactor
+  // already shares one commit among them, and a batch would only add a turn.
+  const newOrder =
+    dialectOf(db) === 'postgres'
+      ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, payouts, batch)), { maxBatch: 100 })
+      : async (order: NewOrder) => (await transact((tx) => createOrders(tx, payouts, [order])))[0];
+  const payins: PayinDeps = { ...payouts, orderTtlMs: config.orderTtlMs, newOrder };
   const dispatch: DispatchEvent = async (channelName: string, event: ChannelEvent) => {
     const order = await findOrder(db, event.orderNo);
     return order?.direction === 'payout' ? applyPayoutEvent(payouts, channelName, event) : applyPayinEvent(payins, channelName, event);

@@ -39,3 +39,16 @@ test('a lone item is written on the next turn and a later one starts a new batch
   await add('b');
   assert.deepEqual(batches, [['a'], ['b']]);
 });
+
+test('each item gets its own result; batches never exceed maxBatch', async () => {
+  const batches: number[][] = [];
+  const square = createBatcher<number, number>(
+    async (items) => {
+      batches.push(items);
+      return items.map((n) => n * n);
+    },
+    { maxBatch: 2 },
+  );
+  assert.deepEqual(await Promise.all([square(1), square(2), square(3), square(4), square(5)]), [1, 4, 9, 16, 25]);
+  assert.deepEqual(batches, [[1, 2], [3, 4], [5]]);
+});

@@ -12,15 +12,33 @@ const ORDER_COLUMNS = [
 /** What the database fills in when a new row leaves these columns out. */
 const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = { fee: 0n, acknowledged: 0n, version: 0n };
 
-// The create path's statements are written once (see statement.ts).
-const insertOrder = sqlStatement<OrderRow>(
-  `insert into orders (${ORDER_COLUMNS.join(', ')}) values (${placeholders(ORDER_COLUMNS.length)})
-   on conflict (merchant_id, direction, mer_order_no) do nothing returning *`,
-);
+// The create path's statements are written once (see statement.ts), one per number of rows.
+const orderInserts = new Map<number, Statement<OrderRow>>();
+const eventInserts = new Map<number, Statement<never>>();
+
+function insertOf<R>(cache: Map<number, Statement<R>>, count: number, head: string, columns: number, tail = ''): Statement<R> {
+  let statement = cache.get(count);
+  if (!statement) {
+    const rows = Array.from({ length: count }, () => `(${placeholders(columns)})`).join(', ');
+    cache.set(count, (statement = sqlStatement<R>(`${head} values ${rows}${tail}`)));
+  }
+  return statement;
+}
+
+/**
+ * Inserts the rows whose merchant does not have their merOrderNo in their
+ * direction yet (nor an earlier row of the same call); the stored rows, in no
+ * particular order.
+ */
+export async function insertOrdersIfAbsent(db: Db, rows: readonly NewOrderRow[]): Promise<OrderRow[]> {
+  if (rows.length === 0) return [];
+  const insert = insertOf(orderInserts, rows.length, `insert into orders (${ORDER_COLUMNS.join(', ')})`, ORDER_COLUMNS.length, ' on conflict (merchant_id, direction, mer_order_no) do nothing returning *');
+  return insert(db, rows.flatMap((row) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)));
+}
 
 /** Inserts unless the merchant already has this merOrderNo in this direction; the stored row, or undefined when it had. */
 export async function insertOrderIfAbsent(db: Db, row: NewOrderRow): Promise<OrderRow | undefined> {
-  return (await insertOrder(db, ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)))[0];
+  return (await insertOrdersIfAbsent(db, [row]))[0];
 }
 
 export async function findOrder(db: Db, orderNo: string): Promise<OrderRow | undefined> {
@@ -91,15 +109,11 @@ export interface OrderEvent {
 }
 
 const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof OrderEvent)[];
-const eventInserts = new Map<number, Statement<never>>();
 
 /** Appends history entries in one statement. */
 export async function insertOrderEvents(db: Db, events: readonly OrderEvent[]): Promise<void> {
-  let insert = eventInserts.get(events.length);
-  if (!insert) {
-    const rows = events.map(() => `(${placeholders(EVENT_COLUMNS.length)})`).join(', ');
-    eventInserts.set(events.length, (insert = sqlStatement<never>(`insert into order_events (${EVENT_COLUMNS.join(', ')}) values ${rows}`)));
-  }
+  if (events.length === 0) return;
+  const insert = insertOf(eventInserts, events.length, `insert into order_events (${EVENT_COLUMNS.join(', ')})`, EVENT_COLUMNS.length);
   await insert(db, events.flatMap((event) => EVENT_COLUMNS.map((column) => event[column])));
 }
 

@@ -62,26 +62,39 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
   return { kind: 'applied', order: after };
 }
 
+/** A new order to write: its row as created, who created it, and the channel's answer when it was asked first. */
+export interface NewOrder {
+  row: OrderRow;
+  actor: string;
+  answered?: Transition;
+}
+
 /**
- * Writes a new order with its history; undefined when the merchant already
- * has its merOrderNo (the unique constraint decides). With `answered` (the
- * channel's answer, when it was asked before the order was written) the
- * order is born in that state: its history holds the creation and the answer,
- * and the answer's effects are written with it.
+ * Writes new orders with their history, together (one statement for the
+ * orders, one for their history); for each, the stored row, or undefined when
+ * its merchant already had its merOrderNo (the unique constraint decides). An
+ * order with `answered` (its channel was asked before it was written) is born
+ * in that state: its history holds the creation and the answer, and the
+ * answer's effects are written with it.
  */
-export async function createOrder(tx: Db, deps: OrderDeps, created: OrderRow, actor: string, answered?: Transition): Promise<OrderRow | undefined> {
-  const now = Number(created.created_at);
-  if (!answered) {
-    const inserted = await repo.insertOrderIfAbsent(tx, created);
-    if (inserted) await repo.insertOrderEvents(tx, [creationEvent(inserted, actor, now)]);
-    return inserted;
+export async function createOrders(tx: Db, deps: OrderDeps, orders: readonly NewOrder[]): Promise<(OrderRow | undefined)[]> {
+  const planned = orders.map(({ row, answered }) => {
+    if (!answered) return row;
+    const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
+    if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
+    return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
+  });
+  const stored = new Map((await repo.insertOrdersIfAbsent(tx, planned)).map((row) => [row.order_no, row]));
+  const born = planned.map((row) => stored.get(row.order_no));
+  const events = orders.flatMap(({ row, actor, answered }, i) => {
+    if (!born[i]) return [];
+    const now = Number(row.created_at);
+    return answered ? [creationEvent(row, actor, now), changeEvent(row, answered, now)] : [creationEvent(row, actor, now)];
+  });
+  await repo.insertOrderEvents(tx, events);
+  for (const [i, { row, answered }] of orders.entries()) {
+    if (born[i] && answered) await deps.effects(tx, row, born[i], answered);
   }
-  const decision = decideTransition(created.direction as Direction, created.status as OrderStatus, answered.to);
-  if (decision.kind !== 'apply') throw new Error(`a new order cannot become ${answered.to}: ${decision.kind}`);
-  const born = await repo.insertOrderIfAbsent(tx, { ...created, ...answered.changes, status: answered.to, version: created.version + 1n });
-  if (!born) return undefined;
-  await repo.insertOrderEvents(tx, [creationEvent(created, actor, now), changeEvent(created, answered, now)]);
-  await deps.effects(tx, created, born, answered);
   return born;
 }
 

@@ -15,10 +15,10 @@ import {
   findExpiredPayins,
   findOrderByRef,
   findOrderForUpdate,
-  createOrder,
   listOrderEvents,
   recordChannelEvent,
   transitionOrder,
+  type NewOrder,
   type OrderDeps,
   type Transition,
   type TransitionResult,
@@ -30,6 +30,8 @@ export interface PayinDeps extends OrderDeps {
   requireHttpsNotify: boolean;
   channelTimeoutMs: number;
   channel: (name: string) => Channel | undefined;
+  /** Writes a new order (createOrders, with the orders of concurrent creates batched). */
+  newOrder: (order: NewOrder) => Promise<OrderRow | undefined>;
 }
 
 export type { Caller };
@@ -57,7 +59,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const now = deps.clock.now();
   const row = newOrderRow('payin', caller, req, hash, now, { channel: settings?.channel ?? null, expiresAt: now + deps.orderTtlMs });
   const answered = req.method ? answerOf(row.channel!, await askChannel(deps, row, req.method, merchant.name)) : undefined;
-  const order = await deps.transact((tx) => createOrder(tx, deps, row, `merchant:${caller.appId}`, answered));
+  const order = await deps.newOrder({ row, actor: `merchant:${caller.appId}`, ...(answered ? { answered } : {}) });
   // Lost the race to a concurrent identical request: the unique constraint decided.
   if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
   return order;

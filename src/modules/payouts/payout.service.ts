@@ -21,7 +21,7 @@ import {
 import type { PayinDeps } from '../payins/payin.service.ts';
 
 /** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
-export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs'>;
+export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs' | 'newOrder'>;
 
 /**
  * Creates a payout: the order, its history and the freeze of `amount + fee`

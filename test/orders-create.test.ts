@@ -1,0 +1,77 @@
+/**
+ * New orders written together (the batched create of pay-ins): one statement
+ * for the orders and one for their history, the unique constraint deciding
+ * duplicates (also two in the same batch), the effects of a born state.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { TEST_DB } from './helpers/db.ts';
+import { notifications, orderEvents, payinBody } from './helpers/payins.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { createOrders, type NewOrder } from '../src/modules/orders/order.service.ts';
+import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
+import type { OrderRow } from '../src/platform/db/schema.ts';
+
+describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant(['MXN']);
+  });
+  after(() => gw.close());
+
+  const rowFor = (body: Record<string, unknown>): OrderRow => {
+    // Amounts as text: a JSON number's exact digits come from the request parser.
+    const req = parseOrderRequest({ ...body, amount: String(body.amount) }, 'payin', { requireHttps: false });
+    const now = gw.clock.now();
+    return newOrderRow('payin', { merchantId: creds.merchantId, appId: creds.appId, generation: 'v3' }, req, requestHash(req), now, { channel: 'sandbox', expiresAt: now + 60_000 });
+  };
+  const write = (orders: NewOrder[]) => gw.core.transact((tx) => createOrders(tx, gw.app.services.payins, orders));
+  const accepted = { to: 'PENDING' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { channel_ref: 'sbx_1', params: '{"clabe":"x"}' } };
+  const refused = { to: 'FAILED' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { message: 'refused', fee: 0n }, detail: { channelAnswer: 'refused' } };
+
+  test('born PENDING, born FAILED, plain CREATED, a duplicate in the batch and one already stored: each gets its own answer', async () => {
+    const existing = rowFor(payinBody());
+    assert.ok((await write([{ row: existing, actor: 'merchant:a' }]))[0]);
+    const twinBody = payinBody();
+    const pending = rowFor(payinBody());
+    const failed = rowFor(payinBody());
+    const plain = rowFor(payinBody());
+    const twin1 = rowFor(twinBody);
+    const twin2 = rowFor(twinBody);
+    const again = { ...rowFor({ ...payinBody(), merOrderNo: existing.mer_order_no }) };
+    const result = await write([
+      { row: pending, actor: 'merchant:a', answered: accepted },
+      { row: twin1, actor: 'merchant:a' },
+      { row: failed, actor: 'merchant:a', answered: refused },
+      { row: again, actor: 'merchant:a', answered: accepted },
+      { row: plain, actor: 'merchant:a' },
+      { row: twin2, actor: 'merchant:a' },
+    ]);
+    assert.deepEqual(
+      result.map((o) => o && [o.order_no, o.status, o.version]),
+      [[pending.order_no, 'PENDING', 1n], [twin1.order_no, 'CREATED', 0n], [failed.order_no, 'FAILED', 1n], undefined, [plain.order_no, 'CREATED', 0n], undefined],
+    );
+    assert.equal(result[0]!.channel_ref, 'sbx_1');
+    assert.equal(result[2]!.message, 'refused');
+    const history = async (o: OrderRow) => (await orderEvents(gw, o.order_no)).map((e) => [e.seq, e.from_status, e.to_status, e.cause, e.actor]);
+    assert.deepEqual(await history(pending), [[0n, null, 'CREATED', 'create', 'merchant:a'], [1n, 'CREATED', 'PENDING', 'channel', 'channel:sandbox']]);
+    assert.deepEqual(await history(failed), [[0n, null, 'CREATED', 'create', 'merchant:a'], [1n, 'CREATED', 'FAILED', 'channel', 'channel:sandbox']]);
+    assert.deepEqual(await history(plain), [[0n, null, 'CREATED', 'create', 'merchant:a']]);
+    assert.deepEqual(await history(again), [], 'the order that lost to a stored one has no history');
+    assert.deepEqual(await history(twin2), [], 'the second of two in one batch lost to the first');
+    // Effects of the born state: the FAILED order's notification, none for the others.
+    assert.deepEqual((await notifications(gw, failed.order_no)).map((n) => n.status), ['FAILED']);
+    assert.deepEqual(await notifications(gw, pending.order_no), []);
+  });
+
+  test('a born state the state machine refuses (CREATED → REFUNDED) writes nothing', async () => {
+    const row = rowFor(payinBody());
+    const other = rowFor(payinBody());
+    await assert.rejects(write([{ row: other, actor: 'merchant:a' }, { row, actor: 'merchant:a', answered: { ...accepted, to: 'REFUNDED' } }]), /cannot become REFUNDED/);
+    const stored = await gw.core.db.selectFrom('orders').select('order_no').where('order_no', 'in', [row.order_no, other.order_no]).execute();
+    assert.deepEqual(stored, []);
+  });
+});
