@@ -6,7 +6,7 @@ import { registerHealthRoutes } from './platform/http/health.routes.ts';
 import { createServer, type App } from './platform/http/server.ts';
 import type { TlsMaterial } from './platform/http/tls.ts';
 import { registerBalanceRoutes } from './modules/ledger/balance.routes.ts';
-import { loadAuthApp, merchantCurrencies } from './modules/merchants/merchant.service.ts';
+import { loadAuthApp } from './modules/merchants/merchant.service.ts';
 import { registerTokenRoutes } from './modules/merchants/token.routes.ts';
 import { registerCallbackRoutes } from './modules/channels/callback.routes.ts';
 import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
@@ -43,8 +43,7 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   registerHealthRoutes(app, { ping: () => ping(db), isDraining: deps.isDraining });
   registerTokenRoutes(app, { tokens, loadApp });
   // Enabled currencies change rarely (operator only); balances are always read fresh.
-  const currenciesOf = ttlCache((merchantId) => merchantCurrencies(db, merchantId, { committed: true }), { ttlMs: config.appCacheTtlMs, now: () => clock.now() });
-  registerBalanceRoutes(app, { db, v3Guard, v2Guard, currenciesOf });
+  registerBalanceRoutes(app, { db, v3Guard, v2Guard, currenciesOf: services.payins.merchantOf });
   registerPayinRoutes(app, {
     payins: services.payins,
     publicUrl: config.publicUrl,

@@ -64,7 +64,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
   { name: 'PAGODA_METRICS_TOKEN', fallback: '(none: loopback only)', meaning: 'bearer token for GET /metrics' },
   { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
-  { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list) it has read' },
+  { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list), or a merchant\'s currencies and method settings, it has read' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 

@@ -6,12 +6,14 @@ import { handleChannelCallback, type DispatchEvent } from './modules/channels/ca
 import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
 import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
 import { postOrderChange } from './modules/ledger/ledger.service.ts';
-import { loadSigningApp } from './modules/merchants/merchant.service.ts';
+import { loadSigningApp, merchantCurrencies } from './modules/merchants/merchant.service.ts';
+import { methodSettings } from './modules/channels/method-settings.ts';
+import type { Direction } from './modules/orders/order.ts';
 import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
-import { createOrders, findOrder, type NewOrder, type OrderEffects } from './modules/orders/order.service.ts';
+import { createOrders, findCommittedOrderByRef, findCommittedOrdersByRef, findOrder, type NewOrder, type OrderEffects, type OrderRef } from './modules/orders/order.service.ts';
 import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
 import { createBatcher } from './platform/batcher.ts';
@@ -51,12 +53,30 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     if (id) setImmediate(() => wakeNotifier.wake());
   };
 
+  // What a create reads of its merchant and method; an operator's change reaches every process within the TTL, as for apps.
+  const cached = { ttlMs: config.appCacheTtlMs, now };
+  const merchantOf = ttlCache((merchantId) => merchantCurrencies(db, merchantId, { committed: true }), cached);
+  const settings = ttlCache((key) => {
+    const [merchantId, direction, method] = key.split('\u0000') as [string, Direction, string];
+    return methodSettings(db, merchantId, direction, method, { committed: true });
+  }, cached);
+  const settingsOf = (merchantId: string, direction: Direction, method: string) => settings(`${merchantId}\u0000${direction}\u0000${method}`);
+
+  // Is this create a retry? On PostgreSQL the lookups of concurrent creates share one statement; SQLite reads on its own connection at once.
+  const knownOrder =
+    dialectOf(db) === 'postgres'
+      ? createBatcher((refs: OrderRef[]) => findCommittedOrdersByRef(db, refs), { maxBatch: 100 })
+      : (ref: OrderRef) => findCommittedOrderByRef(db, ref.merchantId, ref.direction, ref.merOrderNo);
+
   const payouts: PayoutDeps = {
     db,
+    knownOrder,
     transact,
     clock,
     log,
     effects,
+    merchantOf,
+    settingsOf,
     requireHttpsNotify: config.notifyRequireHttps,
     channelTimeoutMs: config.channelTimeoutMs,
     channel,

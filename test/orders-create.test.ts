@@ -9,7 +9,7 @@ import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { TEST_DB } from './helpers/db.ts';
 import { notifications, orderEvents, payinBody } from './helpers/payins.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { createOrders, type NewOrder } from '../src/modules/orders/order.service.ts';
+import { createOrders, findCommittedOrdersByRef, type NewOrder } from '../src/modules/orders/order.service.ts';
 import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
 import type { OrderRow } from '../src/platform/db/schema.ts';
 
@@ -73,5 +73,17 @@ describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () 
     await assert.rejects(write([{ row: other, actor: 'merchant:a' }, { row, actor: 'merchant:a', answered: { ...accepted, to: 'REFUNDED' } }]), /cannot become REFUNDED/);
     const stored = await gw.core.db.selectFrom('orders').select('order_no').where('order_no', 'in', [row.order_no, other.order_no]).execute();
     assert.deepEqual(stored, []);
+  });
+
+  test('several references looked up in one statement: each answers its own order or nothing', async () => {
+    const a = rowFor(payinBody());
+    const b = rowFor(payinBody());
+    await write([{ row: a, actor: 'merchant:a' }, { row: b, actor: 'merchant:a' }]);
+    const ref = (o: OrderRow) => ({ merchantId: o.merchant_id, direction: o.direction, merOrderNo: o.mer_order_no });
+    const found = await findCommittedOrdersByRef(gw.core.db, [ref(b), { ...ref(a), direction: 'payout' }, ref(a), { ...ref(a), merchantId: 'm_other' }, ref(b)]);
+    assert.deepEqual(
+      found.map((o) => o?.order_no),
+      [b.order_no, undefined, a.order_no, undefined, b.order_no],
+    );
   });
 });

@@ -181,6 +181,17 @@ describe('method settings: fees, limits, switch', () => {
     assert.equal(await countOrders(gw, m.merchantId), 3);
   });
 
+  test('a change made while the settings are remembered reaches creates within PAGODA_APP_CACHE_TTL', async () => {
+    const m = await gw.merchant(['MXN']);
+    const t = await gw.token(m);
+    assert.equal((await createV3(gw, t, payinBody())).status, 200);
+    await settings(m.merchantId, 'MX_SPEI', { maxAmount: 100_000n });
+    gw.clock.advance(gw.config.appCacheTtlMs);
+    const res = await createV3(gw, t, payinBody({ amount: '1000.01' }));
+    assert.equal(res.status, 422, res.text);
+    assert.match(res.json.error, /amount/);
+  });
+
   test('enabled: false → 422, nothing created; other methods unaffected', async () => {
     const m = await gw.merchant(['MXN', 'IDR']);
     const t = await gw.token(m);

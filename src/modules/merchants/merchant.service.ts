@@ -149,8 +149,15 @@ export interface ReadOptions {
   committed?: boolean;
 }
 
+/** What a create needs of its merchant. */
+export interface MerchantFacts {
+  name: string;
+  defaultCurrency: string;
+  currencies: string[];
+}
+
 /** The merchant's currencies, with its name (what a create needs of the merchant, in one read of its row). */
-export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadOptions = {}): Promise<{ name: string; defaultCurrency: string; currencies: string[] }> {
+export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadOptions = {}): Promise<MerchantFacts> {
   const merchant = opts.committed ? await repo.findCommittedMerchant(db, merchantId) : await repo.findMerchant(db, merchantId);
   if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
   const currencies = opts.committed ? await repo.listCommittedCurrencies(db, merchantId) : await repo.listCurrencies(db, merchantId);

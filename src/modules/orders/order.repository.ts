@@ -61,6 +61,25 @@ export function findCommittedOrderByRef(db: Db, merchantId: string, direction: s
   return read([merchantId, direction, merOrderNo]).then((rows) => rows[0]);
 }
 
+export interface OrderRef {
+  merchantId: string;
+  direction: string;
+  merOrderNo: string;
+}
+
+const refLookups = new Map<number, Statement<OrderRow>>();
+
+/** The orders of several references in one statement (committed state when run outside a transaction), in no particular order. */
+export async function findOrdersByRef(db: Db, refs: readonly OrderRef[]): Promise<OrderRow[]> {
+  if (refs.length === 0) return [];
+  let lookup = refLookups.get(refs.length);
+  if (!lookup) {
+    const keys = refs.map(() => '(?, ?, ?)').join(', ');
+    refLookups.set(refs.length, (lookup = sqlStatement<OrderRow>(`select * from orders where (merchant_id, direction, mer_order_no) in (${keys})`)));
+  }
+  return lookup(db, refs.flatMap((ref) => [ref.merchantId, ref.direction, ref.merOrderNo]));
+}
+
 export async function findOrderByRef(db: Db, merchantId: string, direction: string, merOrderNo: string): Promise<OrderRow | undefined> {
   return db
     .selectFrom('orders')

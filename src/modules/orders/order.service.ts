@@ -98,6 +98,13 @@ export async function createOrders(tx: Db, deps: OrderDeps, orders: readonly New
   return born;
 }
 
+/** The orders of these references, each or undefined, in their order (committed state: outside any transaction). */
+export async function findCommittedOrdersByRef(db: Db, refs: readonly repo.OrderRef[]): Promise<(OrderRow | undefined)[]> {
+  const key = (merchantId: string, direction: string, merOrderNo: string) => `${merchantId}\u0000${direction}\u0000${merOrderNo}`;
+  const found = new Map((await repo.findOrdersByRef(db, refs)).map((o) => [key(o.merchant_id, o.direction, o.mer_order_no), o]));
+  return refs.map((ref) => found.get(key(ref.merchantId, ref.direction, ref.merOrderNo)));
+}
+
 /** The first history entry of an order, in its creating transaction. */
 export async function recordCreation(tx: Db, now: number, order: OrderRow, actor: string): Promise<void> {
   await repo.insertOrderEvents(tx, [creationEvent(order, actor, now)]);
@@ -121,4 +128,5 @@ function changeEvent(before: OrderRow, t: Transition, now: number): repo.OrderEv
   };
 }
 
+export type { OrderRef } from './order.repository.ts';
 export { findOrder, findOrderByRef, findCommittedOrderByRef, findOrderForUpdate, markAcknowledged, recordChannelEvent, listOrderEvents, insertOrderIfAbsent, findExpiredPayins } from './order.repository.ts';

@@ -4,13 +4,12 @@ import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
 import { channelOrderOf, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
-import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
-import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
+import { checkAmountAllowed, methodSettings, type MethodSettings } from '../channels/method-settings.ts';
+import type { MerchantFacts } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
-import type { OrderStatus } from '../orders/order.ts';
+import type { Direction, OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
-  findCommittedOrderByRef,
   findOrder,
   findExpiredPayins,
   findOrderByRef,
@@ -19,6 +18,7 @@ import {
   recordChannelEvent,
   transitionOrder,
   type NewOrder,
+  type OrderRef,
   type OrderDeps,
   type Transition,
   type TransitionResult,
@@ -30,6 +30,12 @@ export interface PayinDeps extends OrderDeps {
   requireHttpsNotify: boolean;
   channelTimeoutMs: number;
   channel: (name: string) => Channel | undefined;
+  /** The merchant's name and currencies, as recently read (see services.ts). */
+  merchantOf: (merchantId: string) => Promise<MerchantFacts>;
+  /** The merchant's settings for a method, as recently read. */
+  settingsOf: (merchantId: string, direction: Direction, method: string) => Promise<MethodSettings>;
+  /** The order a merchant made with this merOrderNo, if any (committed state; lookups of concurrent creates batched). */
+  knownOrder: (ref: OrderRef) => Promise<OrderRow | undefined>;
   /** Writes a new order (createOrders, with the orders of concurrent creates batched). */
   newOrder: (order: NewOrder) => Promise<OrderRow | undefined>;
 }
@@ -49,11 +55,11 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const req = parseOrderRequest(body, 'payin', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
   // A retry answers the order it made even if the merchant's settings changed since.
-  const known = await findCommittedOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo);
+  const known = await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payin', merOrderNo: req.merOrderNo });
   if (known) return sameRequest(known, hash, req.merOrderNo);
-  const merchant = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
+  const merchant = await deps.merchantOf(caller.merchantId);
   if (!merchant.currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
-  const settings = req.method ? await methodSettings(deps.db, caller.merchantId, 'payin', req.method.code, { committed: true }) : null;
+  const settings = req.method ? await deps.settingsOf(caller.merchantId, 'payin', req.method.code) : null;
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
@@ -90,7 +96,7 @@ function answerOf(channel: string, result: ChannelCreateResult): Transition {
 
 /** Starts the payment of an order that exists without a method yet (the cashier's picker). */
 async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
-  const result = await askChannel(deps, order, method, await merchantName(deps.db, order.merchant_id));
+  const result = await askChannel(deps, order, method, (await deps.merchantOf(order.merchant_id)).name);
   const outcome = await deps.transact((tx) => transitionOrder(tx, deps, order.order_no, answerOf(order.channel!, result)));
   return outcome.order;
 }
@@ -101,7 +107,7 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
   if (order.method !== null || order.status !== 'CREATED') return order;
   const method = resolveMethod(methodText, order.currency, 'payin');
-  const settings = await methodSettings(deps.db, order.merchant_id, 'payin', method.code, { committed: true });
+  const settings = await deps.settingsOf(order.merchant_id, 'payin', method.code);
   checkAmountAllowed(settings, method.code, order.amount, order.currency);
   const claimed = await deps.db
     .updateTable('orders')

@@ -2,14 +2,12 @@ import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { findMethod } from '../channels/catalogue.ts';
 import { channelOrderOf, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
-import { checkAmountAllowed, methodSettings } from '../channels/method-settings.ts';
+import { checkAmountAllowed } from '../channels/method-settings.ts';
 import { freezeForPayout } from '../ledger/ledger.service.ts';
-import { merchantCurrencies, merchantName } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
-  findCommittedOrderByRef,
   findOrderByRef,
   findOrderForUpdate,
   insertOrderIfAbsent,
@@ -32,12 +30,12 @@ export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs' | 'newOrder'>;
 export async function createPayout(deps: PayoutDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
   const req = parseOrderRequest(body, 'payout', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
-  const known = await findCommittedOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo);
+  const known = await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payout', merOrderNo: req.merOrderNo });
   if (known) return sameRequest(known, hash, req.merOrderNo);
   const method = req.method!;
-  const { currencies } = await merchantCurrencies(deps.db, caller.merchantId, { committed: true });
+  const { currencies } = await deps.merchantOf(caller.merchantId);
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
-  const settings = await methodSettings(deps.db, caller.merchantId, 'payout', method.code, { committed: true });
+  const settings = await deps.settingsOf(caller.merchantId, 'payout', method.code);
   checkAmountAllowed(settings, method.code, req.amount, req.currency);
 
   const now = deps.clock.now();
@@ -59,7 +57,7 @@ async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCre
   const method = findMethod(order.method!)!;
   return withDeadline(
     deps.channelTimeoutMs,
-    async (signal) => channel.create(channelOrderOf(order, method, await merchantName(deps.db, order.merchant_id)), signal),
+    async (signal) => channel.create(channelOrderOf(order, method, (await deps.merchantOf(order.merchant_id)).name), signal),
     (reason) => ({ kind: 'unknown' as const, reason }),
   ).catch((err: unknown): ChannelCreateResult => {
     deps.log.error({ err, orderNo: order.order_no }, 'channel create threw after submission may have happened');
