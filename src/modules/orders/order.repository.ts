@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
-import { placeholders, sqlStatement, type Statement } from '../../platform/db/statement.ts';
+import { rowsStatement, sqlStatement, type Statement } from '../../platform/db/statement.ts';
 import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
 
 const ORDER_COLUMNS = [
@@ -8,22 +8,16 @@ const ORDER_COLUMNS = [
   'method', 'channel', 'channel_ref', 'status', 'acknowledged', 'attach', 'notify_url', 'return_url', 'extra', 'params', 'message',
   'expires_at', 'checked_at', 'created_at', 'updated_at', 'version',
 ] as const satisfies readonly (keyof OrderRow)[];
+const ORDER_INT8 = new Set<string>(['amount', 'paid_amount', 'fee', 'acknowledged', 'expires_at', 'checked_at', 'created_at', 'updated_at', 'version']);
 
 /** What the database fills in when a new row leaves these columns out. */
 const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = { fee: 0n, acknowledged: 0n, version: 0n };
 
-// The create path's statements are written once (see statement.ts), one per number of rows.
-const orderInserts = new Map<number, Statement<OrderRow>>();
-const eventInserts = new Map<number, Statement<never>>();
-
-function insertOf<R>(cache: Map<number, Statement<R>>, count: number, head: string, columns: number, tail = ''): Statement<R> {
-  let statement = cache.get(count);
-  if (!statement) {
-    const rows = Array.from({ length: count }, () => `(${placeholders(columns)})`).join(', ');
-    cache.set(count, (statement = sqlStatement<R>(`${head} values ${rows}${tail}`)));
-  }
-  return statement;
-}
+// The create path's statements are written once (see statement.ts).
+const insertOrders = rowsStatement<OrderRow>(
+  ORDER_COLUMNS.map((column) => (ORDER_INT8.has(column) ? 'int8' : 'text')),
+  (rows) => `insert into orders (${ORDER_COLUMNS.join(', ')}) ${rows} on conflict (merchant_id, direction, mer_order_no) do nothing returning *`,
+);
 
 /**
  * Inserts the rows whose merchant does not have their merOrderNo in their
@@ -31,9 +25,7 @@ function insertOf<R>(cache: Map<number, Statement<R>>, count: number, head: stri
  * particular order.
  */
 export async function insertOrdersIfAbsent(db: Db, rows: readonly NewOrderRow[]): Promise<OrderRow[]> {
-  if (rows.length === 0) return [];
-  const insert = insertOf(orderInserts, rows.length, `insert into orders (${ORDER_COLUMNS.join(', ')})`, ORDER_COLUMNS.length, ' on conflict (merchant_id, direction, mer_order_no) do nothing returning *');
-  return insert(db, rows.flatMap((row) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)));
+  return insertOrders(db, rows.map((row) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)));
 }
 
 /** Inserts unless the merchant already has this merOrderNo in this direction; the stored row, or undefined when it had. */
@@ -67,17 +59,11 @@ export interface OrderRef {
   merOrderNo: string;
 }
 
-const refLookups = new Map<number, Statement<OrderRow>>();
+const ordersByRef = rowsStatement<OrderRow>(['text', 'text', 'text'], (rows) => `select * from orders where (merchant_id, direction, mer_order_no) in (${rows})`);
 
 /** The orders of several references in one statement (committed state when run outside a transaction), in no particular order. */
 export async function findOrdersByRef(db: Db, refs: readonly OrderRef[]): Promise<OrderRow[]> {
-  if (refs.length === 0) return [];
-  let lookup = refLookups.get(refs.length);
-  if (!lookup) {
-    const keys = refs.map(() => '(?, ?, ?)').join(', ');
-    refLookups.set(refs.length, (lookup = sqlStatement<OrderRow>(`select * from orders where (merchant_id, direction, mer_order_no) in (${keys})`)));
-  }
-  return lookup(db, refs.flatMap((ref) => [ref.merchantId, ref.direction, ref.merOrderNo]));
+  return ordersByRef(db, refs.map((ref) => [ref.merchantId, ref.direction, ref.merOrderNo]));
 }
 
 export async function findOrderByRef(db: Db, merchantId: string, direction: string, merOrderNo: string): Promise<OrderRow | undefined> {
@@ -128,12 +114,14 @@ export interface OrderEvent {
 }
 
 const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof OrderEvent)[];
+const insertEvents = rowsStatement(
+  EVENT_COLUMNS.map((column) => (column === 'seq' || column === 'created_at' ? 'int8' : 'text')),
+  (rows) => `insert into order_events (${EVENT_COLUMNS.join(', ')}) ${rows}`,
+);
 
 /** Appends history entries in one statement. */
 export async function insertOrderEvents(db: Db, events: readonly OrderEvent[]): Promise<void> {
-  if (events.length === 0) return;
-  const insert = insertOf(eventInserts, events.length, `insert into order_events (${EVENT_COLUMNS.join(', ')})`, EVENT_COLUMNS.length);
-  await insert(db, events.flatMap((event) => EVENT_COLUMNS.map((column) => event[column])));
+  await insertEvents(db, events.map((event) => EVENT_COLUMNS.map((column) => event[column])));
 }
 
 export async function listOrderEvents(db: Db, orderNo: string) {

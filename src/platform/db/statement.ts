@@ -35,3 +35,25 @@ export function sqlStatement<R = unknown>(text: string): Statement<R> {
 export function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
 }
+
+/** What PostgreSQL reads a column's values as, when they come as one array per column. */
+export type PgType = 'text' | 'int8';
+
+/**
+ * A statement over a set of rows (`build` places it: after an INSERT's
+ * columns, or in an IN). On PostgreSQL the set is `select * from unnest(…)`
+ * of one array per column, so the text is the same for any number of rows
+ * and the server parses a few parameters instead of thousands; elsewhere it
+ * is a VALUES list, written once per number of rows.
+ */
+export function rowsStatement<R = never>(types: readonly PgType[], build: (rows: string) => string): (db: Db, rows: readonly (readonly unknown[])[]) => Promise<R[]> {
+  const unnested = sqlStatement<R>(build(`select * from unnest(${types.map((type) => `?::${type}[]`).join(', ')})`));
+  const byCount = new Map<number, Statement<R>>();
+  return (db, rows) => {
+    if (rows.length === 0) return Promise.resolve([]);
+    if (dialectOf(db) === 'postgres') return unnested(db, types.map((_, i) => rows.map((row) => row[i])));
+    let listed = byCount.get(rows.length);
+    if (!listed) byCount.set(rows.length, (listed = sqlStatement<R>(build(`values ${rows.map(() => `(${placeholders(types.length)})`).join(', ')}`))));
+    return listed(db, rows.flat());
+  };
+}
