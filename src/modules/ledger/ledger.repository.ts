@@ -1,31 +1,39 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
+import { rowsStatement, sqlStatement } from '../../platform/db/statement.ts';
 import type { Insertable } from 'kysely';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
+// Every money movement runs these: written once (see statement.ts).
+const insertEntry = sqlStatement<{ id: string }>(
+  'insert into journal_entries (id, kind, currency, order_no, reference, actor, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id',
+);
+const insertAccounts = rowsStatement(
+  ['text', 'text', 'text', 'text', 'int8', 'int8', 'int8'],
+  (rows) => `insert into ledger_accounts (id, merchant_id, currency, kind, balance, non_negative, created_at) ${rows} on conflict (id) do nothing`,
+);
+const insertPostingRows = rowsStatement(['text', 'text', 'text', 'int8', 'int8'], (rows) => `insert into postings (id, entry_id, account_id, amount, created_at) ${rows}`);
+const addBalance = sqlStatement<{ id: string }>('update ledger_accounts set balance = balance + ? where id = ? returning id');
+
 /** Inserts the entry unless one with its id exists; true when inserted (false: a duplicate event). */
 export async function insertEntryIfAbsent(db: Db, row: Insertable<JournalEntriesTable>): Promise<boolean> {
-  const result = await db
-    .insertInto('journal_entries')
-    .values(row)
-    .onConflict((oc) => oc.column('id').doNothing())
-    .executeTakeFirst();
-  return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
+  const inserted = await insertEntry(db, [row.id, row.kind, row.currency, row.order_no ?? null, row.reference ?? null, row.actor, row.reason ?? null, row.created_at]);
+  return inserted.length === 1;
 }
 
 /** Creates the accounts that do not exist yet (first use), in one statement. */
 export async function ensureAccounts(db: Db, rows: Insertable<LedgerAccountsTable>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db
-    .insertInto('ledger_accounts')
-    .values(rows)
-    .onConflict((oc) => oc.column('id').doNothing())
-    .execute();
+  await insertAccounts(
+    db,
+    rows.map((r) => [r.id, r.merchant_id ?? null, r.currency, r.kind, r.balance ?? 0n, r.non_negative, r.created_at]),
+  );
 }
 
 export async function insertPostings(db: Db, rows: Insertable<PostingsTable>[]): Promise<void> {
-  if (rows.length === 0) return;
-  await db.insertInto('postings').values(rows).execute();
+  await insertPostingRows(
+    db,
+    rows.map((r) => [r.id, r.entry_id, r.account_id, r.amount, r.created_at]),
+  );
 }
 
 /** PostgreSQL's check_violation, or SQLite's CHECK failure. */
@@ -44,12 +52,7 @@ function isCheckViolation(err: unknown): boolean {
  */
 export async function addToBalance(db: Db, accountId: string, amount: bigint): Promise<'ok' | 'refused'> {
   try {
-    const result = await db
-      .updateTable('ledger_accounts')
-      .set({ balance: sql<bigint>`balance + ${amount}` })
-      .where('id', '=', accountId)
-      .executeTakeFirst();
-    if (Number(result.numUpdatedRows) !== 1) throw new Error(`ledger account ${accountId} does not exist`);
+    if ((await addBalance(db, [amount, accountId])).length !== 1) throw new Error(`ledger account ${accountId} does not exist`);
     return 'ok';
   } catch (err) {
     if (isCheckViolation(err)) return 'refused';
