@@ -32,7 +32,7 @@ export function sqlStatement<R = unknown>(text: string): Statement<R> {
 }
 
 /** `?, ?, …` for `count` values. */
-export function placeholders(count: number): string {
+function placeholders(count: number): string {
   return Array.from({ length: count }, () => '?').join(', ');
 }
 
