@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
 import { rowsStatement, sqlStatement, type Statement } from '../../platform/db/statement.ts';
-import type { NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
+import type { NewOrderEventRow, NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
 
 const ORDER_COLUMNS = [
   'order_no', 'direction', 'merchant_id', 'app_id', 'generation', 'mer_order_no', 'request_hash', 'currency', 'amount', 'paid_amount', 'fee',
@@ -101,27 +101,15 @@ export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges
   return (await updateOf(columns)(db, [...values, now, order.order_no, order.version]))[0];
 }
 
-export interface OrderEvent {
-  id: string;
-  order_no: string;
-  seq: bigint;
-  from_status: string | null;
-  to_status: string;
-  cause: string;
-  actor: string;
-  detail: string | null;
-  created_at: number;
-}
-
-const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof OrderEvent)[];
+const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof NewOrderEventRow)[];
 const insertEvents = rowsStatement(
   EVENT_COLUMNS.map((column) => (column === 'seq' || column === 'created_at' ? 'int8' : 'text')),
   (rows) => `insert into order_events (${EVENT_COLUMNS.join(', ')}) ${rows}`,
 );
 
 /** Appends history entries in one statement. */
-export async function insertOrderEvents(db: Db, events: readonly OrderEvent[]): Promise<void> {
-  await insertEvents(db, events.map((event) => EVENT_COLUMNS.map((column) => event[column])));
+export async function insertOrderEvents(db: Db, events: readonly NewOrderEventRow[]): Promise<void> {
+  await insertEvents(db, events.map((event) => EVENT_COLUMNS.map((column) => event[column] ?? null)));
 }
 
 export async function listOrderEvents(db: Db, orderNo: string) {

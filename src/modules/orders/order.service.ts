@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import type { Db } from '../../platform/db/database.ts';
 import type { Transact } from '../../platform/db/transactor.ts';
-import type { OrderRow } from '../../platform/db/schema.ts';
+import type { NewOrderEventRow, OrderRow } from '../../platform/db/schema.ts';
 import { notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { decideTransition, type Direction, type OrderStatus } from './order.ts';
@@ -110,11 +110,11 @@ export async function recordCreation(tx: Db, now: number, order: OrderRow, actor
   await repo.insertOrderEvents(tx, [creationEvent(order, actor, now)]);
 }
 
-function creationEvent(order: OrderRow, actor: string, now: number): repo.OrderEvent {
+function creationEvent(order: OrderRow, actor: string, now: number): NewOrderEventRow {
   return { id: newId('ev_', now), order_no: order.order_no, seq: order.version, from_status: null, to_status: order.status, cause: 'create', actor, detail: null, created_at: now };
 }
 
-function changeEvent(before: OrderRow, t: Transition, now: number): repo.OrderEvent {
+function changeEvent(before: OrderRow, t: Transition, now: number): NewOrderEventRow {
   return {
     id: newId('ev_', now),
     order_no: before.order_no,

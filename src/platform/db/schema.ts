@@ -187,6 +187,7 @@ export type NotificationRow = Selectable<NotificationsTable>;
 
 export type OrderRow = Selectable<OrdersTable>;
 export type NewOrderRow = Insertable<OrdersTable>;
+export type NewOrderEventRow = Insertable<OrderEventsTable>;
 export type MethodSettingsRow = Selectable<MethodSettingsTable>;
 
 export type MerchantRow = Selectable<MerchantsTable>;
