@@ -37,6 +37,8 @@
 // BENCH_PROFILE=1: instead, per database one measurement with the V8 profiler and a SQL
 // statement timer inside the gateway (bench/lib/probe.mjs + bench/lib/probe-sql.mjs):
 // where the create path's time goes. PROFILE_OUT=<dir> keeps the .cpuprofile files.
+// BENCH_PROFILE_SQL=0 leaves the statement timer out (it costs a CPU-time reading per
+// statement), for a profile closer to the unprofiled run.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -78,6 +80,7 @@ const DURATION_S = intEnv('BENCH_DURATION', 10, 300);
 const RUNS = intEnv('BENCH_RUNS', 3, 20);
 const ATTEMPTS = intEnv('BENCH_ATTEMPTS', 3, 10);
 const PROFILE = process.env.BENCH_PROFILE === '1';
+const PROFILE_SQL = process.env.BENCH_PROFILE_SQL !== '0';
 const PG_BASE = (process.env.BENCH_PG_URL || 'postgres://postgres@127.0.0.1:5432').replace(/\/+$/, '');
 const TARGET_RATIO = 0.25;
 const TARGET_P99_MS = 50;
@@ -636,7 +639,7 @@ async function profileMain(): Promise<number> {
       const probeDir = tempDir('pagoda-probe-');
       const port = await freePort();
       const dataDir = dataDirOf(db, ctx);
-      const gateway = startGateway(port, dataDir, ['--import', PROBE, '--import', PROBE_SQL], { ...gatewayEnv(db, ctx), BENCH_PROBE_DIR: probeDir });
+      const gateway = startGateway(port, dataDir, ['--import', PROBE, ...(PROFILE_SQL ? ['--import', PROBE_SQL] : [])], { ...gatewayEnv(db, ctx), BENCH_PROBE_DIR: probeDir });
       const prefix = `${ctx.tag}-${SHORT[db]}prof`;
       const phases: Phases = { preflight: new IdLedger(`${prefix}-p`), warmup: new IdLedger(`${prefix}-w`), measured: new IdLedger(`${prefix}-m`) };
       let threads0 = new Map<string, number>();
@@ -656,7 +659,7 @@ async function profileMain(): Promise<number> {
             threads1 = threadCpuSeconds(gateway.pid);
             gateway.child.kill('SIGUSR2');
             await waitForFile(path.join(probeDir, 'window-1.done'), gateway);
-            await waitForFile(path.join(probeDir, 'window-1.sql.json'), gateway);
+            if (PROFILE_SQL) await waitForFile(path.join(probeDir, 'window-1.sql.json'), gateway);
           },
         });
         await sleep(SETTLE_MS);
@@ -664,7 +667,7 @@ async function profileMain(): Promise<number> {
         await stopServer(gateway);
       }
       const profile = JSON.parse(fs.readFileSync(path.join(probeDir, 'window-1.cpuprofile'), 'utf8')) as CpuProfile;
-      const sql = JSON.parse(fs.readFileSync(path.join(probeDir, 'window-1.sql.json'), 'utf8')) as { eventLoopUtilization: number; statements: Record<string, SqlStat> };
+      const sql = PROFILE_SQL ? (JSON.parse(fs.readFileSync(path.join(probeDir, 'window-1.sql.json'), 'utf8')) as { eventLoopUtilization: number; statements: Record<string, SqlStat> }) : undefined;
       if (outDir) fs.copyFileSync(path.join(probeDir, 'window-1.cpuprofile'), path.join(outDir, `create-${db}.cpuprofile`));
 
       const lines: string[] = ['', `=== POST /api/v3/payment/create on ${DB_LABEL[db]} (under the profiler)`, describeCreate(m)];
@@ -673,16 +676,18 @@ async function profileMain(): Promise<number> {
       lines.push(`CPU by server thread over ${m.seconds} s (${cpuTotal.toFixed(2)} CPU-s in all, ${((cpuTotal / m.requests) * 1e6).toFixed(0)} µs per response):`);
       for (const [name, s] of threadCpu.sort((a, b) => b[1] - a[1])) lines.push(`  ${((s / cpuTotal) * 100).toFixed(1).padStart(5)}%  ${s.toFixed(2)} s  ${name}`);
       if (m.pg) lines.push(`PostgreSQL CPU: ${((m.pg.total * m.seconds * 1e6) / m.requests).toFixed(0)} µs per response (${(m.pg.total * 100).toFixed(0)}% of a core)`);
-      lines.push(`Main thread event-loop utilization: ${(sql.eventLoopUtilization * 100).toFixed(1)}% (busy, incl. time blocked in synchronous calls such as SQLite's fsync)`);
-      const stmts = Object.entries(sql.statements);
-      const totalCount = stmts.filter(([k]) => !k.includes('Pool#connect')).reduce((a, [, s]) => a + s.count, 0);
-      lines.push(`SQL statements executed per response: ${(totalCount / m.requests).toFixed(2)} (window: ${m.seconds} s, ${m.requests} responses)`);
-      lines.push('  per resp.   µs each (wall)   wall ms/s   [CPU µs each]  statement');
-      for (const [k, s] of stmts.slice(0, 30)) {
-        lines.push(
-          `  ${(s.count / m.requests).toFixed(3).padStart(8)}  ${((s.wallMs * 1000) / s.count).toFixed(1).padStart(14)}  ${(s.wallMs / m.seconds).toFixed(0).padStart(10)}` +
-            `   ${s.cpuMeasured ? ((s.cpuMs * 1000) / s.count).toFixed(1).padStart(12) : ''.padStart(12)}  ${k}`,
-        );
+      if (sql) {
+        lines.push(`Main thread event-loop utilization: ${(sql.eventLoopUtilization * 100).toFixed(1)}% (busy, incl. time blocked in synchronous calls such as SQLite's fsync)`);
+        const stmts = Object.entries(sql.statements);
+        const totalCount = stmts.filter(([k]) => !k.includes('Pool#connect')).reduce((a, [, s]) => a + s.count, 0);
+        lines.push(`SQL statements executed per response: ${(totalCount / m.requests).toFixed(2)} (window: ${m.seconds} s, ${m.requests} responses)`);
+        lines.push('  per resp.   µs each (wall)   wall ms/s   [CPU µs each]  statement');
+        for (const [k, s] of stmts.slice(0, 30)) {
+          lines.push(
+            `  ${(s.count / m.requests).toFixed(3).padStart(8)}  ${((s.wallMs * 1000) / s.count).toFixed(1).padStart(14)}  ${(s.wallMs / m.seconds).toFixed(0).padStart(10)}` +
+              `   ${s.cpuMeasured ? ((s.cpuMs * 1000) / s.count).toFixed(1).padStart(12) : ''.padStart(12)}  ${k}`,
+          );
+        }
       }
       const summary = summarize(profile, ROOT);
       lines.push(`Main-thread profile: ${summary.totalMs.toFixed(0)} ms sampled`);

@@ -1,39 +1,54 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
-import { rowsStatement, sqlStatement } from '../../platform/db/statement.ts';
+import { columnsOf, rowsStatement, sqlStatement, unnestOf, type PgType } from '../../platform/db/statement.ts';
 import type { Insertable } from 'kysely';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
 // Every money movement runs these: written once (see statement.ts).
-const insertEntry = sqlStatement<{ id: string }>(
-  'insert into journal_entries (id, kind, currency, order_no, reference, actor, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id',
+const ENTRY_COLUMNS = 'id, kind, currency, order_no, reference, actor, reason, created_at';
+const ACCOUNT_COLUMNS = 'id, merchant_id, currency, kind, balance, non_negative, created_at';
+const ACCOUNT_TYPES: readonly PgType[] = ['text', 'text', 'text', 'text', 'int8', 'int8', 'int8'];
+const POSTING_COLUMNS = 'id, entry_id, account_id, amount, created_at';
+const POSTING_TYPES: readonly PgType[] = ['text', 'text', 'text', 'int8', 'int8'];
+
+const insertEntry = sqlStatement<{ id: string }>(`insert into journal_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`);
+const insertAccounts = rowsStatement(ACCOUNT_TYPES, (rows) => `insert into ledger_accounts (${ACCOUNT_COLUMNS}) ${rows} on conflict (id) do nothing`);
+const insertPostingRows = rowsStatement(POSTING_TYPES, (rows) => `insert into postings (${POSTING_COLUMNS}) ${rows}`);
+/**
+ * PostgreSQL: the entry, its accounts (created on first use) and its postings
+ * in one statement, one round trip. Its parts see one snapshot, so the
+ * accounts and postings are written only if the entry was (a repeated event
+ * writes nothing); foreign keys are checked at the end of the statement.
+ */
+const writeEntryPg = sqlStatement<{ id: string }>(
+  `with entry as (insert into journal_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id),
+  accounts as (insert into ledger_accounts (${ACCOUNT_COLUMNS}) ${unnestOf(ACCOUNT_TYPES)} where exists (select 1 from entry) on conflict (id) do nothing),
+  posted as (insert into postings (${POSTING_COLUMNS}) ${unnestOf(POSTING_TYPES)} where exists (select 1 from entry))
+  select id from entry`,
 );
-const insertAccounts = rowsStatement(
-  ['text', 'text', 'text', 'text', 'int8', 'int8', 'int8'],
-  (rows) => `insert into ledger_accounts (id, merchant_id, currency, kind, balance, non_negative, created_at) ${rows} on conflict (id) do nothing`,
-);
-const insertPostingRows = rowsStatement(['text', 'text', 'text', 'int8', 'int8'], (rows) => `insert into postings (id, entry_id, account_id, amount, created_at) ${rows}`);
 const addBalance = sqlStatement<{ id: string }>('update ledger_accounts set balance = balance + ? where id = ? returning id');
 
-/** Inserts the entry unless one with its id exists; true when inserted (false: a duplicate event). */
-export async function insertEntryIfAbsent(db: Db, row: Insertable<JournalEntriesTable>): Promise<boolean> {
-  const inserted = await insertEntry(db, [row.id, row.kind, row.currency, row.order_no ?? null, row.reference ?? null, row.actor, row.reason ?? null, row.created_at]);
-  return inserted.length === 1;
-}
-
-/** Creates the accounts that do not exist yet (first use), in one statement. */
-export async function ensureAccounts(db: Db, rows: Insertable<LedgerAccountsTable>[]): Promise<void> {
-  await insertAccounts(
-    db,
-    rows.map((r) => [r.id, r.merchant_id ?? null, r.currency, r.kind, r.balance ?? 0n, r.non_negative, r.created_at]),
-  );
-}
-
-export async function insertPostings(db: Db, rows: Insertable<PostingsTable>[]): Promise<void> {
-  await insertPostingRows(
-    db,
-    rows.map((r) => [r.id, r.entry_id, r.account_id, r.amount, r.created_at]),
-  );
+/**
+ * Writes an entry, its accounts that do not exist yet (at balance 0) and its
+ * postings, unless an entry with its id exists: true when written (false: a
+ * repeated event, nothing written). Balances move with addToBalance.
+ */
+export async function insertEntryIfAbsent(
+  db: Db,
+  entry: Insertable<JournalEntriesTable>,
+  accounts: readonly Insertable<LedgerAccountsTable>[],
+  postings: readonly Insertable<PostingsTable>[],
+): Promise<boolean> {
+  const entryRow = [entry.id, entry.kind, entry.currency, entry.order_no ?? null, entry.reference ?? null, entry.actor, entry.reason ?? null, entry.created_at];
+  const accountRows = accounts.map((a) => [a.id, a.merchant_id ?? null, a.currency, a.kind, a.balance ?? 0n, a.non_negative, a.created_at]);
+  const postingRows = postings.map((p) => [p.id, p.entry_id, p.account_id, p.amount, p.created_at]);
+  if (dialectOf(db) === 'postgres') {
+    return (await writeEntryPg(db, [...entryRow, ...columnsOf(ACCOUNT_TYPES, accountRows), ...columnsOf(POSTING_TYPES, postingRows)])).length === 1;
+  }
+  if ((await insertEntry(db, entryRow)).length !== 1) return false;
+  await insertAccounts(db, accountRows);
+  await insertPostingRows(db, postingRows);
+  return true;
 }
 
 /** PostgreSQL's check_violation, or SQLite's CHECK failure. */

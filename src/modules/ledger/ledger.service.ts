@@ -50,25 +50,16 @@ export interface MerchantBalances {
 export async function post(tx: Db, entry: EntryInput, postings: readonly Posting[]): Promise<PostResult> {
   if (sumOf(postings) !== 0n) throw new Error(`entry ${entry.id}: postings sum to ${sumOf(postings)}, not 0`);
   if (!currencyInfo(entry.currency)) throw new RangeError(`entry ${entry.id}: unknown currency ${entry.currency}`);
-  const inserted = await repo.insertEntryIfAbsent(tx, {
-    id: entry.id,
-    kind: entry.kind,
-    currency: entry.currency,
-    order_no: entry.orderNo ?? null,
-    reference: entry.reference ?? null,
-    actor: entry.actor,
-    reason: entry.reason ?? null,
-    created_at: entry.now,
-  });
-  if (!inserted) return 'duplicate';
   const rows = postings.map((p) => ({ ...p, id: accountId(p.account, entry.currency) }));
   // One lock order for every transaction (by account id), so concurrent entries never deadlock.
   const byAccount = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  await repo.ensureAccounts(tx, uniqueAccounts(byAccount, entry.currency, entry.now));
-  await repo.insertPostings(
+  const inserted = await repo.insertEntryIfAbsent(
     tx,
+    { id: entry.id, kind: entry.kind, currency: entry.currency, order_no: entry.orderNo ?? null, reference: entry.reference ?? null, actor: entry.actor, reason: entry.reason ?? null, created_at: entry.now },
+    uniqueAccounts(byAccount, entry.currency, entry.now),
     rows.map((p, i) => ({ id: `${entry.id}#${i}`, entry_id: entry.id, account_id: p.id, amount: p.amount, created_at: entry.now })),
   );
+  if (!inserted) return 'duplicate';
   for (const p of byAccount) {
     if ((await repo.addToBalance(tx, p.id, p.amount)) === 'refused') {
       throw unprocessable(`insufficient balance: the ${p.account.kind} balance in ${entry.currency} cannot cover ${formatMajor(-p.amount, entry.currency)}`);

@@ -47,13 +47,23 @@ export type PgType = 'text' | 'int8';
  * is a VALUES list, written once per number of rows.
  */
 export function rowsStatement<R = never>(types: readonly PgType[], build: (rows: string) => string): (db: Db, rows: readonly (readonly unknown[])[]) => Promise<R[]> {
-  const unnested = sqlStatement<R>(build(`select * from unnest(${types.map((type) => `?::${type}[]`).join(', ')})`));
+  const unnested = sqlStatement<R>(build(unnestOf(types)));
   const byCount = new Map<number, Statement<R>>();
   return (db, rows) => {
     if (rows.length === 0) return Promise.resolve([]);
-    if (dialectOf(db) === 'postgres') return unnested(db, types.map((_, i) => rows.map((row) => row[i])));
+    if (dialectOf(db) === 'postgres') return unnested(db, columnsOf(types, rows));
     let listed = byCount.get(rows.length);
     if (!listed) byCount.set(rows.length, (listed = sqlStatement<R>(build(`values ${rows.map(() => `(${placeholders(types.length)})`).join(', ')}`))));
     return listed(db, rows.flat());
   };
+}
+
+/** PostgreSQL: a set of rows given as one array parameter per column, in `types`' order. */
+export function unnestOf(types: readonly PgType[]): string {
+  return `select * from unnest(${types.map((type) => `?::${type}[]`).join(', ')})`;
+}
+
+/** The parameters of unnestOf: rows turned into one array per column. */
+export function columnsOf(types: readonly PgType[], rows: readonly (readonly unknown[])[]): unknown[][] {
+  return types.map((_, i) => rows.map((row) => row[i]));
 }
