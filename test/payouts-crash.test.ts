@@ -6,8 +6,7 @@
  * - "killed between our commit and the channel call": the state such a crash
  *   leaves is the committed creating transaction of createPayout and nothing
  *   else. The test commits exactly that transaction with the service's own
- *   pieces (insertOrderIfAbsent + freezeForPayout + recordCreation, the row
- *   built as createPayout builds it), dated a minute ago (the crash happened
+ *   writeNewPayout, the row built as createPayout builds it, dated a minute ago (the crash happened
  *   earlier; recovery only looks at orders older than the channel timeout + 5 s).
  *   A second test does it for real: an `--role api` process is SIGKILLed while
  *   its create request waits on the sandbox, which never answers an amount
@@ -27,15 +26,14 @@ import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { openCore, type Core } from '../src/core.ts';
 import type { Db } from '../src/platform/db/database.ts';
-import { newId } from '../src/platform/ids.ts';
 import { methodSettings } from '../src/modules/channels/method-settings.ts';
-import { adjust, freezeForPayout } from '../src/modules/ledger/ledger.service.ts';
+import { adjust } from '../src/modules/ledger/ledger.service.ts';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
 import { createMerchant, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { computeFee } from '../src/modules/orders/fee.ts';
-import { parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
-import { findOrder, insertOrderIfAbsent, listOrderEvents, recordCreation } from '../src/modules/orders/order.service.ts';
-import { createPayout } from '../src/modules/payouts/payout.service.ts';
+import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
+import { findOrder, listOrderEvents } from '../src/modules/orders/order.service.ts';
+import { createPayout, writeNewPayout } from '../src/modules/payouts/payout.service.ts';
 import { buildServices } from '../src/services.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
 import { balancesOf, entryKinds, payoutBody } from './helpers/money.ts';
@@ -71,38 +69,12 @@ async function setup(t: TestContext): Promise<Setup & { core: Core }> {
 async function commitCreatedPayout(db: Db, creds: Credentials, amount: number, at: number): Promise<string> {
   const req = parseOrderRequest(payoutBody({ amount: amount.toFixed(2) }), 'payout', { requireHttps: false });
   const settings = await methodSettings(db, creds.merchantId, 'payout', req.method!.code);
-  const row = {
-    order_no: newId('PO', at),
-    direction: 'payout',
-    merchant_id: creds.merchantId,
-    app_id: creds.appId,
-    generation: 'v3',
-    mer_order_no: req.merOrderNo,
-    request_hash: requestHash(req),
-    currency: req.currency,
-    amount: req.amount,
-    paid_amount: null,
-    fee: computeFee(req.amount, settings.fee),
-    method: req.method!.code,
-    channel: settings.channel,
-    channel_ref: null,
-    status: 'CREATED',
-    attach: null,
-    notify_url: req.notifyUrl,
-    return_url: null,
-    extra: JSON.stringify(req.extra),
-    params: null,
-    message: null,
-    expires_at: null,
-    created_at: at,
-    updated_at: at,
-  };
-  await db.transaction().execute(async (tx) => {
-    assert.ok(await insertOrderIfAbsent(tx, row));
-    const order = (await findOrder(tx, row.order_no))!;
-    await freezeForPayout(tx, order, `merchant:${creds.appId}`);
-    await recordCreation(tx, at, order, `merchant:${creds.appId}`);
-  });
+  const caller = { merchantId: creds.merchantId, appId: creds.appId, generation: 'v3' as const };
+  const row = newOrderRow('payout', caller, req, requestHash(req), at, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
+
+  // A new order without a channel answer has no state change, so no effects to write.
+  const noEffects = { effects: () => Promise.reject(new Error('a new payout has no effects')) };
+  assert.ok(await db.transaction().execute((tx) => writeNewPayout(tx, noEffects, row, `merchant:${creds.appId}`)));
   return row.order_no;
 }
 

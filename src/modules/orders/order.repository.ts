@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
-import { rowsStatement, sqlStatement, type Statement } from '../../platform/db/statement.ts';
+import { columnsOf, rowsStatement, sqlStatement, unnestOf, type PgType, type Statement } from '../../platform/db/statement.ts';
 import type { NewOrderEventRow, NewOrderRow, OrderRow } from '../../platform/db/schema.ts';
 
 const ORDER_COLUMNS = [
@@ -13,11 +13,19 @@ const ORDER_INT8 = new Set<string>(['amount', 'paid_amount', 'fee', 'acknowledge
 /** What the database fills in when a new row leaves these columns out. */
 const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = { fee: 0n, acknowledged: 0n, version: 0n };
 
+const ORDER_TYPES: readonly PgType[] = ORDER_COLUMNS.map((column) => (ORDER_INT8.has(column) ? 'int8' : 'text'));
+const INSERT_ORDERS = `insert into orders (${ORDER_COLUMNS.join(', ')})`;
+const ON_REF_CONFLICT = 'on conflict (merchant_id, direction, mer_order_no) do nothing returning *';
+
+const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof NewOrderEventRow)[];
+const EVENT_TYPES: readonly PgType[] = EVENT_COLUMNS.map((column) => (column === 'seq' || column === 'created_at' ? 'int8' : 'text'));
+
+const orderValues = (row: NewOrderRow) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null);
+const eventValues = (event: NewOrderEventRow) => EVENT_COLUMNS.map((column) => event[column] ?? null);
+
 // The create path's statements are written once (see statement.ts).
-const insertOrders = rowsStatement<OrderRow>(
-  ORDER_COLUMNS.map((column) => (ORDER_INT8.has(column) ? 'int8' : 'text')),
-  (rows) => `insert into orders (${ORDER_COLUMNS.join(', ')}) ${rows} on conflict (merchant_id, direction, mer_order_no) do nothing returning *`,
-);
+const insertOrders = rowsStatement<OrderRow>(ORDER_TYPES, (rows) => `${INSERT_ORDERS} ${rows} ${ON_REF_CONFLICT}`);
+const insertEvents = rowsStatement(EVENT_TYPES, (rows) => `insert into order_events (${EVENT_COLUMNS.join(', ')}) ${rows}`);
 
 /**
  * Inserts the rows whose merchant does not have their merOrderNo in their
@@ -25,7 +33,35 @@ const insertOrders = rowsStatement<OrderRow>(
  * particular order.
  */
 export async function insertOrdersIfAbsent(db: Db, rows: readonly NewOrderRow[]): Promise<OrderRow[]> {
-  return insertOrders(db, rows.map((row) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null)));
+  return insertOrders(db, rows.map(orderValues));
+}
+
+/**
+ * PostgreSQL: new orders and their history in one statement, one round trip.
+ * Its parts see one snapshot, so the history is filtered by the orders this
+ * statement inserted; the foreign key is checked at the end of the statement.
+ */
+const insertOrdersWithHistoryPg = sqlStatement<OrderRow>(
+  `with created as (${INSERT_ORDERS} ${unnestOf(ORDER_TYPES)} ${ON_REF_CONFLICT}),
+  history as (insert into order_events (${EVENT_COLUMNS.join(', ')})
+    select * from (${unnestOf(EVENT_TYPES)}) as e (${EVENT_COLUMNS.join(', ')}) where e.order_no in (select order_no from created))
+  select * from created`,
+);
+
+/**
+ * Inserts orders as insertOrdersIfAbsent does, with their history: `history`
+ * holds entries for any of the rows, and only those of the rows inserted are
+ * written. The stored rows, in no particular order.
+ */
+export async function insertOrdersWithHistory(db: Db, rows: readonly NewOrderRow[], history: readonly NewOrderEventRow[]): Promise<OrderRow[]> {
+  if (rows.length === 0) return [];
+  if (dialectOf(db) === 'postgres') {
+    return insertOrdersWithHistoryPg(db, [...columnsOf(ORDER_TYPES, rows.map(orderValues)), ...columnsOf(EVENT_TYPES, history.map(eventValues))]);
+  }
+  const stored = await insertOrdersIfAbsent(db, rows);
+  const born = new Set(stored.map((row) => row.order_no));
+  await insertOrderEvents(db, history.filter((event) => born.has(event.order_no)));
+  return stored;
 }
 
 /** Inserts unless the merchant already has this merOrderNo in this direction; the stored row, or undefined when it had. */
@@ -101,15 +137,10 @@ export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges
   return (await updateOf(columns)(db, [...values, now, order.order_no, order.version]))[0];
 }
 
-const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof NewOrderEventRow)[];
-const insertEvents = rowsStatement(
-  EVENT_COLUMNS.map((column) => (column === 'seq' || column === 'created_at' ? 'int8' : 'text')),
-  (rows) => `insert into order_events (${EVENT_COLUMNS.join(', ')}) ${rows}`,
-);
 
 /** Appends history entries in one statement. */
 export async function insertOrderEvents(db: Db, events: readonly NewOrderEventRow[]): Promise<void> {
-  await insertEvents(db, events.map((event) => EVENT_COLUMNS.map((column) => event[column] ?? null)));
+  await insertEvents(db, events.map(eventValues));
 }
 
 export async function listOrderEvents(db: Db, orderNo: string) {

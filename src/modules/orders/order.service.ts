@@ -70,28 +70,26 @@ export interface NewOrder {
 }
 
 /**
- * Writes new orders with their history, together (one statement for the
- * orders, one for their history); for each, the stored row, or undefined when
- * its merchant already had its merOrderNo (the unique constraint decides). An
- * order with `answered` (its channel was asked before it was written) is born
- * in that state: its history holds the creation and the answer, and the
- * answer's effects are written with it.
+ * Writes new orders with their history, together (on PostgreSQL in one
+ * statement); for each, the stored row, or undefined when its merchant
+ * already had its merOrderNo (the unique constraint decides). An order with
+ * `answered` (its channel was asked before it was written) is born in that
+ * state: its history holds the creation and the answer, and the answer's
+ * effects are written with it.
  */
-export async function createOrders(tx: Db, deps: OrderDeps, orders: readonly NewOrder[]): Promise<(OrderRow | undefined)[]> {
+export async function createOrders(tx: Db, deps: Pick<OrderDeps, 'effects'>, orders: readonly NewOrder[]): Promise<(OrderRow | undefined)[]> {
   const planned = orders.map(({ row, answered }) => {
     if (!answered) return row;
     const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
     if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
     return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
   });
-  const stored = new Map((await repo.insertOrdersIfAbsent(tx, planned)).map((row) => [row.order_no, row]));
-  const born = planned.map((row) => stored.get(row.order_no));
-  const events = orders.flatMap(({ row, actor, answered }, i) => {
-    if (!born[i]) return [];
+  const history = orders.flatMap(({ row, actor, answered }) => {
     const now = Number(row.created_at);
     return answered ? [creationEvent(row, actor, now), changeEvent(row, answered, now)] : [creationEvent(row, actor, now)];
   });
-  await repo.insertOrderEvents(tx, events);
+  const stored = new Map((await repo.insertOrdersWithHistory(tx, planned, history)).map((row) => [row.order_no, row]));
+  const born = planned.map((row) => stored.get(row.order_no));
   for (const [i, { row, answered }] of orders.entries()) {
     if (born[i] && answered) await deps.effects(tx, row, born[i], answered);
   }

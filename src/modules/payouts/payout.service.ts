@@ -1,3 +1,4 @@
+import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { findMethod } from '../channels/catalogue.ts';
@@ -7,15 +8,7 @@ import { freezeForPayout } from '../ledger/ledger.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
-import {
-  findOrderByRef,
-  findOrderForUpdate,
-  insertOrderIfAbsent,
-  recordChannelEvent,
-  recordCreation,
-  transitionOrder,
-  type TransitionResult,
-} from '../orders/order.service.ts';
+import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
 import type { PayinDeps } from '../payins/payin.service.ts';
 
 /** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
@@ -40,15 +33,20 @@ export async function createPayout(deps: PayoutDeps, caller: Caller, body: Recor
 
   const now = deps.clock.now();
   const row = newOrderRow('payout', caller, req, hash, now, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
-  const order = await deps.transact(async (tx) => {
-    const inserted = await insertOrderIfAbsent(tx, row);
-    if (!inserted) return undefined;
-    await freezeForPayout(tx, inserted, `merchant:${caller.appId}`);
-    await recordCreation(tx, now, inserted, `merchant:${caller.appId}`);
-    return inserted;
-  });
+  const order = await deps.transact((tx) => writeNewPayout(tx, deps, row, `merchant:${caller.appId}`));
   if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
   return submitPayout(deps, order);
+}
+
+/**
+ * The creating transaction of a payout: the order with its history, and the
+ * freeze of its funds (422 refuses it all); undefined when its merchant
+ * already had its merOrderNo.
+ */
+export async function writeNewPayout(tx: Db, deps: Pick<OrderDeps, 'effects'>, row: OrderRow, actor: string): Promise<OrderRow | undefined> {
+  const [order] = await createOrders(tx, deps, [{ row, actor }]);
+  if (order) await freezeForPayout(tx, order, actor);
+  return order;
 }
 
 async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCreateResult> {
