@@ -1,7 +1,8 @@
 /**
  * New orders written together (the batched create of pay-ins): one statement
  * for the orders and one for their history, the unique constraint deciding
- * duplicates (also two in the same batch), the effects of a born state.
+ * duplicates (also two in the same batch), the effects of a born state; and
+ * the transition of an order as its caller last saw it.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -9,7 +10,7 @@ import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { TEST_DB } from './helpers/db.ts';
 import { notifications, orderEvents, payinBody } from './helpers/payins.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { createOrders, findCommittedOrdersByRef, type NewOrder } from '../src/modules/orders/order.service.ts';
+import { createOrders, findCommittedOrdersByRef, transitionKnownOrder, type NewOrder, type Transition } from '../src/modules/orders/order.service.ts';
 import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
 import type { OrderRow } from '../src/platform/db/schema.ts';
 
@@ -85,5 +86,26 @@ describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () 
       found.map((o) => o?.order_no),
       [b.order_no, undefined, a.order_no, undefined, b.order_no],
     );
+  });
+
+  test('a transition of a known row: applied on that version; decided again on the stored row when it moved since', async () => {
+    const deps = gw.app.services.payins;
+    const [created] = await write([{ row: rowFor(payinBody()), actor: 'merchant:a' }]);
+    const move = (known: OrderRow, t: Transition) => gw.core.transact((tx) => transitionKnownOrder(tx, deps, known, t));
+    const paid = { to: 'PAID' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { paid_amount: created!.amount } };
+
+    const pending = await move(created!, accepted);
+    assert.deepEqual([pending.kind, pending.order.status, pending.order.version], ['applied', 'PENDING', 1n]);
+    // The caller's row is stale (CREATED, version 0): PENDING again is a no-op on the stored row, not a second change.
+    const again = await move(created!, accepted);
+    assert.deepEqual([again.kind, again.order.status, again.order.version], ['noop', 'PENDING', 1n]);
+    // Stale CREATED → PAID would apply on the caller's row; it applies to the stored PENDING row, version 1 → 2.
+    const fromStale = await move(created!, paid);
+    assert.deepEqual([fromStale.kind, fromStale.order.status, fromStale.order.version], ['applied', 'PAID', 2n]);
+    // And a stale PENDING row cannot make a PAID order FAILED.
+    const late = await move(pending.order, refused);
+    assert.deepEqual([late.kind, late.order.status], ['refused', 'PAID']);
+    const history = (await orderEvents(gw, created!.order_no)).map((e) => [e.seq, e.from_status, e.to_status]);
+    assert.deepEqual(history, [[0n, null, 'CREATED'], [1n, 'CREATED', 'PENDING'], [2n, 'PENDING', 'PAID']]);
   });
 });

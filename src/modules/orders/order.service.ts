@@ -46,8 +46,25 @@ export type TransitionResult =
 export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, t: Transition): Promise<TransitionResult> {
   const order = await repo.findOrderForUpdate(tx, orderNo);
   if (!order) throw notFound(`order ${orderNo} does not exist`);
+  return transitionFrom(tx, deps, order, t, true);
+}
+
+/**
+ * transitionOrder of an order as the caller last saw it (read or written
+ * earlier, or locked in this transaction): decided on that row and applied
+ * only if the row is still that version, which the update itself checks, so
+ * the usual case needs no second read. If the row changed since, or the
+ * decision is not to apply, it is decided again on the row read under lock.
+ */
+export async function transitionKnownOrder(tx: Db, deps: OrderDeps, known: OrderRow, t: Transition): Promise<TransitionResult> {
+  return transitionFrom(tx, deps, known, t, false);
+}
+
+async function transitionFrom(tx: Db, deps: OrderDeps, order: OrderRow, t: Transition, locked: boolean): Promise<TransitionResult> {
+  const orderNo = order.order_no;
   const from = order.status as OrderStatus;
   const decision = decideTransition(order.direction as Direction, from, t.to);
+  if (decision.kind !== 'apply' && !locked) return transitionOrder(tx, deps, orderNo, t);
   if (decision.kind === 'noop') return { kind: 'noop', order };
   if (decision.kind === 'refuse') {
     deps.log.warn({ orderNo, from, to: t.to, cause: t.cause, actor: t.actor }, `transition refused: ${decision.reason}`);
@@ -55,8 +72,11 @@ export async function transitionOrder(tx: Db, deps: OrderDeps, orderNo: string, 
   }
   const now = deps.clock.now();
   const after = await repo.updateOrder(tx, order, { ...t.changes, status: t.to }, now);
-  // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
-  if (!after) throw new Error(`order ${orderNo} changed under a lock`);
+  if (!after) {
+    // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
+    if (locked) throw new Error(`order ${orderNo} changed under a lock`);
+    return transitionOrder(tx, deps, orderNo, t);
+  }
   await repo.insertOrderEvents(tx, [changeEvent(order, t, now)]);
   await deps.effects(tx, order, after, t);
   return { kind: 'applied', order: after };

@@ -16,6 +16,7 @@ import {
   findOrderForUpdate,
   listOrderEvents,
   recordChannelEvent,
+  transitionKnownOrder,
   transitionOrder,
   type NewOrder,
   type OrderRef,
@@ -97,7 +98,7 @@ function answerOf(channel: string, result: ChannelCreateResult): Transition {
 /** Starts the payment of an order that exists without a method yet (the cashier's picker). */
 async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
   const result = await askChannel(deps, order, method, (await deps.merchantOf(order.merchant_id)).name);
-  const outcome = await deps.transact((tx) => transitionOrder(tx, deps, order.order_no, answerOf(order.channel!, result)));
+  const outcome = await deps.transact((tx) => transitionKnownOrder(tx, deps, order, answerOf(order.channel!, result)));
   return outcome.order;
 }
 
@@ -138,7 +139,7 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
     if (event.outcome === 'PAID') {
       if (order.status === 'EXPIRED') {
         const message = `payment of ${formatMajor(paid, order.currency)} ${order.currency} reported after the order expired`;
-        return transitionOrder(tx, deps, order.order_no, { to: 'EXCEPTION', cause: 'channel', actor, detail, changes: { paid_amount: paid, message } });
+        return transitionKnownOrder(tx, deps, order, { to: 'EXCEPTION', cause: 'channel', actor, detail, changes: { paid_amount: paid, message } });
       }
       if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
         deps.log.warn({ orderNo: order.order_no, eventId: event.eventId }, 'late payment awaits an operator; channel PAID ignored');
@@ -146,11 +147,11 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
       }
       const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
       const fee = computeFee(paid, settings.fee);
-      return transitionOrder(tx, deps, order.order_no, { to: 'PAID', cause: 'channel', actor, detail, changes: { paid_amount: paid, fee, message: null } });
+      return transitionKnownOrder(tx, deps, order, { to: 'PAID', cause: 'channel', actor, detail, changes: { paid_amount: paid, fee, message: null } });
     }
     const to: OrderStatus = event.outcome;
     const changes = to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
-    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, detail, changes });
+    return transitionKnownOrder(tx, deps, order, { to, cause: 'channel', actor, detail, changes });
   });
 }
 

@@ -1,5 +1,5 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { findOrderForUpdate, transitionOrder } from '../orders/order.service.ts';
+import { findOrderForUpdate, transitionKnownOrder } from '../orders/order.service.ts';
 import { queryChannel, submitPayout, type PayoutDeps } from './payout.service.ts';
 
 /** How long a PENDING payout may go without news before the channel is asked. */
@@ -22,7 +22,7 @@ async function adopt(deps: PayoutDeps, order: OrderRow, to: OrderRow['status'], 
   const result = await deps.transact(async (tx) => {
     const current = await findOrderForUpdate(tx, order.order_no);
     if (!current || current.status !== order.status || current.version !== order.version) return undefined;
-    return transitionOrder(tx, deps, order.order_no, {
+    return transitionKnownOrder(tx, deps, current, {
       to: to as never,
       cause: 'channel',
       actor: 'system:payout-recovery',

@@ -8,7 +8,7 @@ import { freezeForPayout } from '../ledger/ledger.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
-import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
+import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionKnownOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
 import type { PayinDeps } from '../payins/payin.service.ts';
 
 /** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
@@ -73,10 +73,10 @@ export async function submitPayout(deps: PayoutDeps, order: OrderRow): Promise<O
   const actor = `channel:${order.channel}`;
   const outcome = await deps.transact((tx) => {
     if (result.kind === 'accepted') {
-      return transitionOrder(tx, deps, order.order_no, { to: 'PENDING', cause: 'channel', actor, changes: { channel_ref: result.channelRef } });
+      return transitionKnownOrder(tx, deps, order, { to: 'PENDING', cause: 'channel', actor, changes: { channel_ref: result.channelRef } });
     }
     const to: OrderStatus = result.kind === 'refused' ? 'FAILED' : 'EXCEPTION';
-    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } });
+    return transitionKnownOrder(tx, deps, order, { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } });
   });
   return outcome.order;
 }
@@ -89,7 +89,7 @@ export async function applyPayoutEvent(deps: PayoutDeps, channelName: string, ev
     if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
     const to: OrderStatus = event.outcome;
     const changes = to === 'PAID' ? { paid_amount: order.amount, message: null } : to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
-    return transitionOrder(tx, deps, order.order_no, { to, cause: 'channel', actor: `channel:${channelName}`, changes, detail: { eventId: event.eventId, outcome: event.outcome } });
+    return transitionKnownOrder(tx, deps, order, { to, cause: 'channel', actor: `channel:${channelName}`, changes, detail: { eventId: event.eventId, outcome: event.outcome } });
   });
 }
 

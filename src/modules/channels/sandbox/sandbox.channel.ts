@@ -1,5 +1,5 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Db } from '../../../platform/db/database.ts';
+import { dialectOf, type Db } from '../../../platform/db/database.ts';
 import type { Transact } from '../../../platform/db/transactor.ts';
 import { badRequest, unauthorized } from '../../../platform/errors.ts';
 import { parseJsonBody } from '../../../platform/json.ts';
@@ -44,6 +44,10 @@ function headerOf(headers: Readonly<Record<string, string | string[] | undefined
  * outcomes in its own table, and reports them through signed callbacks.
  */
 export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Buffer; now: () => number; payoutDelayMs: number }): Channel {
+  // One statement is atomic by itself: on PostgreSQL it needs no transaction
+  // around it (one round trip, not three); on SQLite it joins the group commit
+  // (the sandbox shares the gateway's database).
+  const commitOne: Transact = dialectOf(deps.db) === 'postgres' ? (fn) => fn(deps.db) : deps.transact;
   return {
     name: SANDBOX,
 
@@ -59,8 +63,7 @@ export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Bu
       }
       if (order.direction === 'payout') {
         // Keyed by the order: a payout submitted twice is one payout at the bank.
-        // (Grouped with other commits: the sandbox shares the gateway's database.)
-        await deps.transact((tx) =>
+        await commitOne((tx) =>
           tx
           .insertInto('sandbox_bank')
           .values({ order_no: order.orderNo, direction: 'payout', status: 'PENDING', amount: order.amount, paid_amount: null, event_id: null, due_at: BigInt(deps.now() + deps.payoutDelayMs), updated_at: deps.now() })
