@@ -14,8 +14,8 @@ import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
 import { createOrders, findCommittedOrderByRef, findCommittedOrdersByRef, findOrder, type NewOrder, type OrderEffects, type OrderRef } from './modules/orders/order.service.ts';
-import { applyPayinEvent, type PayinDeps } from './modules/payins/payin.service.ts';
-import { applyPayoutEvent, type PayoutDeps } from './modules/payouts/payout.service.ts';
+import { applyPayinEvent, type CreateDeps, type PayinDeps } from './modules/payins/payin.service.ts';
+import { applyPayoutEvent, writeNewPayouts, type NewPayout, type PayoutDeps } from './modules/payouts/payout.service.ts';
 import { createBatcher } from './platform/batcher.ts';
 import { dialectOf } from './platform/db/database.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
@@ -68,7 +68,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
       ? createBatcher((refs: OrderRef[]) => findCommittedOrdersByRef(db, refs), { maxBatch: 100 })
       : (ref: OrderRef) => findCommittedOrderByRef(db, ref.merchantId, ref.direction, ref.merOrderNo);
 
-  const payouts: PayoutDeps = {
+  const created: CreateDeps = {
     db,
     knownOrder,
     transact,
@@ -81,14 +81,21 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     channelTimeoutMs: config.channelTimeoutMs,
     channel,
   };
-  // On PostgreSQL concurrent creates write their orders in one statement and one
-  // transaction (a round trip costs more than the rows); SQLite's transactor
-  // already shares one commit among them, and a batch would only add a turn.
-  const newOrder =
-    dialectOf(db) === 'postgres'
-      ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, payouts, batch)), { maxBatch: 100 })
-      : async (order: NewOrder) => (await transact((tx) => createOrders(tx, payouts, [order])))[0];
-  const payins: PayinDeps = { ...payouts, orderTtlMs: config.orderTtlMs, newOrder };
+  // On PostgreSQL the new orders of concurrent creates are written in one
+  // transaction (a round trip costs more than the rows): for pay-ins one
+  // statement for the orders and their history; for payouts that and one for
+  // their freezes (a batch that one balance cannot cover is written again
+  // one by one, so only that payout is refused). SQLite's transactor already
+  // shares one commit among them, and a batch would only add a turn.
+  const batched = dialectOf(db) === 'postgres';
+  const newOrder = batched
+    ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, created, batch)), { maxBatch: 100 })
+    : async (order: NewOrder) => (await transact((tx) => createOrders(tx, created, [order])))[0];
+  const newPayout = batched
+    ? createBatcher((batch: NewPayout[]) => transact((tx) => writeNewPayouts(tx, created, batch)), { maxBatch: 100 })
+    : async (payout: NewPayout) => (await transact((tx) => writeNewPayouts(tx, created, [payout])))[0];
+  const payouts: PayoutDeps = { ...created, newPayout };
+  const payins: PayinDeps = { ...created, orderTtlMs: config.orderTtlMs, newOrder };
   const dispatch: DispatchEvent = async (channelName: string, event: ChannelEvent) => {
     const order = await findOrder(db, event.orderNo);
     return order?.direction === 'payout' ? applyPayoutEvent(payouts, channelName, event) : applyPayinEvent(payins, channelName, event);

@@ -6,7 +6,7 @@
  * - "killed between our commit and the channel call": the state such a crash
  *   leaves is the committed creating transaction of createPayout and nothing
  *   else. The test commits exactly that transaction with the service's own
- *   writeNewPayout, the row built as createPayout builds it, dated a minute ago (the crash happened
+ *   writeNewPayouts, the row built as createPayout builds it, dated a minute ago (the crash happened
  *   earlier; recovery only looks at orders older than the channel timeout + 5 s).
  *   A second test does it for real: an `--role api` process is SIGKILLed while
  *   its create request waits on the sandbox, which never answers an amount
@@ -33,7 +33,7 @@ import { createMerchant, type Credentials } from '../src/modules/merchants/merch
 import { computeFee } from '../src/modules/orders/fee.ts';
 import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
 import { findOrder, listOrderEvents } from '../src/modules/orders/order.service.ts';
-import { createPayout, writeNewPayout } from '../src/modules/payouts/payout.service.ts';
+import { createPayout, writeNewPayouts } from '../src/modules/payouts/payout.service.ts';
 import { buildServices } from '../src/services.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
 import { balancesOf, entryKinds, payoutBody } from './helpers/money.ts';
@@ -74,7 +74,7 @@ async function commitCreatedPayout(db: Db, creds: Credentials, amount: number, a
 
   // A new order without a channel answer has no state change, so no effects to write.
   const noEffects = { effects: () => Promise.reject(new Error('a new payout has no effects')) };
-  assert.ok(await db.transaction().execute((tx) => writeNewPayout(tx, noEffects, row, `merchant:${creds.appId}`)));
+  assert.ok((await db.transaction().execute((tx) => writeNewPayouts(tx, noEffects, [{ row, actor: `merchant:${creds.appId}` }])))[0]);
   return row.order_no;
 }
 

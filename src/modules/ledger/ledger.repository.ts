@@ -11,44 +11,66 @@ const ACCOUNT_TYPES: readonly PgType[] = ['text', 'text', 'text', 'text', 'int8'
 const POSTING_COLUMNS = 'id, entry_id, account_id, amount, created_at';
 const POSTING_TYPES: readonly PgType[] = ['text', 'text', 'text', 'int8', 'int8'];
 
+const ENTRY_TYPES: readonly PgType[] = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'int8'];
+
 const insertEntry = sqlStatement<{ id: string }>(`insert into journal_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`);
 const insertAccounts = rowsStatement(ACCOUNT_TYPES, (rows) => `insert into ledger_accounts (${ACCOUNT_COLUMNS}) ${rows} on conflict (id) do nothing`);
 const insertPostingRows = rowsStatement(POSTING_TYPES, (rows) => `insert into postings (${POSTING_COLUMNS}) ${rows}`);
 /**
- * PostgreSQL: the entry, its accounts (created on first use) and its postings
- * in one statement, one round trip. Its parts see one snapshot, so the
- * accounts and postings are written only if the entry was (a repeated event
- * writes nothing); foreign keys are checked at the end of the statement.
+ * PostgreSQL: the entries, their accounts (created on first use) and their
+ * postings in one statement, one round trip. Its parts see one snapshot, so
+ * postings are written only for the entries written (a repeated event writes
+ * nothing); foreign keys are checked at the end of the statement.
  */
-const writeEntryPg = sqlStatement<{ id: string }>(
-  `with entry as (insert into journal_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id),
+const insertEntriesPg = sqlStatement<{ id: string }>(
+  `with entry as (insert into journal_entries (${ENTRY_COLUMNS}) ${unnestOf(ENTRY_TYPES)} on conflict (id) do nothing returning id),
   accounts as (insert into ledger_accounts (${ACCOUNT_COLUMNS}) ${unnestOf(ACCOUNT_TYPES)} where exists (select 1 from entry) on conflict (id) do nothing),
-  posted as (insert into postings (${POSTING_COLUMNS}) ${unnestOf(POSTING_TYPES)} where exists (select 1 from entry))
+  posted as (insert into postings (${POSTING_COLUMNS})
+    select * from (${unnestOf(POSTING_TYPES)}) as p (${POSTING_COLUMNS}) where p.entry_id in (select id from entry))
   select id from entry`,
 );
 const addBalance = sqlStatement<{ id: string }>('update ledger_accounts set balance = balance + ? where id = ? returning id');
+/**
+ * PostgreSQL: every balance of a set moved in one statement. The accounts are
+ * locked first, in id order (the lock follows the sort), the one order of
+ * every transaction, so concurrent entries never deadlock. The lock is the
+ * one an UPDATE takes (FOR NO KEY UPDATE): it lets other transactions' new
+ * postings check their foreign key (FOR KEY SHARE) meanwhile; FOR UPDATE
+ * would wait on those, and they on us.
+ */
+const moveBalancesPg = sqlStatement<{ id: string }>(
+  `with move as (select * from unnest(?::text[], ?::int8[]) as m (id, amount)),
+  locked as (select a.id from ledger_accounts a where a.id in (select id from move) order by a.id for no key update)
+  update ledger_accounts a set balance = a.balance + move.amount from move
+  where a.id = move.id and (select count(*) from locked) > 0
+  returning a.id`,
+);
 
 /**
- * Writes an entry, its accounts that do not exist yet (at balance 0) and its
- * postings, unless an entry with its id exists: true when written (false: a
- * repeated event, nothing written). Balances move with addToBalance.
+ * Writes the entries whose id is new, the accounts they need that do not
+ * exist yet (at balance 0) and the postings of the entries written; the ids
+ * of the entries written (a repeated event's is not). Ids must be unique
+ * within a call. Balances move with moveBalances.
  */
-export async function insertEntryIfAbsent(
+export async function insertEntriesIfAbsent(
   db: Db,
-  entry: Insertable<JournalEntriesTable>,
+  entries: readonly Insertable<JournalEntriesTable>[],
   accounts: readonly Insertable<LedgerAccountsTable>[],
   postings: readonly Insertable<PostingsTable>[],
-): Promise<boolean> {
-  const entryRow = [entry.id, entry.kind, entry.currency, entry.order_no ?? null, entry.reference ?? null, entry.actor, entry.reason ?? null, entry.created_at];
+): Promise<Set<string>> {
+  const entryRows = entries.map((e) => [e.id, e.kind, e.currency, e.order_no ?? null, e.reference ?? null, e.actor, e.reason ?? null, e.created_at]);
   const accountRows = accounts.map((a) => [a.id, a.merchant_id ?? null, a.currency, a.kind, a.balance ?? 0n, a.non_negative, a.created_at]);
-  const postingRows = postings.map((p) => [p.id, p.entry_id, p.account_id, p.amount, p.created_at]);
+  const postingRow = (p: Insertable<PostingsTable>) => [p.id, p.entry_id, p.account_id, p.amount, p.created_at];
   if (dialectOf(db) === 'postgres') {
-    return (await writeEntryPg(db, [...entryRow, ...columnsOf(ACCOUNT_TYPES, accountRows), ...columnsOf(POSTING_TYPES, postingRows)])).length === 1;
+    const written = await insertEntriesPg(db, [...columnsOf(ENTRY_TYPES, entryRows), ...columnsOf(ACCOUNT_TYPES, accountRows), ...columnsOf(POSTING_TYPES, postings.map(postingRow))]);
+    return new Set(written.map((row) => row.id));
   }
-  if ((await insertEntry(db, entryRow)).length !== 1) return false;
+  const written = new Set<string>();
+  for (const row of entryRows) if ((await insertEntry(db, row)).length === 1) written.add(row[0] as string);
+  if (written.size === 0) return written;
   await insertAccounts(db, accountRows);
-  await insertPostingRows(db, postingRows);
-  return true;
+  await insertPostingRows(db, postings.filter((p) => written.has(p.entry_id)).map(postingRow));
+  return written;
 }
 
 /** PostgreSQL's check_violation, or SQLite's CHECK failure. */
@@ -60,14 +82,20 @@ function isCheckViolation(err: unknown): boolean {
 }
 
 /**
- * Adds `amount` to the balance in the statement that checks it: the CHECK
- * constraint refuses a negative result on a non-negative account, so two
- * transactions can never both spend the same money. 'refused' leaves the
- * transaction for the caller to roll back (PostgreSQL has already aborted it).
+ * Adds each amount to its account's balance in the statement that checks it:
+ * the CHECK constraint refuses a negative result on a non-negative account, so
+ * two transactions can never both spend the same money. One move per account,
+ * in account id order (the one lock order). 'refused' leaves the transaction
+ * for the caller to roll back (PostgreSQL has already aborted it).
  */
-export async function addToBalance(db: Db, accountId: string, amount: bigint): Promise<'ok' | 'refused'> {
+export async function moveBalances(db: Db, moves: readonly { id: string; amount: bigint }[]): Promise<'ok' | 'refused'> {
   try {
-    if ((await addBalance(db, [amount, accountId])).length !== 1) throw new Error(`ledger account ${accountId} does not exist`);
+    if (dialectOf(db) === 'postgres') {
+      const moved = await moveBalancesPg(db, [moves.map((m) => m.id), moves.map((m) => m.amount)]);
+      if (moved.length !== moves.length) throw new Error(`ledger accounts missing among ${moves.map((m) => m.id).join(', ')}`);
+      return 'ok';
+    }
+    for (const { id, amount } of moves) if ((await addBalance(db, [amount, id])).length !== 1) throw new Error(`ledger account ${id} does not exist`);
     return 'ok';
   } catch (err) {
     if (isCheckViolation(err)) return 'refused';
@@ -77,12 +105,12 @@ export async function addToBalance(db: Db, accountId: string, amount: bigint): P
 
 /**
  * An account's balance, its row locked until the transaction ends (PostgreSQL:
- * FOR UPDATE; a SQLite transaction is exclusive already); undefined when the
+ * FOR NO KEY UPDATE, as moveBalances locks; a SQLite transaction is exclusive already); undefined when the
  * account was never used.
  */
 export async function lockBalance(db: Db, accountId: string): Promise<bigint | undefined> {
   const query = db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId);
-  const row = await (dialectOf(db) === 'postgres' ? query.forUpdate() : query).executeTakeFirst();
+  const row = await (dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
   return row === undefined ? undefined : BigInt(row.balance);
 }
 

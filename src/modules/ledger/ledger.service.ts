@@ -12,6 +12,7 @@ import {
   postingsFor,
   refundCover,
   sumOf,
+  type AccountRef,
   type EntryKind,
   type LedgerEvent,
   type OperatorAccount,
@@ -44,34 +45,59 @@ export interface MerchantBalances {
 /**
  * Posts an entry in the caller's transaction: the entry (skipped when its id
  * exists: 'duplicate', nothing changes), its accounts (created on first use),
- * its postings, and one balance update per posting. A balance that would go
+ * its postings, and its accounts' balances moved. A balance that would go
  * below zero is refused with 422; the caller's transaction must then roll back.
  */
 export async function post(tx: Db, entry: EntryInput, postings: readonly Posting[]): Promise<PostResult> {
-  if (sumOf(postings) !== 0n) throw new Error(`entry ${entry.id}: postings sum to ${sumOf(postings)}, not 0`);
-  if (!currencyInfo(entry.currency)) throw new RangeError(`entry ${entry.id}: unknown currency ${entry.currency}`);
-  const rows = postings.map((p) => ({ ...p, id: accountId(p.account, entry.currency) }));
-  // One lock order for every transaction (by account id), so concurrent entries never deadlock.
-  const byAccount = [...rows].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const inserted = await repo.insertEntryIfAbsent(
-    tx,
-    { id: entry.id, kind: entry.kind, currency: entry.currency, order_no: entry.orderNo ?? null, reference: entry.reference ?? null, actor: entry.actor, reason: entry.reason ?? null, created_at: entry.now },
-    uniqueAccounts(byAccount, entry.currency, entry.now),
-    rows.map((p, i) => ({ id: `${entry.id}#${i}`, entry_id: entry.id, account_id: p.id, amount: p.amount, created_at: entry.now })),
-  );
-  if (!inserted) return 'duplicate';
-  for (const p of byAccount) {
-    if ((await repo.addToBalance(tx, p.id, p.amount)) === 'refused') {
-      throw unprocessable(`insufficient balance: the ${p.account.kind} balance in ${entry.currency} cannot cover ${formatMajor(-p.amount, entry.currency)}`);
-    }
-  }
-  return 'posted';
+  return (await postMany(tx, [{ entry, postings }]))[0]!;
 }
 
-function uniqueAccounts(rows: readonly (Posting & { id: string })[], currency: string, now: number) {
-  const seen = new Map<string, (typeof rows)[number]>();
-  for (const row of rows) seen.set(row.id, row);
-  return [...seen.values()].map(({ id, account }) => ({
+/**
+ * post for several entries at once, in as few statements: each posts or is a
+ * duplicate on its own, but a balance any of them cannot cover refuses them
+ * all (422, the caller's transaction must roll back).
+ */
+export async function postMany(tx: Db, items: readonly { entry: EntryInput; postings: readonly Posting[] }[]): Promise<PostResult[]> {
+  const firstOf = new Map<string, number>();
+  const placed = items.map(({ entry, postings }, i) => {
+    if (sumOf(postings) !== 0n) throw new Error(`entry ${entry.id}: postings sum to ${sumOf(postings)}, not 0`);
+    if (!currencyInfo(entry.currency)) throw new RangeError(`entry ${entry.id}: unknown currency ${entry.currency}`);
+    if (!firstOf.has(entry.id)) firstOf.set(entry.id, i);
+    return { entry, rows: postings.map((p) => ({ ...p, id: accountId(p.account, entry.currency), currency: entry.currency })) };
+  });
+  // The same event twice in one call posts once, like twice in two calls.
+  const candidates = placed.filter(({ entry }, i) => firstOf.get(entry.id) === i);
+  const written = await repo.insertEntriesIfAbsent(
+    tx,
+    candidates.map(({ entry }) => ({
+      id: entry.id,
+      kind: entry.kind,
+      currency: entry.currency,
+      order_no: entry.orderNo ?? null,
+      reference: entry.reference ?? null,
+      actor: entry.actor,
+      reason: entry.reason ?? null,
+      created_at: entry.now,
+    })),
+    uniqueAccounts(candidates),
+    candidates.flatMap(({ entry, rows }) => rows.map((p, i) => ({ id: `${entry.id}#${i}`, entry_id: entry.id, account_id: p.id, amount: p.amount, created_at: entry.now }))),
+  );
+  const moves = netMoves(candidates.filter(({ entry }) => written.has(entry.id)).flatMap(({ rows }) => rows));
+  if (moves.length > 0 && (await repo.moveBalances(tx, moves)) === 'refused') {
+    const short = moves.filter((m) => m.amount < 0n && isNonNegative(m.account));
+    const what = short.map((m) => `the ${m.account.kind} balance in ${m.currency} cannot cover ${formatMajor(-m.amount, m.currency)}`);
+    throw unprocessable(`insufficient balance: ${what.join('; ') || 'a balance would go below zero'}`);
+  }
+  return placed.map(({ entry }, i) => (firstOf.get(entry.id) === i && written.has(entry.id) ? 'posted' : 'duplicate'));
+}
+
+type PlacedPosting = Posting & { id: string; currency: string };
+
+/** The accounts the entries use, as created on first use. */
+function uniqueAccounts(entries: readonly { entry: EntryInput; rows: readonly PlacedPosting[] }[]) {
+  const seen = new Map<string, { account: AccountRef; currency: string; now: number }>();
+  for (const { entry, rows } of entries) for (const row of rows) if (!seen.has(row.id)) seen.set(row.id, { account: row.account, currency: row.currency, now: entry.now });
+  return [...seen].map(([id, { account, currency, now }]) => ({
     id,
     merchant_id: account.owner === 'merchant' ? account.merchantId : null,
     currency,
@@ -80,6 +106,17 @@ function uniqueAccounts(rows: readonly (Posting & { id: string })[], currency: s
     non_negative: isNonNegative(account) ? 1n : 0n,
     created_at: now,
   }));
+}
+
+/** Each account's net movement, one per account, in account id order: the one lock order of every transaction. */
+function netMoves(rows: readonly PlacedPosting[]): { id: string; amount: bigint; account: AccountRef; currency: string }[] {
+  const byId = new Map<string, { id: string; amount: bigint; account: AccountRef; currency: string }>();
+  for (const row of rows) {
+    const seen = byId.get(row.id);
+    if (seen) seen.amount += row.amount;
+    else byId.set(row.id, { id: row.id, amount: row.amount, account: row.account, currency: row.currency });
+  }
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
 /**
@@ -240,9 +277,19 @@ export async function postOrderChange(tx: Db, before: OrderRow, after: OrderRow,
  * payout's creating transaction (422 when the balance cannot cover it).
  */
 export async function freezeForPayout(tx: Db, order: OrderRow, actor = `merchant:${order.app_id}`): Promise<PostResult> {
-  if (order.direction !== 'payout') throw new Error(`freezeForPayout: ${order.order_no} is a ${order.direction}`);
-  const event = payoutFreezeEvent(order);
-  return postEvent(tx, orderEntry(event.kind, order, actor, order.created_at), event);
+  return (await freezeForPayouts(tx, [{ order, actor }]))[0]!;
+}
+
+/** freezeForPayout of several new payouts at once: a balance that cannot cover them all refuses them all (422). */
+export async function freezeForPayouts(tx: Db, payouts: readonly { order: OrderRow; actor: string }[]): Promise<PostResult[]> {
+  return postMany(
+    tx,
+    payouts.map(({ order, actor }) => {
+      if (order.direction !== 'payout') throw new Error(`freezeForPayout: ${order.order_no} is a ${order.direction}`);
+      const event = payoutFreezeEvent(order);
+      return { entry: { ...orderEntry(event.kind, order, actor, order.created_at), kind: event.kind }, postings: postingsFor(event) };
+    }),
+  );
 }
 
 function orderEntry(kind: EntryKind, order: OrderRow, actor: string, at: bigint): Omit<EntryInput, 'kind'> {

@@ -25,9 +25,9 @@ import {
   type TransitionResult,
 } from '../orders/order.service.ts';
 
-export interface PayinDeps extends OrderDeps {
+/** What creating orders needs, pay-ins and payouts alike. */
+export interface CreateDeps extends OrderDeps {
   db: Db;
-  orderTtlMs: number;
   requireHttpsNotify: boolean;
   channelTimeoutMs: number;
   channel: (name: string) => Channel | undefined;
@@ -37,6 +37,10 @@ export interface PayinDeps extends OrderDeps {
   settingsOf: (merchantId: string, direction: Direction, method: string) => Promise<MethodSettings>;
   /** The order a merchant made with this merOrderNo, if any (committed state; lookups of concurrent creates batched). */
   knownOrder: (ref: OrderRef) => Promise<OrderRow | undefined>;
+}
+
+export interface PayinDeps extends CreateDeps {
+  orderTtlMs: number;
   /** Writes a new order (createOrders, with the orders of concurrent creates batched). */
   newOrder: (order: NewOrder) => Promise<OrderRow | undefined>;
 }

@@ -4,15 +4,20 @@ import { notFound, unprocessable } from '../../platform/errors.ts';
 import { findMethod } from '../channels/catalogue.ts';
 import { channelOrderOf, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
 import { checkAmountAllowed } from '../channels/method-settings.ts';
-import { freezeForPayout } from '../ledger/ledger.service.ts';
+import { freezeForPayouts } from '../ledger/ledger.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
-import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionKnownOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
-import type { PayinDeps } from '../payins/payin.service.ts';
+import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionKnownOrder, type NewOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
+import type { CreateDeps } from '../payins/payin.service.ts';
 
-/** Payouts need what pay-ins need (a channel, a clock, effects), minus the TTL. */
-export type PayoutDeps = Omit<PayinDeps, 'orderTtlMs' | 'newOrder'>;
+export interface PayoutDeps extends CreateDeps {
+  /** Writes a new payout with its freeze (writeNewPayouts, with concurrent creates batched); undefined when its merOrderNo was taken. */
+  newPayout: (payout: NewPayout) => Promise<OrderRow | undefined>;
+}
+
+/** A new payout's row as created, and who creates it. */
+export type NewPayout = Omit<NewOrder, 'answered'>;
 
 /**
  * Creates a payout: the order, its history and the freeze of `amount + fee`
@@ -33,20 +38,24 @@ export async function createPayout(deps: PayoutDeps, caller: Caller, body: Recor
 
   const now = deps.clock.now();
   const row = newOrderRow('payout', caller, req, hash, now, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
-  const order = await deps.transact((tx) => writeNewPayout(tx, deps, row, `merchant:${caller.appId}`));
+  const order = await deps.newPayout({ row, actor: `merchant:${caller.appId}` });
   if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
   return submitPayout(deps, order);
 }
 
 /**
- * The creating transaction of a payout: the order with its history, and the
- * freeze of its funds (422 refuses it all); undefined when its merchant
- * already had its merOrderNo.
+ * The creating transaction of payouts: the orders with their history, and the
+ * freeze of their funds (a balance that cannot cover them refuses them all:
+ * 422); for each, its order, or undefined when its merchant already had its
+ * merOrderNo.
  */
-export async function writeNewPayout(tx: Db, deps: Pick<OrderDeps, 'effects'>, row: OrderRow, actor: string): Promise<OrderRow | undefined> {
-  const [order] = await createOrders(tx, deps, [{ row, actor }]);
-  if (order) await freezeForPayout(tx, order, actor);
-  return order;
+export async function writeNewPayouts(tx: Db, deps: Pick<OrderDeps, 'effects'>, payouts: readonly NewPayout[]): Promise<(OrderRow | undefined)[]> {
+  const born = await createOrders(tx, deps, payouts);
+  await freezeForPayouts(
+    tx,
+    born.flatMap((order, i) => (order ? [{ order, actor: payouts[i]!.actor }] : [])),
+  );
+  return born;
 }
 
 async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCreateResult> {
