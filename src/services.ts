@@ -13,7 +13,20 @@ import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
-import { createOrders, findCommittedOrderByRef, findCommittedOrdersByRef, findOrder, type NewOrder, type OrderEffects, type OrderRef } from './modules/orders/order.service.ts';
+import {
+  createOrders,
+  findCommittedOrderByRef,
+  findCommittedOrdersByRef,
+  findOrder,
+  transitionKnownOrder,
+  type NewOrder,
+  type OrderDeps,
+  type OrderEffects,
+  type OrderRef,
+  type Transition,
+  type TransitionResult,
+} from './modules/orders/order.service.ts';
+import type { OrderRow } from './platform/db/schema.ts';
 import { applyPayinEvent, type CreateDeps, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, writeNewPayouts, type NewPayout, type PayoutDeps } from './modules/payouts/payout.service.ts';
 import { createBatcher } from './platform/batcher.ts';
@@ -62,38 +75,50 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   }, cached);
   const settingsOf = (merchantId: string, direction: Direction, method: string) => settings(`${merchantId}\u0000${direction}\u0000${method}`);
 
+  // On PostgreSQL a round trip costs more than the rows: the work of concurrent
+  // requests is batched below. SQLite's transactor already shares one commit
+  // among them, and a batch would only add a turn.
+  const batched = dialectOf(db) === 'postgres';
   // Is this create a retry? On PostgreSQL the lookups of concurrent creates share one statement; SQLite reads on its own connection at once.
-  const knownOrder =
-    dialectOf(db) === 'postgres'
-      ? createBatcher((refs: OrderRef[]) => findCommittedOrdersByRef(db, refs), { maxBatch: 100 })
-      : (ref: OrderRef) => findCommittedOrderByRef(db, ref.merchantId, ref.direction, ref.merOrderNo);
+  const knownOrder = batched
+    ? createBatcher((refs: OrderRef[]) => findCommittedOrdersByRef(db, refs), { maxBatch: 100 })
+    : (ref: OrderRef) => findCommittedOrderByRef(db, ref.merchantId, ref.direction, ref.merOrderNo);
 
+  const orderDeps: OrderDeps = { transact, clock, log, effects };
+  // A channel's answer applied to the order it was asked about; on PostgreSQL
+  // the answers of concurrent calls share one transaction.
+  const transitions = batched
+    ? createBatcher(
+        (batch: { order: OrderRow; t: Transition }[]) =>
+          transact(async (tx) => {
+            const results: TransitionResult[] = [];
+            for (const { order, t } of batch) results.push(await transitionKnownOrder(tx, orderDeps, order, t));
+            return results;
+          }),
+        { maxBatch: 100 },
+      )
+    : ({ order, t }: { order: OrderRow; t: Transition }) => transact((tx) => transitionKnownOrder(tx, orderDeps, order, t));
   const created: CreateDeps = {
+    ...orderDeps,
     db,
     knownOrder,
-    transact,
-    clock,
-    log,
-    effects,
     merchantOf,
     settingsOf,
     requireHttpsNotify: config.notifyRequireHttps,
     channelTimeoutMs: config.channelTimeoutMs,
     channel,
+    commitTransition: (order, t) => transitions({ order, t }),
   };
   // On PostgreSQL the new orders of concurrent creates are written in one
-  // transaction (a round trip costs more than the rows): for pay-ins one
-  // statement for the orders and their history; for payouts that and one for
-  // their freezes (a batch that one balance cannot cover is written again
-  // one by one, so only that payout is refused). SQLite's transactor already
-  // shares one commit among them, and a batch would only add a turn.
-  const batched = dialectOf(db) === 'postgres';
+  // transaction: for pay-ins one statement for the orders and their history;
+  // for payouts that and two for their freezes (a batch that one balance
+  // cannot cover is written again one by one, so only that payout is refused).
   const newOrder = batched
-    ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, created, batch)), { maxBatch: 100 })
-    : async (order: NewOrder) => (await transact((tx) => createOrders(tx, created, [order])))[0];
+    ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, orderDeps, batch)), { maxBatch: 100 })
+    : async (order: NewOrder) => (await transact((tx) => createOrders(tx, orderDeps, [order])))[0];
   const newPayout = batched
-    ? createBatcher((batch: NewPayout[]) => transact((tx) => writeNewPayouts(tx, created, batch)), { maxBatch: 100 })
-    : async (payout: NewPayout) => (await transact((tx) => writeNewPayouts(tx, created, [payout])))[0];
+    ? createBatcher((batch: NewPayout[]) => transact((tx) => writeNewPayouts(tx, orderDeps, batch)), { maxBatch: 100 })
+    : async (payout: NewPayout) => (await transact((tx) => writeNewPayouts(tx, orderDeps, [payout])))[0];
   const payouts: PayoutDeps = { ...created, newPayout };
   const payins: PayinDeps = { ...created, orderTtlMs: config.orderTtlMs, newOrder };
   const dispatch: DispatchEvent = async (channelName: string, event: ChannelEvent) => {

@@ -132,9 +132,43 @@ function updateOf(columns: readonly string[]): Statement<OrderRow> {
 
 /** Applies changes only if nobody changed the row since it was read (version check); the new row, or undefined when not applied. */
 export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<OrderRow | undefined> {
-  const columns = Object.keys(changes).filter((column) => changes[column as keyof OrderChanges] !== undefined);
-  const values = columns.map((column) => changes[column as keyof OrderChanges]);
-  return (await updateOf(columns)(db, [...values, now, order.order_no, order.version]))[0];
+  const columns = changedColumns(changes);
+  return (await updateOf(columns)(db, [...columns.map((column) => changes[column]), now, order.order_no, order.version]))[0];
+}
+
+function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
+  return (Object.keys(changes) as (keyof OrderChanges)[]).filter((column) => changes[column] !== undefined);
+}
+
+const updatesWithEvent = new Map<string, Statement<OrderRow>>();
+
+/** PostgreSQL: updateOf and the history entry of the change, in one statement (the entry only if the update applied). */
+function updateWithEventOf(columns: readonly string[]): Statement<OrderRow> {
+  const key = columns.join(',');
+  let statement = updatesWithEvent.get(key);
+  if (!statement) {
+    updateOf(columns); // checks the columns
+    const set = columns.map((column) => `${column} = ?`).join(', ');
+    statement = sqlStatement<OrderRow>(
+      `with changed as (update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *),
+      history as (insert into order_events (${EVENT_COLUMNS.join(', ')}) select ${EVENT_TYPES.map((type) => `?::${type}`).join(', ')} where exists (select 1 from changed))
+      select * from changed`,
+    );
+    updatesWithEvent.set(key, statement);
+  }
+  return statement;
+}
+
+/** updateOrder, and when it applies, the history entry of the change (one statement on PostgreSQL). */
+export async function updateOrderWithEvent(db: Db, order: OrderRow, changes: OrderChanges, now: number, event: NewOrderEventRow): Promise<OrderRow | undefined> {
+  if (dialectOf(db) !== 'postgres') {
+    const after = await updateOrder(db, order, changes, now);
+    if (after) await insertOrderEvents(db, [event]);
+    return after;
+  }
+  const columns = changedColumns(changes);
+  const values = [...columns.map((column) => changes[column]), now, order.order_no, order.version, ...eventValues(event)];
+  return (await updateWithEventOf(columns)(db, values))[0];
 }
 
 

@@ -71,13 +71,12 @@ async function transitionFrom(tx: Db, deps: OrderDeps, order: OrderRow, t: Trans
     return { kind: 'refused', order, reason: decision.reason };
   }
   const now = deps.clock.now();
-  const after = await repo.updateOrder(tx, order, { ...t.changes, status: t.to }, now);
+  const after = await repo.updateOrderWithEvent(tx, order, { ...t.changes, status: t.to }, now, changeEvent(order, t, now));
   if (!after) {
     // The row is locked (PostgreSQL) or the transaction exclusive (SQLite): a lost race here is a bug.
     if (locked) throw new Error(`order ${orderNo} changed under a lock`);
     return transitionOrder(tx, deps, orderNo, t);
   }
-  await repo.insertOrderEvents(tx, [changeEvent(order, t, now)]);
   await deps.effects(tx, order, after, t);
   return { kind: 'applied', order: after };
 }

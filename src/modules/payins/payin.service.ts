@@ -37,6 +37,8 @@ export interface CreateDeps extends OrderDeps {
   settingsOf: (merchantId: string, direction: Direction, method: string) => Promise<MethodSettings>;
   /** The order a merchant made with this merOrderNo, if any (committed state; lookups of concurrent creates batched). */
   knownOrder: (ref: OrderRef) => Promise<OrderRow | undefined>;
+  /** transitionKnownOrder in a transaction of its own (on PostgreSQL, concurrent ones share one). */
+  commitTransition: (order: OrderRow, t: Transition) => Promise<TransitionResult>;
 }
 
 export interface PayinDeps extends CreateDeps {
@@ -102,7 +104,7 @@ function answerOf(channel: string, result: ChannelCreateResult): Transition {
 /** Starts the payment of an order that exists without a method yet (the cashier's picker). */
 async function startWithChannel(deps: PayinDeps, order: OrderRow, method: MethodDef): Promise<OrderRow> {
   const result = await askChannel(deps, order, method, (await deps.merchantOf(order.merchant_id)).name);
-  const outcome = await deps.transact((tx) => transitionKnownOrder(tx, deps, order, answerOf(order.channel!, result)));
+  const outcome = await deps.commitTransition(order, answerOf(order.channel!, result));
   return outcome.order;
 }
 

@@ -80,13 +80,13 @@ async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCre
 export async function submitPayout(deps: PayoutDeps, order: OrderRow): Promise<OrderRow> {
   const result = await callCreate(deps, order);
   const actor = `channel:${order.channel}`;
-  const outcome = await deps.transact((tx) => {
-    if (result.kind === 'accepted') {
-      return transitionKnownOrder(tx, deps, order, { to: 'PENDING', cause: 'channel', actor, changes: { channel_ref: result.channelRef } });
-    }
-    const to: OrderStatus = result.kind === 'refused' ? 'FAILED' : 'EXCEPTION';
-    return transitionKnownOrder(tx, deps, order, { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } });
-  });
+  const to: OrderStatus = result.kind === 'accepted' ? 'PENDING' : result.kind === 'refused' ? 'FAILED' : 'EXCEPTION';
+  const outcome = await deps.commitTransition(
+    order,
+    result.kind === 'accepted'
+      ? { to, cause: 'channel', actor, changes: { channel_ref: result.channelRef } }
+      : { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } },
+  );
   return outcome.order;
 }
 

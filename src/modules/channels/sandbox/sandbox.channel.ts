@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Insertable } from 'kysely';
+import { createBatcher } from '../../../platform/batcher.ts';
 import { dialectOf, type Db } from '../../../platform/db/database.ts';
+import type { SandboxBankTable } from '../../../platform/db/schema.ts';
 import type { Transact } from '../../../platform/db/transactor.ts';
 import { badRequest, unauthorized } from '../../../platform/errors.ts';
 import { parseJsonBody } from '../../../platform/json.ts';
@@ -44,10 +47,15 @@ function headerOf(headers: Readonly<Record<string, string | string[] | undefined
  * outcomes in its own table, and reports them through signed callbacks.
  */
 export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Buffer; now: () => number; payoutDelayMs: number }): Channel {
-  // One statement is atomic by itself: on PostgreSQL it needs no transaction
-  // around it (one round trip, not three); on SQLite it joins the group commit
-  // (the sandbox shares the gateway's database).
-  const commitOne: Transact = dialectOf(deps.db) === 'postgres' ? (fn) => fn(deps.db) : deps.transact;
+  // The bank's record of a payout it accepted. On PostgreSQL the records of
+  // concurrent payouts are one statement, atomic by itself (no transaction
+  // around it); on SQLite each joins the group commit (the sandbox shares the
+  // gateway's database).
+  const insertRecords = (db: Db, rows: Insertable<SandboxBankTable>[]) => db.insertInto('sandbox_bank').values(rows).onConflict((oc) => oc.column('order_no').doNothing()).execute();
+  const record =
+    dialectOf(deps.db) === 'postgres'
+      ? createBatcher(async (rows: Insertable<SandboxBankTable>[]) => void (await insertRecords(deps.db, rows)), { maxBatch: 100 })
+      : (row: Insertable<SandboxBankTable>) => deps.transact(async (tx) => void (await insertRecords(tx, [row])));
   return {
     name: SANDBOX,
 
@@ -63,13 +71,7 @@ export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Bu
       }
       if (order.direction === 'payout') {
         // Keyed by the order: a payout submitted twice is one payout at the bank.
-        await commitOne((tx) =>
-          tx
-          .insertInto('sandbox_bank')
-          .values({ order_no: order.orderNo, direction: 'payout', status: 'PENDING', amount: order.amount, paid_amount: null, event_id: null, due_at: BigInt(deps.now() + deps.payoutDelayMs), updated_at: deps.now() })
-          .onConflict((oc) => oc.column('order_no').doNothing())
-          .execute(),
-        );
+        await record({ order_no: order.orderNo, direction: 'payout', status: 'PENDING', amount: order.amount, paid_amount: null, event_id: null, due_at: BigInt(deps.now() + deps.payoutDelayMs), updated_at: deps.now() });
         return { kind: 'accepted', channelRef: `sbx_${order.orderNo}`, params: {} };
       }
       try {
