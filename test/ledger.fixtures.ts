@@ -16,7 +16,7 @@ import { createMerchant } from '../src/modules/merchants/merchant.service.ts';
 import type { Direction, OrderStatus } from '../src/modules/orders/order.ts';
 import { insertOrderIfAbsent, recordCreation, transitionOrder, type OrderDeps, type TransitionResult } from '../src/modules/orders/order.service.ts';
 import type { OrderChanges } from '../src/modules/orders/order.repository.ts';
-import { freezeForPayout, postOrderChange } from '../src/modules/ledger/ledger.service.ts';
+import { freezeForPayouts, postOrderChange } from '../src/modules/ledger/ledger.service.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
 
@@ -107,7 +107,7 @@ export async function createOrder(tx: Db, o: NewOrder): Promise<OrderRow> {
   if (!(await insertOrderIfAbsent(tx, row))) throw new Error(`order ${orderNo} exists`);
   const order = (await tx.selectFrom('orders').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow()) as OrderRow;
   await recordCreation(tx, now, order, 'test');
-  if (o.direction === 'payout') await freezeForPayout(tx, order, 'test');
+  if (o.direction === 'payout') await freezeForPayouts(tx, [{ order, actor: 'test' }]);
   return order;
 }
 

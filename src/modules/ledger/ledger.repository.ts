@@ -4,16 +4,22 @@ import { columnsOf, rowsStatement, sqlStatement, unnestOf, type PgType } from '.
 import type { Insertable } from 'kysely';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
+/** Each table's columns as these statements write them, with the type PostgreSQL reads them as. */
+const ENTRY = { id: 'text', kind: 'text', currency: 'text', order_no: 'text', reference: 'text', actor: 'text', reason: 'text', created_at: 'int8' } as const satisfies Partial<Record<keyof JournalEntriesTable, PgType>>;
+const ACCOUNT = { id: 'text', merchant_id: 'text', currency: 'text', kind: 'text', balance: 'int8', non_negative: 'int8', created_at: 'int8' } as const satisfies Partial<Record<keyof LedgerAccountsTable, PgType>>;
+const POSTING = { id: 'text', entry_id: 'text', account_id: 'text', amount: 'int8', created_at: 'int8' } as const satisfies Partial<Record<keyof PostingsTable, PgType>>;
+const namesOf = (table: Record<string, PgType>) => Object.keys(table).join(', ');
+const typesOf = (table: Record<string, PgType>): PgType[] => Object.values(table);
+const valuesOf = <T extends object>(table: Record<string, PgType>, row: T) => Object.keys(table).map((column) => row[column as keyof T] ?? null);
+const ENTRY_COLUMNS = namesOf(ENTRY);
+const ACCOUNT_COLUMNS = namesOf(ACCOUNT);
+const POSTING_COLUMNS = namesOf(POSTING);
+const ENTRY_TYPES = typesOf(ENTRY);
+const ACCOUNT_TYPES = typesOf(ACCOUNT);
+const POSTING_TYPES = typesOf(POSTING);
+
 // Every money movement runs these: written once (see statement.ts).
-const ENTRY_COLUMNS = 'id, kind, currency, order_no, reference, actor, reason, created_at';
-const ACCOUNT_COLUMNS = 'id, merchant_id, currency, kind, balance, non_negative, created_at';
-const ACCOUNT_TYPES: readonly PgType[] = ['text', 'text', 'text', 'text', 'int8', 'int8', 'int8'];
-const POSTING_COLUMNS = 'id, entry_id, account_id, amount, created_at';
-const POSTING_TYPES: readonly PgType[] = ['text', 'text', 'text', 'int8', 'int8'];
-
-const ENTRY_TYPES: readonly PgType[] = ['text', 'text', 'text', 'text', 'text', 'text', 'text', 'int8'];
-
-const insertEntry = sqlStatement<{ id: string }>(`insert into journal_entries (${ENTRY_COLUMNS}) values (?, ?, ?, ?, ?, ?, ?, ?) on conflict (id) do nothing returning id`);
+const insertEntry = sqlStatement<{ id: string }>(`insert into journal_entries (${ENTRY_COLUMNS}) values (${ENTRY_TYPES.map(() => '?').join(', ')}) on conflict (id) do nothing returning id`);
 const insertAccounts = rowsStatement(ACCOUNT_TYPES, (rows) => `insert into ledger_accounts (${ACCOUNT_COLUMNS}) ${rows} on conflict (id) do nothing`);
 const insertPostingRows = rowsStatement(POSTING_TYPES, (rows) => `insert into postings (${POSTING_COLUMNS}) ${rows}`);
 /**
@@ -58,9 +64,9 @@ export async function insertEntriesIfAbsent(
   accounts: readonly Insertable<LedgerAccountsTable>[],
   postings: readonly Insertable<PostingsTable>[],
 ): Promise<Set<string>> {
-  const entryRows = entries.map((e) => [e.id, e.kind, e.currency, e.order_no ?? null, e.reference ?? null, e.actor, e.reason ?? null, e.created_at]);
-  const accountRows = accounts.map((a) => [a.id, a.merchant_id ?? null, a.currency, a.kind, a.balance ?? 0n, a.non_negative, a.created_at]);
-  const postingRow = (p: Insertable<PostingsTable>) => [p.id, p.entry_id, p.account_id, p.amount, p.created_at];
+  const entryRows = entries.map((e) => valuesOf(ENTRY, e));
+  const accountRows = accounts.map((a) => valuesOf(ACCOUNT, { ...a, balance: a.balance ?? 0n }));
+  const postingRow = (p: Insertable<PostingsTable>) => valuesOf(POSTING, p);
   if (dialectOf(db) === 'postgres') {
     const written = await insertEntriesPg(db, [...columnsOf(ENTRY_TYPES, entryRows), ...columnsOf(ACCOUNT_TYPES, accountRows), ...columnsOf(POSTING_TYPES, postings.map(postingRow))]);
     return new Set(written.map((row) => row.id));

@@ -273,19 +273,14 @@ export async function postOrderChange(tx: Db, before: OrderRow, after: OrderRow,
 }
 
 /**
- * Freezes a new payout's amount + fee from the merchant's payout balance, in the
- * payout's creating transaction (422 when the balance cannot cover it).
+ * Freezes new payouts' amount + fee from their merchants' payout balances, in
+ * the payouts' creating transaction (422 when a balance cannot cover them all).
  */
-export async function freezeForPayout(tx: Db, order: OrderRow, actor = `merchant:${order.app_id}`): Promise<PostResult> {
-  return (await freezeForPayouts(tx, [{ order, actor }]))[0]!;
-}
-
-/** freezeForPayout of several new payouts at once: a balance that cannot cover them all refuses them all (422). */
 export async function freezeForPayouts(tx: Db, payouts: readonly { order: OrderRow; actor: string }[]): Promise<PostResult[]> {
   return postMany(
     tx,
     payouts.map(({ order, actor }) => {
-      if (order.direction !== 'payout') throw new Error(`freezeForPayout: ${order.order_no} is a ${order.direction}`);
+      if (order.direction !== 'payout') throw new Error(`freezeForPayouts: ${order.order_no} is a ${order.direction}`);
       const event = payoutFreezeEvent(order);
       return { entry: { ...orderEntry(event.kind, order, actor, order.created_at), kind: event.kind }, postings: postingsFor(event) };
     }),

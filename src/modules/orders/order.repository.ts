@@ -117,14 +117,26 @@ export type OrderChanges = Partial<Pick<OrderRow, 'status' | 'paid_amount' | 'fe
 const CHANGEABLE = new Set<string>(['status', 'paid_amount', 'fee', 'channel_ref', 'params', 'message', 'method', 'channel', 'acknowledged', 'expires_at'] satisfies (keyof OrderChanges)[]);
 const updates = new Map<string, Statement<OrderRow>>();
 
-/** The update of these columns (names checked against the changeable ones), written once per set of columns. */
-function updateOf(columns: readonly string[]): Statement<OrderRow> {
-  const key = columns.join(',');
+/**
+ * The update of these columns (names checked against the changeable ones),
+ * version-checked, returning the new row; on PostgreSQL `withEvent` adds the
+ * history entry of the change in the same statement (written only if the
+ * update applied). Written once per set of columns.
+ */
+function updateOf(columns: readonly string[], withEvent = false): Statement<OrderRow> {
+  const key = `${withEvent ? 'event:' : ''}${columns.join(',')}`;
   let statement = updates.get(key);
   if (!statement) {
     for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
     const set = columns.map((column) => `${column} = ?`).join(', ');
-    statement = sqlStatement<OrderRow>(`update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *`);
+    const update = `update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *`;
+    statement = sqlStatement<OrderRow>(
+      withEvent
+        ? `with changed as (${update}),
+          history as (insert into order_events (${EVENT_COLUMNS.join(', ')}) select ${EVENT_TYPES.map((type) => `?::${type}`).join(', ')} where exists (select 1 from changed))
+          select * from changed`
+        : update,
+    );
     updates.set(key, statement);
   }
   return statement;
@@ -140,25 +152,6 @@ function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
   return (Object.keys(changes) as (keyof OrderChanges)[]).filter((column) => changes[column] !== undefined);
 }
 
-const updatesWithEvent = new Map<string, Statement<OrderRow>>();
-
-/** PostgreSQL: updateOf and the history entry of the change, in one statement (the entry only if the update applied). */
-function updateWithEventOf(columns: readonly string[]): Statement<OrderRow> {
-  const key = columns.join(',');
-  let statement = updatesWithEvent.get(key);
-  if (!statement) {
-    updateOf(columns); // checks the columns
-    const set = columns.map((column) => `${column} = ?`).join(', ');
-    statement = sqlStatement<OrderRow>(
-      `with changed as (update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *),
-      history as (insert into order_events (${EVENT_COLUMNS.join(', ')}) select ${EVENT_TYPES.map((type) => `?::${type}`).join(', ')} where exists (select 1 from changed))
-      select * from changed`,
-    );
-    updatesWithEvent.set(key, statement);
-  }
-  return statement;
-}
-
 /** updateOrder, and when it applies, the history entry of the change (one statement on PostgreSQL). */
 export async function updateOrderWithEvent(db: Db, order: OrderRow, changes: OrderChanges, now: number, event: NewOrderEventRow): Promise<OrderRow | undefined> {
   if (dialectOf(db) !== 'postgres') {
@@ -168,9 +161,8 @@ export async function updateOrderWithEvent(db: Db, order: OrderRow, changes: Ord
   }
   const columns = changedColumns(changes);
   const values = [...columns.map((column) => changes[column]), now, order.order_no, order.version, ...eventValues(event)];
-  return (await updateWithEventOf(columns)(db, values))[0];
+  return (await updateOf(columns, true)(db, values))[0];
 }
-
 
 /** Appends history entries in one statement. */
 export async function insertOrderEvents(db: Db, events: readonly NewOrderEventRow[]): Promise<void> {
