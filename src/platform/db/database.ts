@@ -81,10 +81,16 @@ const CACHE_KIB = 64 * 1024;
 /**
  * Kysely prepares every query afresh; compiling SQL is most of a simple
  * query's cost in better-sqlite3. The connection is used by one query at a time
- * (no streaming), so a prepared statement can be reused.
+ * (no streaming), so a prepared statement can be reused. `committed` is called
+ * after every statement that leaves the connection outside a transaction: a
+ * COMMIT, or a write on its own.
  */
-function withStatementCache(database: BetterSqlite3.Database, alsoClose: () => void): SqliteDatabase {
-  const cache = new Map<string, BetterSqlite3.Statement>();
+function withStatementCache(database: BetterSqlite3.Database, committed: () => void, alsoClose: () => void): SqliteDatabase {
+  const cache = new Map<string, SqliteStatement>();
+  const after = <T>(result: T): T => {
+    if (!database.inTransaction) committed();
+    return result;
+  };
   return {
     close: () => {
       alsoClose();
@@ -93,11 +99,17 @@ function withStatementCache(database: BetterSqlite3.Database, alsoClose: () => v
     prepare(sql: string) {
       let statement = cache.get(sql);
       if (!statement) {
-        statement = database.prepare(sql);
+        const prepared = database.prepare(sql);
+        statement = {
+          reader: prepared.reader,
+          all: (parameters) => after(prepared.all(parameters)),
+          run: (parameters) => after(prepared.run(parameters)) as ReturnType<SqliteStatement['run']>,
+          iterate: (parameters) => prepared.iterate(parameters) as IterableIterator<unknown>,
+        };
         if (cache.size >= STATEMENT_CACHE_SIZE) cache.delete(cache.keys().next().value!);
         cache.set(sql, statement);
       }
-      return statement as unknown as SqliteStatement;
+      return statement;
     },
   };
 }
@@ -147,31 +159,38 @@ export function openSqlite(file: string): Db {
   reader?.defaultSafeIntegers(true);
   reader?.pragma('busy_timeout = 10000');
   reader?.pragma(`cache_size = ${-CACHE_KIB}`);
-  const writer = withStatementCache(database, () => reader?.close());
+  // Commits made through this connection: a read must never see a state older than the last of them.
+  let commits = 0;
+  const writer = withStatementCache(database, () => commits++, () => reader?.close());
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }) });
   writers.set(db, writer);
-  if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader) });
+  if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader, () => commits) });
   return db;
 }
 
 /**
  * Reads made in one turn of the event loop share one read transaction: the
- * locks are taken once, not per statement, and the snapshot is never older
- * than the turn.
+ * locks are taken once, not per statement. A snapshot ends with the turn, and
+ * sooner when this process commits (`commits` counts its commits), so a read
+ * always sees what this process committed before it. Another process's commit
+ * is seen from the next turn.
  */
-function turnSnapshots(reader: BetterSqlite3.Database): () => void {
+function turnSnapshots(reader: BetterSqlite3.Database, commits: () => number): () => void {
   const begin = reader.prepare('begin');
   const commit = reader.prepare('commit');
   let open = false;
+  let seen = 0;
   const end = (): void => {
     open = false;
     if (reader.open && reader.inTransaction) commit.run();
   };
   return () => {
-    if (open) return;
+    if (open && seen === commits()) return;
+    if (open) end();
+    else setImmediate(end);
     begin.run();
     open = true;
-    setImmediate(end);
+    seen = commits();
   };
 }
 
