@@ -1,26 +1,49 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
+/** Random bytes drawn a pool at a time: one call into the CSPRNG per 64 draws. */
+const pool = Buffer.alloc(16 * 64);
+let poolOffset = pool.length;
+
+function random16(): Buffer {
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  poolOffset += 16;
+  return pool.subarray(poolOffset - 16, poolOffset);
+}
+
 let lastTime = -1;
-let lastRandom: number[] = [];
+let lastTimeText = '';
+const lastRandom = new Uint8Array(16);
 
 /** The random part, incremented instead of redrawn within one millisecond, so ids stay ordered. */
-function randomPart(time: number): number[] {
+function nextRandomPart(time: number): void {
   if (time === lastTime) {
-    const next = [...lastRandom];
-    for (let i = next.length - 1; i >= 0; i--) {
-      next[i] = (next[i]! + 1) % 32;
-      if (next[i] !== 0) break;
+    for (let i = lastRandom.length - 1; i >= 0; i--) {
+      lastRandom[i] = (lastRandom[i]! + 1) % 32;
+      if (lastRandom[i] !== 0) break;
     }
-    lastRandom = next;
-    return next;
+    return;
   }
-  const bytes = randomBytes(16);
-  lastTime = time;
+  const bytes = random16();
   // The top digit starts low, leaving room to increment within the millisecond.
-  lastRandom = [...bytes].map((b, i) => (i === 0 ? b % 16 : b % 32));
-  return lastRandom;
+  for (let i = 0; i < lastRandom.length; i++) lastRandom[i] = i === 0 ? bytes[i]! % 16 : bytes[i]! % 32;
+  lastTime = time;
+  lastTimeText = timeText(time);
+}
+
+/** 48-bit millisecond time as 10 Crockford digits. */
+function timeText(time: number): string {
+  let out = '';
+  let t = time;
+  for (let i = 0; i < 10; i++) {
+    out = CROCKFORD[t % 32]! + out;
+    t = Math.floor(t / 32);
+  }
+  return out;
 }
 
 /**
@@ -29,14 +52,10 @@ function randomPart(time: number): number[] {
  * millisecond of one process they still sort in the order they were made.
  */
 export function newId(prefix = '', now = Date.now()): string {
-  let out = '';
-  let t = now;
-  for (let i = 0; i < 10; i++) {
-    out = CROCKFORD[t % 32]! + out;
-    t = Math.floor(t / 32);
-  }
-  for (const digit of randomPart(now)) out += CROCKFORD[digit]!;
-  return prefix + out;
+  nextRandomPart(now);
+  let out = prefix + lastTimeText;
+  for (const digit of lastRandom) out += CROCKFORD[digit]!;
+  return out;
 }
 
 /** 32 lowercase hex chars: the shape of appId and appSecret. */

@@ -15,16 +15,24 @@ const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = 
 
 const ORDER_TYPES: readonly PgType[] = ORDER_COLUMNS.map((column) => (ORDER_INT8.has(column) ? 'int8' : 'text'));
 const INSERT_ORDERS = `insert into orders (${ORDER_COLUMNS.join(', ')})`;
-const ON_REF_CONFLICT = 'on conflict (merchant_id, direction, mer_order_no) do nothing returning *';
+/** Only the key comes back: the stored row is the values sent (returning whole rows cost more than the insert). */
+const ON_REF_CONFLICT = 'on conflict (merchant_id, direction, mer_order_no) do nothing returning order_no';
 
 const EVENT_COLUMNS = ['id', 'order_no', 'seq', 'from_status', 'to_status', 'cause', 'actor', 'detail', 'created_at'] as const satisfies readonly (keyof NewOrderEventRow)[];
 const EVENT_TYPES: readonly PgType[] = EVENT_COLUMNS.map((column) => (column === 'seq' || column === 'created_at' ? 'int8' : 'text'));
 
-const orderValues = (row: NewOrderRow) => ORDER_COLUMNS.map((column) => row[column] ?? ORDER_DEFAULTS[column] ?? null);
+const orderValues = (row: NewOrderRow) =>
+  ORDER_COLUMNS.map((column) => {
+    const value = row[column] ?? ORDER_DEFAULTS[column] ?? null;
+    return typeof value === 'number' ? BigInt(value) : value;
+  });
+const ORDER_NO = ORDER_COLUMNS.indexOf('order_no');
+/** The row as the database stores it, from the values orderValues gave. */
+const storedOrder = (values: readonly unknown[]) => Object.fromEntries(ORDER_COLUMNS.map((column, i) => [column, values[i]])) as unknown as OrderRow;
 const eventValues = (event: NewOrderEventRow) => EVENT_COLUMNS.map((column) => event[column] ?? null);
 
 // The create path's statements are written once (see statement.ts).
-const insertOrders = rowsStatement<OrderRow>(ORDER_TYPES, (rows) => `${INSERT_ORDERS} ${rows} ${ON_REF_CONFLICT}`);
+const insertOrders = rowsStatement<{ order_no: string }>(ORDER_TYPES, (rows) => `${INSERT_ORDERS} ${rows} ${ON_REF_CONFLICT}`);
 const insertEvents = rowsStatement(EVENT_TYPES, (rows) => `insert into order_events (${EVENT_COLUMNS.join(', ')}) ${rows}`);
 
 /**
@@ -33,7 +41,13 @@ const insertEvents = rowsStatement(EVENT_TYPES, (rows) => `insert into order_eve
  * particular order.
  */
 export async function insertOrdersIfAbsent(db: Db, rows: readonly NewOrderRow[]): Promise<OrderRow[]> {
-  return insertOrders(db, rows.map(orderValues));
+  const values = rows.map(orderValues);
+  return writtenOrders(values, await insertOrders(db, values));
+}
+
+function writtenOrders(values: readonly (readonly unknown[])[], written: readonly { order_no: string }[]): OrderRow[] {
+  const keys = new Set(written.map((row) => row.order_no));
+  return values.filter((row) => keys.has(row[ORDER_NO] as string)).map(storedOrder);
 }
 
 /**
@@ -41,11 +55,11 @@ export async function insertOrdersIfAbsent(db: Db, rows: readonly NewOrderRow[])
  * Its parts see one snapshot, so the history is filtered by the orders this
  * statement inserted; the foreign key is checked at the end of the statement.
  */
-const insertOrdersWithHistoryPg = sqlStatement<OrderRow>(
+const insertOrdersWithHistoryPg = sqlStatement<{ order_no: string }>(
   `with created as (${INSERT_ORDERS} ${unnestOf(ORDER_TYPES)} ${ON_REF_CONFLICT}),
   history as (insert into order_events (${EVENT_COLUMNS.join(', ')})
     select * from (${unnestOf(EVENT_TYPES)}) as e (${EVENT_COLUMNS.join(', ')}) where e.order_no in (select order_no from created))
-  select * from created`,
+  select order_no from created`,
 );
 
 /**
@@ -56,7 +70,8 @@ const insertOrdersWithHistoryPg = sqlStatement<OrderRow>(
 export async function insertOrdersWithHistory(db: Db, rows: readonly NewOrderRow[], history: readonly NewOrderEventRow[]): Promise<OrderRow[]> {
   if (rows.length === 0) return [];
   if (dialectOf(db) === 'postgres') {
-    return insertOrdersWithHistoryPg(db, [...columnsOf(ORDER_TYPES, rows.map(orderValues)), ...columnsOf(EVENT_TYPES, history.map(eventValues))]);
+    const values = rows.map(orderValues);
+    return writtenOrders(values, await insertOrdersWithHistoryPg(db, [...columnsOf(ORDER_TYPES, values), ...columnsOf(EVENT_TYPES, history.map(eventValues))]));
   }
   const stored = await insertOrdersIfAbsent(db, rows);
   const born = new Set(stored.map((row) => row.order_no));

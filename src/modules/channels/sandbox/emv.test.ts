@@ -7,6 +7,20 @@ test('CRC-16/CCITT-FALSE check value', () => {
   assert.equal(crc16ccitt(''), 'FFFF');
 });
 
+/** The CRC bit by bit over UTF-8 bytes, without the table: a second opinion. */
+function bitwiseCrc(text: string): string {
+  let crc = 0xffff;
+  for (const byte of Buffer.from(text, 'utf8')) {
+    crc ^= byte << 8;
+    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc.toString(16).toUpperCase().padStart(4, '0');
+}
+
+for (const text of ['123456789', '000201010212', 'Jos\u00e9 S\u00e3o Paulo', '\u4e2d\u6587', 'a\u{1f600}b']) {
+  test(`CRC of ${JSON.stringify(text)} is over its UTF-8 bytes`, () => assert.equal(crc16ccitt(text), bitwiseCrc(text)));
+}
+
 test('withCrc reproduces the PIX example of the BR Code manual', () => {
   // Banco Central do Brasil, "Manual de Padrões para Iniciação do Pix", static QR example.
   const published =

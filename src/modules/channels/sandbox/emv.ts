@@ -21,7 +21,22 @@ const CRC_TABLE = Uint16Array.from({ length: 256 }, (_, byte) => {
 /** CRC-16/CCITT-FALSE (poly 0x1021, init 0xFFFF, no reflection, no xor-out), 4 uppercase hex. */
 export function crc16ccitt(str: string): string {
   let crc = 0xffff;
-  for (const byte of Buffer.from(str, 'utf8')) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[(crc >> 8) ^ byte]!;
+  for (let i = 0; i < str.length; i++) {
+    const code = str.charCodeAt(i);
+    if (code > 0x7f) return crc16Bytes(Buffer.from(str, 'utf8'));
+    crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[(crc >> 8) ^ code]!;
+  }
+  return crcHex(crc);
+}
+
+/** crc16ccitt over UTF-8 bytes (payloads are ASCII; this is for anything else). */
+function crc16Bytes(bytes: Uint8Array): string {
+  let crc = 0xffff;
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ CRC_TABLE[(crc >> 8) ^ byte]!;
+  return crcHex(crc);
+}
+
+function crcHex(crc: number): string {
   return crc.toString(16).toUpperCase().padStart(4, '0');
 }
 
