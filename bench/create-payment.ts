@@ -13,7 +13,10 @@
 //     postgres, trust), created here and dropped at the end, PostgreSQL's own settings
 //     (synchronous_commit is printed). PostgreSQL is NOT pinned: it runs on both CPUs,
 //     beside the load generator and the gateway; its CPU time (from /proc) is reported.
-// Per run: bare GET /bare, then for each database a gateway started on it, a token for
+// Per run: bare GET /bare; with SQLite, the write floor (bench/lib/write-floor.ts: the
+// bare server plus a POST route that makes only the create's durable SQLite write, through
+// the gateway's own repository and group commit; BENCH_FLOOR=0 leaves it out), measured
+// and checked like the gateway; then for each database a gateway started on it, a token for
 // the demo merchant, and POST /api/v3/payment/create with a Bearer token and a unique
 // merOrderNo per request, 50 keep-alive HTTPS connections for BENCH_DURATION s after a
 // 2 s warm-up. A response counts as a success only if it is 200 with "code":0, status
@@ -66,6 +69,7 @@ import {
   runMain,
   SERVER_CPU,
   sleep,
+  startBare,
   startGateway,
   stopServer,
   tempDir,
@@ -96,6 +100,9 @@ const DBS: DbKind[] = (() => {
 })();
 const DB_LABEL: Record<DbKind, string> = { sqlite: 'SQLite (WAL, synchronous=FULL)', postgres: 'PostgreSQL (synchronous_commit as set)' };
 const SHORT: Record<DbKind, string> = { sqlite: 'sq', postgres: 'pg' };
+/** The write floor (bench/lib/write-floor.ts), measured in each run beside SQLite unless BENCH_FLOOR=0. */
+const FLOOR = DBS.includes('sqlite') && process.env.BENCH_FLOOR !== '0';
+const FLOOR_LABEL = 'write floor: bare route + the create\'s SQLite write';
 
 // ---------------------------------------------------------------- the scenario
 
@@ -320,6 +327,7 @@ function describeVerification(v: Verification): string {
 interface Ctx {
   tag: string;
   sqliteDir: string;
+  floorDir: string;
   pgDir: string;
   pg?: PgSetup;
   masterKey: string;
@@ -339,16 +347,47 @@ interface DbRun {
 }
 
 async function gatewayRun(db: DbKind, run: number, ctx: Ctx, bare: Measurement): Promise<DbRun> {
-  const prefix = `${ctx.tag}-${SHORT[db]}${run}`;
   const port = await freePort();
   const dataDir = dataDirOf(db, ctx);
   const gateway = startGateway(port, dataDir, [], gatewayEnv(db, ctx));
-  const ledgers: IdLedger[] = [];
-  let kept: { m: CreateMeasurement; measured: IdLedger } | undefined;
-  try {
+  return keptRun(gateway, `${ctx.tag}-${SHORT[db]}${run}`, db, bare, ctx, async () => {
     await waitReady(gateway, `https://127.0.0.1:${port}/healthz`);
     const { balance } = await gatewayScenarios(port, dataDir);
-    const scenario = createScenario(port, balance.headers!.authorization!);
+    return { scenario: createScenario(port, balance.headers!.authorization!), ordersFile: path.join(ctx.sqliteDir, 'pagoda.db') };
+  });
+}
+
+/** The write floor (bench/lib/write-floor.ts) on SQLite, measured and checked like the gateway. */
+async function floorRun(run: number, ctx: Ctx, bare: Measurement): Promise<DbRun> {
+  const port = await freePort();
+  const file = path.join(ctx.floorDir, 'floor.db');
+  const server = startBare(port, { FLOOR_DB: file });
+  return keptRun(server, `${ctx.tag}-fl${run}`, 'sqlite', bare, ctx, async () => {
+    await waitReady(server, `https://127.0.0.1:${port}/bare`);
+    const scenario: UniqueScenario = { ...createScenario(port, ''), label: FLOOR_LABEL, url: `https://127.0.0.1:${port}/floor`, headers: {} };
+    return { scenario, ordersFile: file };
+  });
+}
+
+/**
+ * Measures `server` (up to ATTEMPTS times while disturbed, keeping the least
+ * disturbed measurement), stops it, then checks the orders of the ids prefixed
+ * `prefix` against the responses.
+ */
+async function keptRun(
+  server: Server,
+  prefix: string,
+  db: DbKind,
+  bare: Measurement,
+  ctx: Ctx,
+  ready: () => Promise<{ scenario: UniqueScenario; ordersFile: string }>,
+): Promise<DbRun> {
+  const ledgers: IdLedger[] = [];
+  let kept: { m: CreateMeasurement; measured: IdLedger } | undefined;
+  let ordersFile = '';
+  try {
+    const started = await ready();
+    ordersFile = started.ordersFile;
     for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
       const phases: Phases = {
         preflight: new IdLedger(`${prefix}-a${attempt}p`),
@@ -356,7 +395,7 @@ async function gatewayRun(db: DbKind, run: number, ctx: Ctx, bare: Measurement):
         measured: new IdLedger(`${prefix}-a${attempt}m`),
       };
       ledgers.push(phases.preflight, phases.warmup, phases.measured);
-      const m = { ...(await measureCreate(scenario, gateway, DURATION_S, phases, db === 'postgres' ? ctx.pg!.name : undefined)), attempt };
+      const m = { ...(await measureCreate(started.scenario, server, DURATION_S, phases, db === 'postgres' ? ctx.pg!.name : undefined)), attempt };
       const line = `${describeCreate(m, bare.rps)}  [${db}]`;
       if (!kept || (kept.m.disturbed && (!m.disturbed || noise(m) < noise(kept.m)))) kept = { m, measured: phases.measured };
       if (!m.disturbed) {
@@ -369,11 +408,10 @@ async function gatewayRun(db: DbKind, run: number, ctx: Ctx, bare: Measurement):
     // before stopping the server, so that the check below sees them complete.
     await sleep(SETTLE_MS);
   } finally {
-    await stopServer(gateway);
+    await stopServer(server);
   }
   const { m, measured } = kept!;
-  const read =
-    db === 'sqlite' ? readSqliteOrders(path.join(ctx.sqliteDir, 'pagoda.db'), prefix) : await readPgOrders(ctx.pg!.url, prefix);
+  const read = db === 'sqlite' ? readSqliteOrders(ordersFile, prefix) : await readPgOrders(ctx.pg!.url, prefix);
   if ('journalMode' in read && read.journalMode !== 'wal') log(`  note: SQLite journal_mode is ${read.journalMode}, not wal`);
   const verification = verify(ledgers, measured, read.rows, read.events);
   log(describeVerification(verification));
@@ -397,6 +435,7 @@ async function setup(): Promise<Ctx> {
   const ctx: Ctx = {
     tag,
     sqliteDir: tempDir('pagoda-bench-sqlite-'),
+    floorDir: tempDir('pagoda-bench-floor-'),
     pgDir: tempDir('pagoda-bench-pg-'),
     masterKey: crypto.randomBytes(32).toString('hex'),
   };
@@ -435,12 +474,13 @@ async function main(): Promise<number> {
   log(`machine: ${host.nproc} CPUs, ${host.cpu}, Node ${host.node}, load average ${host.loadavgAtStart.join(' ')}`);
   pinSelf();
   const ctx = await setup();
-  const runs: { run: number; bare: Measurement; db: Partial<Record<DbKind, DbRun>> }[] = [];
+  const runs: { run: number; bare: Measurement; floor?: DbRun; db: Partial<Record<DbKind, DbRun>> }[] = [];
   try {
     for (let i = 1; i <= RUNS; i++) {
       log(`run ${i}/${RUNS}`);
       const bare = await measureBare(DURATION_S, ATTEMPTS);
       const entry: (typeof runs)[number] = { run: i, bare, db: {} };
+      if (FLOOR) entry.floor = await floorRun(i, ctx, bare);
       for (const db of DBS) entry.db[db] = await gatewayRun(db, i, ctx, bare);
       runs.push(entry);
     }
@@ -461,8 +501,7 @@ async function main(): Promise<number> {
     failedResponses: runs.reduce((n, r) => n + failuresOf(r.bare), 0),
     disturbed: runs.filter((r) => r.bare.disturbed).length,
   };
-  const summarizeDb = (db: DbKind) => {
-      const rs = runs.map((r) => r.db[db]!);
+  const summarizeDb = (rs: DbRun[]) => {
       const ms = rs.map((r) => r.create);
       const of = (f: (m: CreateMeasurement) => number) => median(ms.map(f));
       const pgShares = ms.every((m) => m.pg) ? ms.map((m) => m.pg!) : undefined;
@@ -498,7 +537,27 @@ async function main(): Promise<number> {
       return { stats, reliable, valid, ratioMet, p99Met, met };
   };
   const perDb = {} as Record<DbKind, ReturnType<typeof summarizeDb>>;
-  for (const db of DBS) perDb[db] = summarizeDb(db);
+  for (const db of DBS) perDb[db] = summarizeDb(runs.map((r) => r.db[db]!));
+  const floor = FLOOR ? summarizeDb(runs.map((r) => r.floor!)) : undefined;
+
+  const statsRow = (label: string, s: ReturnType<typeof summarizeDb>['stats']) => [
+    label,
+    s.rps.toFixed(0),
+    `${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}`,
+    String(s.p50Ms),
+    String(s.p99Ms),
+    s.ratioToBare.toFixed(3),
+    s.perServerCpuSecond.toFixed(0),
+    s.perCpuRatioToBare.toFixed(3),
+    s.perServerAndDbCpuSecond === undefined ? '' : s.perServerAndDbCpuSecond.toFixed(0),
+    s.perServerAndDbCpuRatioToBare === undefined ? '' : s.perServerAndDbCpuRatioToBare.toFixed(3),
+    pct(s.serverCpu),
+    s.postgresCpu === undefined ? '' : pct(s.postgresCpu),
+    pct(s.loadgenCpu),
+    String(s.failedResponses),
+    `${s.disturbed}/${RUNS}`,
+    `${s.ordersCheckPassed}/${RUNS} ok`,
+  ];
 
   const out: string[] = [
     '',
@@ -528,27 +587,8 @@ async function main(): Promise<number> {
       `${bareStats.disturbed}/${RUNS}`,
       '',
     ],
-    ...DBS.map((db) => {
-      const s = perDb[db].stats;
-      return [
-        `create, ${db}`,
-        s.rps.toFixed(0),
-        `${s.rpsMin.toFixed(0)}–${s.rpsMax.toFixed(0)}`,
-        String(s.p50Ms),
-        String(s.p99Ms),
-        s.ratioToBare.toFixed(3),
-        s.perServerCpuSecond.toFixed(0),
-        s.perCpuRatioToBare.toFixed(3),
-        s.perServerAndDbCpuSecond === undefined ? '' : s.perServerAndDbCpuSecond.toFixed(0),
-        s.perServerAndDbCpuRatioToBare === undefined ? '' : s.perServerAndDbCpuRatioToBare.toFixed(3),
-        pct(s.serverCpu),
-        s.postgresCpu === undefined ? '' : pct(s.postgresCpu),
-        pct(s.loadgenCpu),
-        String(s.failedResponses),
-        `${s.disturbed}/${RUNS}`,
-        `${s.ordersCheckPassed}/${RUNS} ok`,
-      ];
-    }),
+    ...(floor ? [statsRow(FLOOR_LABEL, floor.stats)] : []),
+    ...DBS.map((db) => statsRow(`create, ${db}`, perDb[db].stats)),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const fmt = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -569,6 +609,13 @@ async function main(): Promise<number> {
     else if (!d.reliable) out.push(`${target}: UNDETERMINED (most runs disturbed). Measured ${parts}; per server CPU-s ${s.perCpuRatioToBare.toFixed(3)}×`);
     else out.push(`${target}: ${d.met ? 'MET' : 'NOT MET'} (${parts})`);
   }
+  if (floor) {
+    const sqliteFloor = median(runs.map((r) => r.db.sqlite!.create.rps / r.floor!.create.rps));
+    out.push(
+      `Write floor: ${floor.stats.ratioToBare.toFixed(3)}× bare (orders check passed in ${floor.stats.ordersCheckPassed} of ${RUNS} runs${floor.valid ? '' : '; NOT VALID'});` +
+        ` create on SQLite is ${sqliteFloor.toFixed(2)}× the floor (median of the runs' ratios): the rest of the gateway's work costs the difference.`,
+    );
+  }
   if (bareStats.loadgenCpu > 0.9) {
     out.push(`Note: autocannon used ${pct(bareStats.loadgenCpu)} of its core on the bare route: the bare figure may be bounded by the load generator, which flatters the ratios.`);
   }
@@ -577,7 +624,7 @@ async function main(): Promise<number> {
   }
   process.stdout.write(out.join('\n') + '\n');
 
-  const valid = bareStats.failedResponses === 0 && DBS.every((db) => perDb[db].valid);
+  const valid = bareStats.failedResponses === 0 && DBS.every((db) => perDb[db].valid) && (floor?.valid ?? true);
   const result = {
     bench: 'create-payment',
     startedAt,
@@ -596,7 +643,7 @@ async function main(): Promise<number> {
       postgres: ctx.pg ? { database: ctx.pg.name, ...ctx.pg.settings, pinned: false } : undefined,
     },
     runs,
-    medians: { bare: bareStats, ...Object.fromEntries(DBS.map((db) => [db, perDb[db].stats])) },
+    medians: { bare: bareStats, ...(floor ? { floor: floor.stats } : {}), ...Object.fromEntries(DBS.map((db) => [db, perDb[db].stats])) },
     targets: Object.fromEntries(
       DBS.map((db) => [db, { minRatioToBare: TARGET_RATIO, maxP99Ms: TARGET_P99_MS, ratio: perDb[db].stats.ratioToBare, p99Ms: perDb[db].stats.p99Ms, ratioMet: perDb[db].ratioMet, p99Met: perDb[db].p99Met, reliable: perDb[db].reliable, met: perDb[db].met }]),
     ),

@@ -293,8 +293,8 @@ export async function waitReady(server: Server, url: string): Promise<void> {
   throw new Error(`${server.name} did not answer 200 on ${url} within ${READY_TIMEOUT_MS} ms:\n${server.stderrTail()}`);
 }
 
-export function startBare(port: number): Server {
-  return startServer('bare server', port, ['--import', 'tsx', BARE_SCRIPT], { BARE_PORT: String(port) });
+export function startBare(port: number, env: Record<string, string> = {}): Server {
+  return startServer('bare server', port, ['--import', 'tsx', BARE_SCRIPT], { ...env, BARE_PORT: String(port) });
 }
 
 /** The real gateway, embedded defaults (SQLite in dataDir), as an operator starts it. */

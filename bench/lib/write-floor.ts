@@ -1,0 +1,82 @@
+// The write floor: a route for the bare server (bench/bare-server.ts, when FLOOR_DB is
+// set) that makes exactly the durable write of a gateway pay-in create and nothing
+// else: the order born PENDING and its two history entries, through the gateway's own
+// repository, transactor (group commit) and order effects, on the gateway's schema in
+// a SQLite file opened as the gateway opens it (WAL, synchronous=FULL). No
+// authentication, no request rules, no channel, no idempotency read: what any create
+// must cost on this machine, whatever the gateway around it does. Measured beside the
+// gateway by bench/create-payment.ts.
+// POST /floor with {"merOrderNo":…} answers {"code":0,"msg":"success","data":{"orderNo":…,"merOrderNo":…,"status":"PENDING"}}.
+import type { FastifyInstance } from 'fastify';
+import { postOrderChange } from '../../src/modules/ledger/ledger.service.ts';
+import { enqueueOrderNotification } from '../../src/modules/notify/notify.service.ts';
+import { createOrders, type OrderEffects } from '../../src/modules/orders/order.service.ts';
+import { openSqlite } from '../../src/platform/db/database.ts';
+import { migrateToLatest } from '../../src/platform/db/migrate.ts';
+import { createTransactor } from '../../src/platform/db/transactor.ts';
+import { newId } from '../../src/platform/ids.ts';
+
+/** Opens and migrates the database, adds a merchant and the route; the returned function closes the database. */
+export async function registerWriteFloor(app: FastifyInstance, file: string, publicUrl: string): Promise<() => Promise<void>> {
+  const db = openSqlite(file);
+  await migrateToLatest(db);
+  const transact = createTransactor(db);
+  const merchantId = newId('mch_');
+  const started = BigInt(Date.now());
+  await db
+    .insertInto('merchants')
+    .values({ id: merchantId, name: 'Floor Merchant', status: 'active', default_currency: 'IDR', created_at: started, updated_at: started })
+    .execute();
+
+  const effects: OrderEffects = async (tx, before, after, change) => {
+    await postOrderChange(tx, before, after, change.actor);
+    await enqueueOrderNotification(tx, Date.now(), publicUrl, after);
+  };
+  // What the sandbox answers for a QRIS pay-in, in size: a cashier link and an EMV payload.
+  const params = (orderNo: string) =>
+    JSON.stringify({
+      url: `${publicUrl}/cashier/${orderNo}`,
+      paymentLink: `${publicUrl}/cashier/${orderNo}`,
+      qrCode: `00020101021226690016ID.CO.PAGODA.WWW0119936099996724465114902159838961877896050303UMI51440014ID.CO.QRIS.WWW0215ID68173764498960303UMI52045999530336054061500005802ID5913Floor Merchant6007JAKARTA61051011062290125${orderNo}6304ABCD`,
+    });
+
+  app.post('/floor', async (request) => {
+    const merOrderNo = String((request.body as { merOrderNo?: unknown }).merOrderNo);
+    const now = Date.now();
+    const orderNo = newId('PI', now);
+    const row = {
+      order_no: orderNo,
+      direction: 'payin',
+      merchant_id: merchantId,
+      app_id: 'floor',
+      generation: 'v3',
+      mer_order_no: merOrderNo,
+      request_hash: 'f'.repeat(64),
+      currency: 'IDR',
+      amount: 15000000n,
+      paid_amount: null,
+      fee: 0n,
+      method: 'ID_QRIS',
+      channel: 'sandbox',
+      channel_ref: null,
+      status: 'CREATED',
+      acknowledged: 0n,
+      attach: null,
+      notify_url: 'https://merchant.example/notify',
+      return_url: null,
+      extra: null,
+      params: null,
+      message: null,
+      expires_at: BigInt(now + 1_800_000),
+      checked_at: null,
+      created_at: BigInt(now),
+      updated_at: BigInt(now),
+      version: 0n,
+    };
+    const answered = { to: 'PENDING' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { channel_ref: `SBX${orderNo}`, params: params(orderNo) } };
+    const [stored] = await transact((tx) => createOrders(tx, { effects }, [{ row, actor: 'app:floor', answered }]));
+    if (!stored) throw new Error(`merOrderNo ${merOrderNo} was used before`);
+    return { code: 0, msg: 'success', data: { orderNo, merOrderNo, status: stored.status } };
+  });
+  return () => db.destroy();
+}
