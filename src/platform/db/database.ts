@@ -173,7 +173,9 @@ export function openSqlite(file: string): Db {
  * locks are taken once, not per statement. A snapshot ends with the turn, and
  * sooner when this process commits (`commits` counts its commits), so a read
  * always sees what this process committed before it. Another process's commit
- * is seen from the next turn.
+ * is seen once the snapshot ends: at the check phase of this turn, or of the
+ * next one for a snapshot opened in a check phase (setImmediate callbacks,
+ * where the transactor commits).
  */
 function turnSnapshots(reader: BetterSqlite3.Database, commits: () => number): () => void {
   const begin = reader.prepare('begin');
