@@ -5,6 +5,8 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
+import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { dialectOf, inTransaction, openDatabase, preparedRead, type Db } from '../src/platform/db/database.ts';
 import { sqlStatement } from '../src/platform/db/statement.ts';
@@ -118,6 +120,46 @@ describe('database', () => {
     assert.deepEqual(await read(['k_turn_single']), [{ kid: 'k_turn_single' }], 'a write committed on its own');
     await inTransaction(db, (t) => t.deleteFrom('signing_keys').where('kid', 'in', ['k_turn_tx', 'k_turn_single']).execute());
     assert.deepEqual(await read(['k_turn_tx']), [], 'a delete, committed');
+  });
+
+  it('SQLite: a read snapshot opened in a setImmediate callback ends before the next I/O, so another process\'s commit is seen', T, async (t) => {
+    if (dialectOf(db) !== 'sqlite') {
+      t.skip('PostgreSQL run');
+      return;
+    }
+    const read = preparedRead(db, db.selectFrom('signing_keys').select('kid').where('kid', '=', ''));
+    // Another connection to the file stands for another process; a socket's bytes for a request.
+    const other = new BetterSqlite3(tdb.url.slice('sqlite:'.length));
+    const server = net.createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const accepted = new Promise<net.Socket>((resolve) => server.once('connection', resolve));
+    const client = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    const socket = await accepted;
+    try {
+      const arrived = new Promise((resolve) => socket.once('data', resolve));
+      await new Promise<void>((resolve, reject) =>
+        setImmediate(() => {
+          read(['k_other_process'])
+            .then((rows) => {
+              assert.deepEqual(rows, [], 'not written yet');
+              other.prepare("insert into signing_keys (kid, alg, key_enc, created_at) values ('k_other_process', 'HS256', 'x', 1)").run();
+              client.write('query');
+              // The bytes are waiting when the loop next polls; the next turn's timers phase comes first, a millisecond on.
+              const until = Date.now() + 3;
+              while (Date.now() < until);
+              resolve();
+            })
+            .catch(reject);
+        }),
+      );
+      await arrived;
+      assert.deepEqual(await read(['k_other_process']), [{ kid: 'k_other_process' }]);
+    } finally {
+      client.destroy();
+      server.close();
+      other.prepare("delete from signing_keys where kid = 'k_other_process'").run();
+      other.close();
+    }
   });
 
   it('a written-once statement: numbered placeholders on PostgreSQL, its own transaction\'s writes visible, a rollback undoes them', T, async () => {

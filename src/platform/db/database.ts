@@ -173,9 +173,12 @@ export function openSqlite(file: string): Db {
  * locks are taken once, not per statement. A snapshot ends with the turn, and
  * sooner when this process commits (`commits` counts its commits), so a read
  * always sees what this process committed before it. Another process's commit
- * is seen once the snapshot ends: at the check phase of this turn, or of the
- * next one for a snapshot opened in a check phase (setImmediate callbacks,
- * where the transactor commits).
+ * is seen once the snapshot ends. setImmediate ends a snapshot opened while
+ * polling for I/O before the next poll; one opened in a check phase (in a
+ * setImmediate callback, where the transactor commits) would live on through
+ * the next poll, so a timer ends it first, in the next turn's timers phase
+ * once a millisecond has passed: a request answered after another process's
+ * commit (a merchant querying an order it was just notified of) sees it.
  */
 function turnSnapshots(reader: BetterSqlite3.Database, commits: () => number): () => void {
   const begin = reader.prepare('begin');
@@ -189,7 +192,10 @@ function turnSnapshots(reader: BetterSqlite3.Database, commits: () => number): (
   return () => {
     if (open && seen === commits()) return;
     if (open) end();
-    else setImmediate(end);
+    else {
+      setImmediate(end);
+      setTimeout(end, 0).unref();
+    }
     begin.run();
     open = true;
     seen = commits();
