@@ -190,7 +190,10 @@ export class MoneyModel {
    */
   resolve(o: ModelOrder, to: 'PAID' | 'FAILED' | 'REFUNDED', force: boolean): Outcome | 409 | 422 {
     const d = decide(o.direction, o.status, to);
-    if (d === 'refuse') return 422;
+    if (d === 'noop') return 'noop';
+    // An operator settles an EXCEPTION, or refunds a PAID order; an order in flight belongs to its channel.
+    const settles = o.status === 'EXCEPTION' || (o.status === 'PAID' && to === 'REFUNDED');
+    if (!settles || d === 'refuse') return 422;
     if (o.status === 'EXCEPTION') {
       const said = o.bank?.status ?? null;
       if (said !== null && FINAL.includes(said) && said !== to && !force) return 409;
