@@ -145,10 +145,10 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     await ledgerClean();
   });
 
-  // BUG: resolveOrder applies any transition the state machine allows, not only
-  // the resolution of an EXCEPTION: a PENDING payout (the bank has it and will
-  // pay it) resolved to FAILED releases its funds without asking the channel;
-  // the bank's PAID is then refused and the money has left twice.
+  // An operator settles EXCEPTION orders only (and refunds PAID ones). Were any
+  // transition the state machine allows accepted, a PENDING payout (the bank has
+  // it and will pay it) resolved to FAILED would release its funds without asking
+  // the channel; the bank's PAID would then be refused and the money leave twice.
   test('a PENDING payout (the bank holds it) cannot be resolved to FAILED: its funds stay frozen until the bank answers', async () => {
     const p = await payout(64.5, 'PENDING');
     const outcome = await statusOf(() => resolve(p.orderNo, 'FAILED'));
@@ -167,8 +167,8 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     await ledgerClean();
   });
 
-  // Same cause, pay-in side: a PENDING pay-in (nothing arrived) resolved to PAID
-  // credits the merchant with money the platform never received.
+  // The pay-in side: a PENDING pay-in (nothing arrived) resolved to PAID would
+  // credit the merchant with money the platform never received.
   test('a PENDING pay-in cannot be resolved to PAID: nothing is credited before money arrives', async () => {
     const creds = await gw.merchant(['MXN']);
     const token = await gw.token(creds);

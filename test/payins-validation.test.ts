@@ -85,9 +85,9 @@ describe('v3 pay-in create: amounts', () => {
     assert.equal(res.json.data.status, 'PENDING');
   });
 
-  // BUG: the EMV QR generators of the sandbox throw for amounts over 13 characters
-  // ("9999999999.99"); createPayin commits the order first and lets the exception
-  // escape: 500, and an order stuck in CREATED that a retry answers 200 without params.
+  // The EMV QR generators of the sandbox refuse amounts over 13 characters
+  // ("9999999999.99"). Once this answered 500 and left an order stuck in CREATED
+  // that a retry answered 200 without params; now the order fails with a message.
   test('a valid amount too long for the QR method never answers 500 nor leaves an order stuck in CREATED', async () => {
     const body = payinBody({ amount: '90000000000000.00', currency: 'IDR', payMethod: 'ID_QRIS' });
     const before = await countOrders(gw, creds.merchantId);
