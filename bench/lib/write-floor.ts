@@ -15,6 +15,8 @@ import { openSqlite } from '../../src/platform/db/database.ts';
 import { migrateToLatest } from '../../src/platform/db/migrate.ts';
 import { createTransactor } from '../../src/platform/db/transactor.ts';
 import { newId } from '../../src/platform/ids.ts';
+import { findMethod } from '../../src/modules/channels/catalogue.ts';
+import { newOrderRow } from '../../src/modules/orders/order.request.ts';
 
 /** Opens and migrates the database, adds a merchant and the route; the returned function closes the database. */
 export async function registerWriteFloor(app: FastifyInstance, file: string, publicUrl: string): Promise<() => Promise<void>> {
@@ -28,6 +30,8 @@ export async function registerWriteFloor(app: FastifyInstance, file: string, pub
     .values({ id: merchantId, name: 'Floor Merchant', status: 'active', default_currency: 'IDR', created_at: started, updated_at: started })
     .execute();
 
+  const caller = { merchantId, appId: 'floor', generation: 'v3' as const };
+  const QRIS = findMethod('ID_QRIS')!;
   const effects: OrderEffects = async (tx, before, after, change) => {
     await postOrderChange(tx, before, after, change.actor);
     await enqueueOrderNotification(tx, Date.now(), publicUrl, after);
@@ -43,36 +47,9 @@ export async function registerWriteFloor(app: FastifyInstance, file: string, pub
   app.post('/floor', async (request) => {
     const merOrderNo = String((request.body as { merOrderNo?: unknown }).merOrderNo);
     const now = Date.now();
-    const orderNo = newId('PI', now);
-    const row = {
-      order_no: orderNo,
-      direction: 'payin',
-      merchant_id: merchantId,
-      app_id: 'floor',
-      generation: 'v3',
-      mer_order_no: merOrderNo,
-      request_hash: 'f'.repeat(64),
-      currency: 'IDR',
-      amount: 15000000n,
-      paid_amount: null,
-      fee: 0n,
-      method: 'ID_QRIS',
-      channel: 'sandbox',
-      channel_ref: null,
-      status: 'CREATED',
-      acknowledged: 0n,
-      attach: null,
-      notify_url: 'https://merchant.example/notify',
-      return_url: null,
-      extra: null,
-      params: null,
-      message: null,
-      expires_at: BigInt(now + 1_800_000),
-      checked_at: null,
-      created_at: BigInt(now),
-      updated_at: BigInt(now),
-      version: 0n,
-    };
+    const req = { merOrderNo, currency: 'IDR', amount: 15000000n, method: QRIS, extra: null, attach: null, notifyUrl: 'https://merchant.example/notify', returnUrl: null };
+    const row = newOrderRow('payin', caller, req, 'f'.repeat(64), now, { channel: 'sandbox', expiresAt: now + 1_800_000 });
+    const orderNo = row.order_no;
     const answered = { to: 'PENDING' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { channel_ref: `SBX${orderNo}`, params: params(orderNo) } };
     const [stored] = await transact((tx) => createOrders(tx, { effects }, [{ row, actor: 'app:floor', answered }]));
     if (!stored) throw new Error(`merOrderNo ${merOrderNo} was used before`);
