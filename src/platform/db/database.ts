@@ -83,7 +83,7 @@ const CACHE_KIB = 64 * 1024;
  * query's cost in better-sqlite3. The connection is used by one query at a time
  * (no streaming), so a prepared statement can be reused. `committed` is called
  * after every statement that leaves the connection outside a transaction: a
- * COMMIT, or a write on its own.
+ * COMMIT, or a statement run on its own (which commits by itself).
  */
 function withStatementCache(database: BetterSqlite3.Database, committed: () => void, alsoClose: () => void): SqliteDatabase {
   const cache = new Map<string, SqliteStatement>();
