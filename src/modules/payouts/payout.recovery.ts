@@ -11,6 +11,8 @@ async function stale(deps: PayoutDeps, status: 'CREATED' | 'PENDING', olderThan:
     .selectAll()
     .where('direction', '=', 'payout')
     .where('status', '=', status)
+    // Always true of payouts; it lets the jobs' index give them in updated_at order.
+    .where('expires_at', 'is', null)
     .where((eb) => eb.fn.coalesce('checked_at', 'updated_at'), '<=', BigInt(olderThan))
     .orderBy('updated_at')
     .limit(limit)

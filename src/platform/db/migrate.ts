@@ -5,6 +5,8 @@ import * as m0002 from './migrations/0002_orders.ts';
 import * as m0003 from './migrations/0003_notification_attempts.ts';
 import * as m0004 from './migrations/0004_ledger.ts';
 import * as m0005 from './migrations/0005_orders_by_direction.ts';
+import * as m0006 from './migrations/0006_order_events_by_order.ts';
+import * as m0007 from './migrations/0007_orders_one_job_index.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +15,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_notification_attempts': m0003,
   '0004_ledger': m0004,
   '0005_orders_by_direction': m0005,
+  '0006_order_events_by_order': m0006,
+  '0007_orders_one_job_index': m0007,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
@@ -24,13 +28,17 @@ const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
  * process waits for the first and then finds nothing to do.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
-  const migrator = new Migrator({
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** The migrator of this schema on `db`; migrateToLatest runs it to the last migration. */
+export function migrator(db: Db): Migrator {
+  return new Migrator({
     db,
     provider,
     migrationTableName: 'pagoda_migrations',
     migrationLockTableName: 'pagoda_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
