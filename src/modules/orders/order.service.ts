@@ -101,12 +101,15 @@ export async function createOrders(tx: Db, deps: Pick<OrderDeps, 'effects'>, ord
     if (!answered) return row;
     const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
     if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
-    return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
+    // Object.assign, not spread: a 27-column spread costs microseconds in Node 20.
+    return Object.assign({}, row, answered.changes, { status: answered.to, version: row.version + 1n });
   });
-  const history = orders.flatMap(({ row, actor, answered }) => {
+  const history: NewOrderEventRow[] = [];
+  for (const { row, actor, answered } of orders) {
     const now = Number(row.created_at);
-    return answered ? [creationEvent(row, actor, now), changeEvent(row, answered, now)] : [creationEvent(row, actor, now)];
-  });
+    history.push(creationEvent(row, actor, now));
+    if (answered) history.push(changeEvent(row, answered, now));
+  }
   const stored = new Map((await repo.insertOrdersWithHistory(tx, planned, history)).map((row) => [row.order_no, row]));
   const born = planned.map((row) => stored.get(row.order_no));
   for (const [i, { row, answered }] of orders.entries()) {

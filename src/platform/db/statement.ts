@@ -54,8 +54,15 @@ export function rowsStatement<R = never>(types: readonly PgType[], build: (rows:
     if (dialectOf(db) === 'postgres') return unnested(db, columnsOf(types, rows));
     let listed = byCount.get(rows.length);
     if (!listed) byCount.set(rows.length, (listed = sqlStatement<R>(build(`values ${rows.map(() => `(${placeholders(types.length)})`).join(', ')}`))));
-    return listed(db, rows.flat());
+    return listed(db, flatten(rows));
   };
+}
+
+/** The rows' values one after another (Array#flat costs microseconds per call in Node 20; this, nanoseconds). */
+function flatten(rows: readonly (readonly unknown[])[]): unknown[] {
+  const out: unknown[] = [];
+  for (const row of rows) for (const value of row) out.push(value);
+  return out;
 }
 
 /** PostgreSQL: a set of rows given as one array parameter per column, in `types`' order. */
