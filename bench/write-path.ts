@@ -1,8 +1,8 @@
 // The durable write of a pay-in create on SQLite, without HTTP: the gateway's own path
-// (createOrders through the transactor's group commit: savepoints, the repository's
-// statements, order effects) against a baseline of raw better-sqlite3 statements that
-// write the same rows (the order and its two history entries) on the same schema, in
-// the same run.
+// (the write floor's, bench/lib/write-floor.ts: createOrders through the transactor's
+// group commit, with savepoints, the repository's statements and order effects)
+// against a baseline of raw better-sqlite3 statements that write the same rows (the
+// order and its two history entries) on the same schema, in the same run.
 //
 //   node --import tsx bench/write-path.ts
 //
@@ -14,45 +14,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { findMethod } from '../src/modules/channels/catalogue.ts';
-import { postOrderChange } from '../src/modules/ledger/ledger.service.ts';
-import { enqueueOrderNotification } from '../src/modules/notify/notify.service.ts';
-import { newOrderRow } from '../src/modules/orders/order.request.ts';
-import { createOrders, type OrderEffects } from '../src/modules/orders/order.service.ts';
-import { openSqlite, type Db } from '../src/platform/db/database.ts';
-import { migrateToLatest } from '../src/platform/db/migrate.ts';
-import { createTransactor } from '../src/platform/db/transactor.ts';
 import { newId } from '../src/platform/ids.ts';
 import { intEnv, log, machine, median, pinSelf, runMain, tempDir } from './lib/harness.ts';
+import { openWriteFloor } from './lib/write-floor.ts';
 
 const WRITES = intEnv('BENCH_WRITES', 20_000, 1_000_000);
 const RUNS = intEnv('BENCH_RUNS', 5, 50);
 const BATCH = 20;
-const QRIS = findMethod('ID_QRIS')!;
 const PUBLIC_URL = 'https://pagoda.example';
 
 interface Cost {
   cpuUs: number;
   wallUs: number;
 }
-
-/** A migrated database with one merchant; the order rows a create would write for it. */
-async function prepared(file: string): Promise<{ db: Db; order: (i: number) => ReturnType<typeof newOrderRow> }> {
-  const db = openSqlite(file);
-  await migrateToLatest(db);
-  const merchantId = newId('mch_');
-  await db.insertInto('merchants').values({ id: merchantId, name: 'Bench Merchant', status: 'active', default_currency: 'IDR', created_at: 1n, updated_at: 1n }).execute();
-  const caller = { merchantId, appId: 'app_bench', generation: 'v3' as const };
-  const order = (i: number) => {
-    const now = Date.now();
-    const req = { merOrderNo: `w-${i}`, currency: 'IDR', amount: 15_000_000n, method: QRIS, extra: null, attach: null, notifyUrl: 'https://merchant.example/notify', returnUrl: null };
-    return newOrderRow('payin', caller, req, 'f'.repeat(64), now, { channel: 'sandbox', expiresAt: now + 1_800_000 });
-  };
-  return { db, order };
-}
-
-/** What the sandbox answers for a QRIS pay-in, in size. */
-const params = (orderNo: string) => JSON.stringify({ qrCode: `000201010212266900${orderNo}`.padEnd(240, '0'), expireTime: '1800000' });
 
 function timed(run: () => Promise<void>): Promise<Cost> {
   const cpu0 = process.cpuUsage();
@@ -63,40 +37,29 @@ function timed(run: () => Promise<void>): Promise<Cost> {
   });
 }
 
-/** The gateway's write: createOrders in the transactor's group commit, 20 units per commit. */
+/** The gateway's write (the write floor's): createOrders in the transactor's group commit, 20 units per commit. */
 async function gatewayWrite(file: string): Promise<Cost> {
-  const { db, order } = await prepared(file);
-  const transact = createTransactor(db);
-  const effects: OrderEffects = async (tx, before, after, change) => {
-    await postOrderChange(tx, before, after, change.actor);
-    await enqueueOrderNotification(tx, Date.now(), PUBLIC_URL, after);
-  };
-  const one = (i: number) => {
-    const row = order(i);
-    const answered = { to: 'PENDING' as const, cause: 'channel' as const, actor: 'channel:sandbox', changes: { channel_ref: `sbx_${row.order_no}`, params: params(row.order_no) } };
-    return transact((tx) => createOrders(tx, { effects }, [{ row, actor: 'merchant:app_bench', answered }]));
-  };
+  const floor = await openWriteFloor(file, PUBLIC_URL);
   try {
     return await timed(async () => {
-      for (let b = 0; b < WRITES / BATCH; b++) await Promise.all(Array.from({ length: BATCH }, (_, k) => one(b * BATCH + k)));
+      for (let b = 0; b < WRITES / BATCH; b++) await Promise.all(Array.from({ length: BATCH }, (_, k) => floor.write(`w-${b * BATCH + k}`)));
     });
   } finally {
-    await db.destroy();
+    await floor.db.destroy();
   }
 }
 
 /** The baseline: the same rows through plain prepared statements, one transaction per 20. */
 async function rawWrite(file: string): Promise<Cost> {
-  const { db, order } = await prepared(file);
-  await db.destroy();
+  const floor = await openWriteFloor(file, PUBLIC_URL);
+  await floor.db.destroy();
   const raw = new BetterSqlite3(file);
   raw.pragma('journal_mode = WAL');
   raw.pragma('synchronous = FULL');
   raw.pragma('foreign_keys = ON');
-  // The columns a new order row has, plus those the channel's answer sets.
-  const columns = [...new Set([...Object.keys(order(-1)), 'status', 'version', 'channel_ref', 'params'])];
-  const at = (column: string) => columns.indexOf(column);
-  const [STATUS, VERSION, REF, PARAMS] = [at('status'), at('version'), at('channel_ref'), at('params')];
+  // The columns of a new order row, plus those the channel's answer sets.
+  const sample = floor.pending('w-sample');
+  const columns = [...new Set([...Object.keys(sample.row), ...Object.keys(sample.answered!.changes ?? {}), 'status', 'version'])];
   const insertOrder = raw.prepare(`insert into orders (${columns.join(', ')}) values (${columns.map(() => '?').join(', ')})`);
   const insertEvents = raw.prepare(
     'insert into order_events (id, order_no, seq, from_status, to_status, cause, actor, detail, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?), (?, ?, ?, ?, ?, ?, ?, ?, ?)',
@@ -104,17 +67,13 @@ async function rawWrite(file: string): Promise<Cost> {
   const value = (v: unknown) => (typeof v === 'number' ? BigInt(v) : (v ?? null));
   const writeBatch = raw.transaction((first: number) => {
     for (let i = first; i < first + BATCH; i++) {
-      const row = order(i) as Record<string, unknown>;
-      const values = columns.map((c) => value(row[c]));
-      values[STATUS] = 'PENDING';
-      values[VERSION] = 1n;
-      values[REF] = `sbx_${String(row.order_no)}`;
-      values[PARAMS] = params(String(row.order_no));
-      insertOrder.run(values);
+      const { row, actor, answered } = floor.pending(`w-${i}`);
+      const born: Record<string, unknown> = Object.assign({}, row, answered!.changes, { status: answered!.to, version: row.version + 1n });
+      insertOrder.run(columns.map((c) => value(born[c])));
       const now = Number(row.created_at);
       insertEvents.run([
-        newId('ev_', now), row.order_no, 0n, null, 'CREATED', 'create', 'merchant:app_bench', null, now,
-        newId('ev_', now), row.order_no, 1n, 'CREATED', 'PENDING', 'channel', 'channel:sandbox', '{"channelAnswer":"accepted"}', now,
+        newId('ev_', now), row.order_no, 0n, null, 'CREATED', 'create', actor, null, now,
+        newId('ev_', now), row.order_no, 1n, 'CREATED', 'PENDING', answered!.cause, answered!.actor, '{"channelAnswer":"accepted"}', now,
       ]);
     }
   });
