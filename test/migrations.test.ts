@@ -6,15 +6,19 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { dialectOf, openDatabase, type Db } from '../src/platform/db/database.ts';
-import { migrateToLatest, migrator } from '../src/platform/db/migrate.ts';
+import { migrator } from '../src/platform/db/migrate.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 
 const T = { timeout: 60_000 };
 const BEFORE_HISTORY_KEY = '0005_orders_by_direction';
+const AFTER_JOBS_INDEX = '0007_orders_one_job_index';
+const UNDER_TEST = ['0006_order_events_by_order', AFTER_JOBS_INDEX];
 
-async function migrateTo(db: Db, name: string): Promise<void> {
-  const { error } = await migrator(db).migrateTo(name);
+/** Migrates up or down to `name`; the migrations that ran. */
+async function migrateTo(db: Db, name: string): Promise<string[]> {
+  const { error, results } = await migrator(db).migrateTo(name);
   if (error) throw error;
+  return (results ?? []).map((r) => r.migrationName);
 }
 
 async function indexesOf(db: Db, table: string): Promise<string[]> {
@@ -63,7 +67,7 @@ describe('migrations: order history keyed by (order_no, seq), one index for the 
   it('up: the history survives the rebuild, its key and foreign key still hold, the jobs find their orders', T, async () => {
     const kept = await history(db);
     assert.equal(kept.length, 4);
-    assert.deepEqual(await migrateToLatest(db), ['0006_order_events_by_order', '0007_orders_one_job_index']);
+    assert.deepEqual(await migrateTo(db, AFTER_JOBS_INDEX), UNDER_TEST);
     assert.deepEqual(await history(db), kept);
 
     const again = { id: 'ev_other', order_no: 'PI1', seq: 1n, from_status: 'PENDING', to_status: 'PAID', cause: 'channel', actor: 'x', detail: null, created_at: 3n };
@@ -80,14 +84,14 @@ describe('migrations: order history keyed by (order_no, seq), one index for the 
 
   it('down and up again: the history is kept both ways', T, async () => {
     const kept = await history(db);
-    await migrateTo(db, BEFORE_HISTORY_KEY);
+    assert.deepEqual(await migrateTo(db, BEFORE_HISTORY_KEY), [...UNDER_TEST].reverse());
     assert.deepEqual(await history(db), kept);
     const orderIndexes = await indexesOf(db, 'orders');
     assert.ok(orderIndexes.includes('orders_status_expiry_idx') && orderIndexes.includes('orders_direction_status_idx') && !orderIndexes.includes('orders_jobs_idx'), orderIndexes.join(', '));
     assert.ok((await indexesOf(db, 'order_events')).includes('order_events_order_seq_uq'));
     const again = { id: 'ev_other', order_no: 'PO1', seq: 0n, from_status: null, to_status: 'CREATED', cause: 'create', actor: 'x', detail: null, created_at: 3n };
     await assert.rejects(db.insertInto('order_events').values(again).execute(), /unique|duplicate/i);
-    assert.deepEqual(await migrateToLatest(db), ['0006_order_events_by_order', '0007_orders_one_job_index']);
+    assert.deepEqual(await migrateTo(db, AFTER_JOBS_INDEX), UNDER_TEST);
     assert.deepEqual(await history(db), kept);
   });
 });
