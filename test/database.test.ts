@@ -5,6 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import net from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -87,6 +88,36 @@ describe('database', () => {
     assert.equal(Number(sync.rows[0]?.synchronous), 2);
     const fk = await sql<{ foreign_keys: bigint | number }>`PRAGMA foreign_keys`.execute(db);
     assert.equal(Number(fk.rows[0]?.foreign_keys), 1);
+  });
+
+  it('SQLite: opening a new file while another process holds its write lock waits for the lock instead of failing', T, async (t) => {
+    if (dialectOf(db) !== 'sqlite') {
+      t.skip('PostgreSQL run');
+      return;
+    }
+    // Processes started together on a new file: one switches it to WAL (a write) while the others want to.
+    const fresh = await createTestDatabase('sqlite');
+    const file = fresh.url.slice('sqlite:'.length);
+    const holder = spawn(
+      process.execPath,
+      ['-e', `const db = new (require('better-sqlite3'))(${JSON.stringify(file)}); db.exec('begin immediate'); console.log('locked'); setTimeout(() => db.exec('commit'), 300);`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await new Promise<void>((resolve, reject) => {
+      holder.stdout.once('data', () => resolve());
+      holder.once('exit', (code) => reject(new Error(`the lock holder exited ${code}`)));
+    });
+    let opened: Db | undefined;
+    try {
+      opened = openDatabase(fresh.url);
+      const journal = await sql<{ journal_mode: string }>`PRAGMA journal_mode`.execute(opened);
+      assert.equal(journal.rows[0]?.journal_mode, 'wal');
+    } finally {
+      await exited;
+      await opened?.destroy();
+      await fresh.drop();
+    }
   });
 
   it('a prepared read sees committed data only: never an open transaction, and a commit as soon as it is made', T, async () => {

@@ -141,6 +141,29 @@ export function heldConnection(db: Db): SqliteDatabase | undefined {
   return heldConnections.get(db);
 }
 
+/** How long a SQLite connection waits for another's lock before SQLITE_BUSY. */
+const BUSY_TIMEOUT_MS = 10_000;
+
+/**
+ * Switches the file to WAL, waiting for other processes doing the same. On a
+ * new file the switch upgrades a read lock to a write lock, and SQLite answers
+ * SQLITE_BUSY at once there (no busy_timeout: waiting could deadlock), so
+ * processes started together would fail; the one that lost retries instead.
+ */
+function enterWal(database: BetterSqlite3.Database): void {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let wait = 1; ; wait = Math.min(wait * 2, 50)) {
+    try {
+      database.pragma('journal_mode = WAL');
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() >= deadline) throw error;
+      Atomics.wait(pause, 0, 0, wait);
+    }
+  }
+}
+
 /** SQLite: a read-only connection per database, for prepared reads, and its per-turn snapshot. */
 const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
 
@@ -148,16 +171,16 @@ export function openSqlite(file: string): Db {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new BetterSqlite3(file);
   database.defaultSafeIntegers(true);
-  database.pragma('journal_mode = WAL');
+  database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  enterWal(database);
   // FULL: a commit survives power loss, not only a process crash.
   database.pragma('synchronous = FULL');
-  database.pragma('busy_timeout = 10000');
   database.pragma('foreign_keys = ON');
   database.pragma(`cache_size = ${-CACHE_KIB}`);
   // A second connection sees only committed data: never the open transaction of the first.
   const reader = file === ':memory:' ? undefined : new BetterSqlite3(file, { readonly: true });
   reader?.defaultSafeIntegers(true);
-  reader?.pragma('busy_timeout = 10000');
+  reader?.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   reader?.pragma(`cache_size = ${-CACHE_KIB}`);
   // Commits made through this connection: a read must never see a state older than the last of them.
   let commits = 0;
