@@ -13,6 +13,8 @@ import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { createOrders, findCommittedOrdersByRef, transitionKnownOrder, type NewOrder, type Transition } from '../src/modules/orders/order.service.ts';
 import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
 import type { OrderRow } from '../src/platform/db/schema.ts';
+import { findOrder, findOrderForUpdate } from '../src/modules/orders/order.service.ts';
+import { ORDER_COLUMN_NAMES, orderFromValues } from '../src/modules/orders/order.repository.ts';
 
 describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () => {
   let gw: TestGateway;
@@ -107,5 +109,20 @@ describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () 
     assert.deepEqual([late.kind, late.order.status], ['refused', 'PAID']);
     const history = (await orderEvents(gw, created!.order_no)).map((e) => [e.seq, e.from_status, e.to_status]);
     assert.deepEqual(history, [[0n, null, 'CREATED'], [1n, 'CREATED', 'PENDING'], [2n, 'PENDING', 'PAID']]);
+  });
+  test('every order row has the columns in one order, whether written, read or updated, each value under its own column', async () => {
+    const byName = orderFromValues(ORDER_COLUMN_NAMES);
+    assert.deepEqual(Object.keys(byName), ORDER_COLUMN_NAMES);
+    for (const [key, value] of Object.entries(byName)) assert.equal(value, key);
+
+    const [written] = await write([{ row: rowFor(payinBody()), actor: 'merchant:a', answered: accepted }]);
+    const read = await findOrder(gw.core.db, written!.order_no);
+    const locked = await gw.core.transact((tx) => findOrderForUpdate(tx, written!.order_no));
+    const [byRef] = await findCommittedOrdersByRef(gw.core.db, [{ merchantId: creds.merchantId, direction: 'payin', merOrderNo: written!.mer_order_no }]);
+    const moved = await gw.core.transact((tx) => transitionKnownOrder(tx, gw.app.services.payins, written!, { to: 'PAID', cause: 'channel', actor: 'channel:sandbox', changes: { paid_amount: written!.amount } }));
+    for (const row of [written, read, locked, byRef, moved.order]) assert.deepEqual(Object.keys(row!), ORDER_COLUMN_NAMES);
+    assert.deepEqual(read, written);
+    assert.deepEqual(byRef, written);
+    assert.equal(moved.order.status, 'PAID');
   });
 });

@@ -101,8 +101,8 @@ export async function createOrders(tx: Db, deps: Pick<OrderDeps, 'effects'>, ord
     if (!answered) return row;
     const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
     if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
-    // Object.assign, not spread: a 27-column spread costs microseconds in Node 20.
-    return Object.assign({}, row, answered.changes, { status: answered.to, version: row.version + 1n });
+    // A spread of a literal-built row keeps its hidden class (see orderFromValues); Object.assign would not.
+    return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
   });
   const history: NewOrderEventRow[] = [];
   for (const { row, actor, answered } of orders) {
