@@ -14,7 +14,7 @@ function paramsOf(row: OrderRow, publicUrl: string): Record<string, string> | un
   return Object.assign({ url, paymentLink: url }, stored);
 }
 
-/** The fields both generations share, in wire order; the caller appends its own (set, not spread: spreading objects is slow in Node 20). */
+/** The fields both generations share, in wire order; the caller sets its own after them. */
 function shared(row: OrderRow, publicUrl: string) {
   const money = (minor: bigint) => toMajorNumber(minor, row.currency);
   const status = row.status as OrderStatus;
