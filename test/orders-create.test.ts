@@ -10,10 +10,9 @@ import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { TEST_DB } from './helpers/db.ts';
 import { notifications, orderEvents, payinBody } from './helpers/payins.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { createOrders, findCommittedOrdersByRef, transitionKnownOrder, type NewOrder, type Transition } from '../src/modules/orders/order.service.ts';
+import { createOrders, findCommittedOrdersByRef, findOrder, findOrderForUpdate, transitionKnownOrder, type NewOrder, type Transition } from '../src/modules/orders/order.service.ts';
 import { newOrderRow, parseOrderRequest, requestHash } from '../src/modules/orders/order.request.ts';
 import type { OrderRow } from '../src/platform/db/schema.ts';
-import { findOrder, findOrderForUpdate } from '../src/modules/orders/order.service.ts';
 import { ORDER_COLUMN_NAMES, orderFromValues } from '../src/modules/orders/order.repository.ts';
 
 describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () => {
