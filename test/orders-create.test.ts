@@ -2,7 +2,8 @@
  * New orders written together (the batched create of pay-ins): one statement
  * for the orders and one for their history, the unique constraint deciding
  * duplicates (also two in the same batch), the effects of a born state; and
- * the transition of an order as its caller last saw it.
+ * the transition of an order as its caller last saw it; and every order row,
+ * written, read or updated, with the same columns in the same order.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
