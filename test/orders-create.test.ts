@@ -116,6 +116,8 @@ describe(`createOrders: several new orders in one transaction (${TEST_DB})`, () 
     for (const [key, value] of Object.entries(byName)) assert.equal(value, key);
 
     const [written] = await write([{ row: rowFor(payinBody()), actor: 'merchant:a', answered: accepted }]);
+    const stored = await gw.core.db.selectFrom('orders').selectAll().where('order_no', '=', written!.order_no).executeTakeFirstOrThrow();
+    assert.deepEqual(Object.keys(stored).sort(), [...ORDER_COLUMN_NAMES].sort(), 'the columns of the table are the columns listed');
     const read = await findOrder(gw.core.db, written!.order_no);
     const locked = await gw.core.transact((tx) => findOrderForUpdate(tx, written!.order_no));
     const [byRef] = await findCommittedOrdersByRef(gw.core.db, [{ merchantId: creds.merchantId, direction: 'payin', merOrderNo: written!.mer_order_no }]);

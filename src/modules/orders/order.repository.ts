@@ -8,6 +8,9 @@ const ORDER_COLUMNS = [
   'method', 'channel', 'channel_ref', 'status', 'acknowledged', 'attach', 'notify_url', 'return_url', 'extra', 'params', 'message',
   'expires_at', 'checked_at', 'created_at', 'updated_at', 'version',
 ] as const satisfies readonly (keyof OrderRow)[];
+/** Fails to compile when `orders` gains a column that ORDER_COLUMNS (and orderFromValues) do not list. */
+const EVERY_COLUMN_LISTED: [Exclude<keyof OrderRow, (typeof ORDER_COLUMNS)[number]>] extends [never] ? true : never = true;
+void EVERY_COLUMN_LISTED;
 const ORDER_INT8 = new Set<string>(['amount', 'paid_amount', 'fee', 'acknowledged', 'expires_at', 'checked_at', 'created_at', 'updated_at', 'version']);
 
 /** What the database fills in when a new row leaves these columns out. */
