@@ -68,7 +68,7 @@ async function rawWrite(file: string): Promise<Cost> {
   const writeBatch = raw.transaction((first: number) => {
     for (let i = first; i < first + BATCH; i++) {
       const { row, actor, answered } = floor.pending(`w-${i}`);
-      const born: Record<string, unknown> = Object.assign({}, row, answered!.changes, { status: answered!.to, version: row.version + 1n });
+      const born: Record<string, unknown> = { ...row, ...answered!.changes, status: answered!.to, version: row.version + 1n };
       insertOrder.run(columns.map((c) => value(born[c])));
       const now = Number(row.created_at);
       insertEvents.run([
