@@ -6,6 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
 import net from 'node:net';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
@@ -100,7 +101,7 @@ describe('database', () => {
     const file = fresh.url.slice('sqlite:'.length);
     const holder = spawn(
       process.execPath,
-      ['-e', `const db = new (require('better-sqlite3'))(${JSON.stringify(file)}); db.exec('begin immediate'); console.log('locked'); setTimeout(() => db.exec('commit'), 300);`],
+      ['-e', `const db = new (require(${JSON.stringify(createRequire(import.meta.url).resolve('better-sqlite3'))}))(${JSON.stringify(file)}); db.exec('begin immediate'); console.log('locked'); setTimeout(() => db.exec('commit'), 300);`],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise((resolve) => holder.once('exit', resolve));
