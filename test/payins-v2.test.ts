@@ -130,6 +130,20 @@ describe('v2 pay-in create and query (signed)', () => {
     });
   }
 
+  test('a number beyond a double (amount 1e999, or in an unknown field) is a 400 before any sign check, nothing created', async () => {
+    for (const text of [
+      JSON.stringify({ ...v2Body(), sign: 'a'.repeat(64) }).replace(/"amount":"[^"]*"/, '"amount":1e999'),
+      JSON.stringify({ ...v2Body(), x: 0, sign: 'a'.repeat(64) }).replace('"x":0', '"x":-1e999'),
+    ]) {
+      const before = await countOrders(gw);
+      const res = await createV2(text);
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json.code, 400);
+      assert.match(res.json.error, /^number -?1e999 is out of range at offset \d+$/);
+      assert.equal(await countOrders(gw), before);
+    }
+  });
+
   test('a JSON number amount is signed in its shortest form (1250.50 on the wire signs as amount=1250.5)', async () => {
     const body = v2Body({ amount: 1250.5 });
     const text = JSON.stringify({ ...body, sign: referenceSign(body, creds.appSecret) }).replace('"amount":1250.5', '"amount":1250.50');
