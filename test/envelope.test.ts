@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import tls from 'node:tls';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { readResponse } from './helpers/tls-client.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 
 const TOKEN = '/api/v3/oauth/token';
@@ -106,4 +108,36 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     assert.notEqual(insane.headers['x-request-id'], 'a b<script>');
     assert.match(String(insane.headers['x-request-id']), /^req_/);
   });
+
+  /** Sends `head` verbatim on a fresh TLS connection and reads the one answer. */
+  const raw = async (head: string) => {
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(gw.url).port), rejectUnauthorized: false });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.write(head);
+      const res = await readResponse(socket, 5000);
+      return { ...res, json: JSON.parse(res.body) as Record<string, any> };
+    } finally {
+      socket.destroy();
+    }
+  };
+
+  const refusedBeforeRouting: Array<[string, () => string, number, RegExp]> = [
+    ['a path that is not valid percent-encoding', () => 'GET /api/%ZZ HTTP/1.1\r\nhost: x\r\n\r\n', 400, /not a valid url/],
+    ['a truncated percent-escape in a route parameter', () => 'GET /api/v3/merchant/balance/%E0%A4%A HTTP/1.1\r\nhost: x\r\n\r\n', 400, /not a valid url/],
+    ['headers over the size limit', () => `GET /api/v3/merchant/balance HTTP/1.1\r\nhost: x\r\nx-pad: ${'a'.repeat(20_000)}\r\n\r\n`, 431, /headers exceed/],
+    ['a malformed header line', () => 'GET /api/v3/merchant/balance HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n', 400, /malformed HTTP request/],
+    ['a repeated Content-Length', () => 'POST /api/v3/oauth/token HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}', 400, /malformed HTTP request/],
+  ];
+  for (const [name, head, status, detail] of refusedBeforeRouting) {
+    test(`${name} answers ${status} in the envelope with a request id`, async () => {
+      const res = await raw(head());
+      assert.equal(res.status, status, res.headers + res.body);
+      assert.equal(res.json.code, status);
+      assert.equal(typeof res.json.msg, 'string');
+      assert.match(res.json.error, detail);
+      assert.match(res.headers, /^content-type: application\/json; charset=utf-8$/im);
+      assert.match(res.headers, /^x-request-id: \S+$/im);
+    });
+  }
 });

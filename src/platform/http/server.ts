@@ -11,6 +11,7 @@ import type { SecureVersion } from 'node:tls';
 import { AppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
+import { answerClientError } from './client-error.ts';
 import { sendError } from './envelope.ts';
 import { trackHandlers } from './in-flight.ts';
 import { requestLoggerFactory } from './request-logger.ts';
@@ -82,6 +83,16 @@ export function createServer(opts: ServerOptions): App {
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path that is not valid percent-encoding, or a parameter over the limit, is refused
+    // before routing; it still answers the envelope with its request id.
+    frameworkErrors: (err, request, reply) => {
+      reply.header('x-request-id', request.id);
+      sendError(request, reply, err);
+    },
+    // Bound to the Fastify instance, whose logger it uses.
+    clientErrorHandler(this: { log: FastifyBaseLogger }, err, socket) {
+      answerClientError(this.log, err, socket);
+    },
   };
   if (opts.tls) {
     fastifyOpts.https = {

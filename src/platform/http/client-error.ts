@@ -1,0 +1,36 @@
+import type { Duplex } from 'node:stream';
+import type { FastifyBaseLogger } from 'fastify';
+import { AppError } from '../errors.ts';
+import { newRequestId } from '../ids.ts';
+import { failure } from './envelope.ts';
+
+function refusalOf(code: string | undefined): AppError {
+  if (code === 'HPE_HEADER_OVERFLOW') return new AppError('HEADERS_TOO_LARGE', 'request headers exceed the size limit');
+  if (code === 'ERR_HTTP_REQUEST_TIMEOUT') return new AppError('REQUEST_TIMEOUT', 'the request did not arrive in time');
+  return new AppError('BAD_REQUEST', 'malformed HTTP request');
+}
+
+/**
+ * Answers a request that Node's HTTP parser refused before any route saw it
+ * (malformed request line or header, repeated Content-Length, headers too
+ * large, too slow): the envelope with a request id, then the connection closes,
+ * since the stream can no longer be trusted to be in step.
+ */
+export function answerClientError(log: FastifyBaseLogger, err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal = refusalOf(err.code);
+  const requestId = newRequestId();
+  log.info({ reqId: requestId, code: refusal.code, parserCode: err.code }, 'request refused by the HTTP parser');
+  if (socket.writable) {
+    const body = JSON.stringify(failure(refusal));
+    socket.write(
+      `HTTP/1.1 ${refusal.status} ${refusal.message}\r\n` +
+        'content-type: application/json; charset=utf-8\r\n' +
+        `content-length: ${Buffer.byteLength(body)}\r\n` +
+        `x-request-id: ${requestId}\r\n` +
+        'connection: close\r\n\r\n' +
+        body,
+    );
+  }
+  socket.destroy();
+}
