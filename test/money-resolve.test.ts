@@ -70,6 +70,8 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'FAILED');
     assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
     assert.deepEqual(await platformOf(gw.core.db), platform, 'a release moves no platform money');
+    const query = await gw.call('GET', `/api/v3/payout/query?orderNo=${p.orderNo}`, { headers: { authorization: `Bearer ${p.token}` } });
+    assert.deepEqual([query.json.data.status, query.json.data.tradeCharge], ['FAILED', 0], 'the fee was released with the amount: nothing was charged');
     assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze', 'payout.released']);
     assert.deepEqual((await notifications(gw, p.orderNo)).map((n) => n.status), ['EXCEPTION', 'FAILED']);
     assert.deepEqual((await orderEvents(gw, p.orderNo)).map((e) => [e.to_status, e.actor]), [

@@ -90,6 +90,8 @@ describe('sandbox payouts: automatic completion, magic amounts, returns', () => 
     const ret = await complete(paid.orderNo, 'REFUNDED');
     assert.equal(ret.status, 200, ret.text);
     assert.equal(ret.json.data.status, 'REFUNDED');
+    assert.ok(paid.fee > 0n);
+    assert.equal(ret.json.data.tradeCharge, 0, 'the fee went back with the amount');
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: FUNDS - stillFrozen - paid2.total, frozen: stillFrozen });
     const platform2 = await platformOf(gw.core.db);
     assert.equal(platform2.fees - platform0.fees, paid2.fee);
@@ -107,6 +109,7 @@ describe('sandbox payouts: automatic completion, magic amounts, returns', () => 
     const settle = await complete(odd.orderNo, 'FAILED');
     assert.equal(settle.status, 200, settle.text);
     assert.equal(settle.json.data.status, 'FAILED');
+    assert.equal(settle.json.data.tradeCharge, 0, 'a released payout charged no fee');
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: FUNDS - paid2.total, frozen: 0n });
     assert.deepEqual((await notifications(gw, odd.orderNo)).map((n) => n.status), ['EXCEPTION', 'FAILED']);
     assert.deepEqual(await checkLedger(gw.core.db), []);

@@ -6,6 +6,7 @@ import { resolveOrder, type Resolution } from '../modules/operator/resolve.servi
 import { buildServices } from '../services.ts';
 import { cliActor } from './actor.ts';
 import { formatMajor } from '../platform/money.ts';
+import { chargedFee } from '../modules/orders/fee.ts';
 import { findOrder, listOrderEvents } from '../modules/orders/order.service.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
@@ -42,7 +43,8 @@ export function registerOrderCommands(program: Command): void {
           currency: row.currency,
           amount: money(row.amount),
           paidAmount: money(row.paid_amount),
-          tradeCharge: money(row.fee),
+          tradeCharge: money(chargedFee(row)),
+          fee: money(row.fee),
           method: row.method,
           channel: row.channel,
           message: row.message,

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { AppError } from '../../platform/errors.ts';
-import { computeFee, percentagePart, validateFeeRule } from './fee.ts';
+import { chargedFee, computeFee, percentagePart, validateFeeRule } from './fee.ts';
 import type { FeeRule } from './fee.ts';
 
 const rule = (bps: bigint, fixedMinor = 0n, minMinor?: bigint, maxMinor?: bigint): FeeRule => ({
@@ -135,3 +135,23 @@ test('property: the percentage part matches exact rational rounding', () => {
     { numRuns: 2_000 },
   );
 });
+
+const CHARGED: ReadonlyArray<readonly [string, string, bigint]> = [
+  // direction, status, charged of a fee of 350
+  ['payin', 'CREATED', 350n],
+  ['payin', 'PENDING', 350n],
+  ['payin', 'PAID', 350n],
+  ['payin', 'EXCEPTION', 350n],
+  ['payin', 'REFUNDED', 0n],
+  ['payout', 'CREATED', 350n],
+  ['payout', 'PENDING', 350n],
+  ['payout', 'PAID', 350n],
+  ['payout', 'EXCEPTION', 350n],
+  ['payout', 'FAILED', 0n],
+  ['payout', 'REFUNDED', 0n],
+];
+for (const [direction, status, expected] of CHARGED) {
+  test(`chargedFee: a ${direction} ${status} with a fee of 3.50 costs ${expected}`, () => {
+    assert.equal(chargedFee({ direction, status, fee: 350n }), expected);
+  });
+}

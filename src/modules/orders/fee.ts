@@ -53,3 +53,15 @@ export function computeFee(amountMinor: bigint, rule: FeeRule): bigint {
   if (fee < 0n) fee = 0n;
   return fee;
 }
+
+/**
+ * The fee an order finally costs its merchant (`tradeCharge`): the fee it was
+ * given, except where the ledger gave that fee back: a payout that FAILED (its
+ * frozen amount + fee released) and an order REFUNDED (amount + fee returned).
+ * The order keeps its fee, which those postings and `ledger check` are made of.
+ */
+export function chargedFee(order: { direction: string; status: string; fee: bigint }): bigint {
+  if (order.status === 'REFUNDED') return 0n;
+  if (order.direction === 'payout' && order.status === 'FAILED') return 0n;
+  return order.fee;
+}

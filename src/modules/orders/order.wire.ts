@@ -1,5 +1,6 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { toMajorNumber } from '../../platform/money.ts';
+import { chargedFee } from './fee.ts';
 import { v2StatusCode, type OrderStatus } from './order.ts';
 
 /** The hosted cashier page of a pay-in. */
@@ -22,7 +23,7 @@ function shared(row: OrderRow, publicUrl: string) {
     orderNo: row.order_no,
     merOrderNo: row.mer_order_no,
     amount: money(row.amount),
-    tradeCharge: money(row.fee),
+    tradeCharge: money(chargedFee(row)),
     currency: row.currency,
   };
   if (row.method !== null) out.payMethod = row.method;
