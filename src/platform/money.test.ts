@@ -57,13 +57,14 @@ describe('parseAmount: accepted', () => {
     ['0.001', 'BHD', 1n],
     ['5', 'KWD', 5000n],
     ['0.0001', 'CLF', 1n],
-    ['90000000000000', 'MXN', 9_000_000_000_000_000n],
-    ['9000000000000000', 'JPY', 9_000_000_000_000_000n],
+    ['9999999999999.99', 'MXN', 999_999_999_999_999n],
+    ['999999999999999', 'JPY', 999_999_999_999_999n],
+    ['999999999999.999', 'KWD', 999_999_999_999_999n],
     ['0', 'MXN', 0n, { allowZero: true }],
     ['0.00', 'MXN', 0n, { allowZero: true }],
     ['-5', 'MXN', -500n, { allowNegative: true }],
     ['-0.01', 'MXN', -1n, { allowNegative: true }],
-    ['-90000000000000', 'MXN', -9_000_000_000_000_000n, { allowNegative: true }],
+    ['-9999999999999.99', 'MXN', -999_999_999_999_999n, { allowNegative: true }],
     ['1.23', 'KWD', 1230n, { maxDecimals: 2 }],
     [100, 'MXN', 10000n],
     [7, 'JPY', 7n],
@@ -80,7 +81,7 @@ describe('parseAmount: accepted', () => {
     ['0.10', 'IDR', 10n],
     ['1.005', 'KWD', 1005n],
     ['1000', 'JPY', 1000n],
-    ['89999999999999.93', 'MXN', 8999999999999993n],
+    ['9999999999999.93', 'MXN', 999999999999993n],
   ];
   for (const [token, currency, expected] of fromTokens) {
     it(`number token ${token} ${currency} → ${expected}`, () => {
@@ -137,9 +138,11 @@ describe('parseAmount: refused', () => {
     ['-5', undefined, 'MXN', /^amount: must not be negative$/, { allowZero: true }],
     ['-0', undefined, 'MXN', /^amount: must not be negative$/, { allowZero: true }],
     ['0', undefined, 'MXN', /^amount: must be greater than 0$/, { allowNegative: true }],
-    ['90000000000000.01', undefined, 'MXN', /^amount: is too large$/],
-    ['9000000000000001', undefined, 'JPY', /^amount: is too large$/],
-    ['-9000000000000001', undefined, 'JPY', /^amount: is too large$/, { allowNegative: true }],
+    ['10000000000000', undefined, 'MXN', /^amount: is too large$/],
+    ['89999999999999.99', undefined, 'MXN', /^amount: is too large$/],
+    ['1000000000000000', undefined, 'JPY', /^amount: is too large$/],
+    ['-1000000000000000', undefined, 'JPY', /^amount: is too large$/, { allowNegative: true }],
+    ['1000000000000.000', undefined, 'KWD', /^amount: is too large$/],
     [1e20, '100000000000000000000', 'JPY', /^amount: is too large$/],
     ['9'.repeat(10_000), undefined, 'JPY', /^amount: is too large$/],
     ['5', undefined, 'XYZ', /^amount: unknown currency "XYZ"$/],
@@ -183,8 +186,8 @@ describe('formatMajor and toMajorNumber', () => {
     [1n, 'BHD', '0.001'],
     [1n, 'CLF', '0.0001'],
     [15000000n, 'IDR', '150000'],
-    [9_000_000_000_000_000n, 'MXN', '90000000000000'],
-    [-9_000_000_000_000_000n, 'KWD', '-9000000000000'],
+    [999_999_999_999_999n, 'MXN', '9999999999999.99'],
+    [-999_999_999_999_999n, 'KWD', '-999999999999.999'],
   ];
   for (const [minor, currency, text] of cases) {
     it(`${minor} ${currency} → ${text}`, () => {
@@ -202,7 +205,7 @@ describe('formatMajor and toMajorNumber', () => {
   const roundTrips: Array<[string, string]> = [
     ['12.5', 'MXN'], ['12.50', 'MXN'], ['100.00', 'MXN'], ['0.01', 'MXN'], ['999999.99', 'MXN'],
     ['1', 'JPY'], ['123456789', 'KRW'], ['0.1', 'IDR'], ['150000', 'IDR'], ['1.005', 'KWD'],
-    ['0.001', 'BHD'], ['7.000', 'OMR'], ['1.2345', 'CLF'], ['90000000000000', 'THB'],
+    ['0.001', 'BHD'], ['7.000', 'OMR'], ['1.2345', 'CLF'], ['9999999999999.99', 'THB'],
   ];
   for (const [text, currency] of roundTrips) {
     it(`round-trips ${text} ${currency}`, () => {

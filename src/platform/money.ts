@@ -24,8 +24,13 @@ export interface AmountOptions {
   maxDecimals?: number;
 }
 
-/** Largest accepted magnitude, in minor units: safely inside a signed 64-bit column. */
-export const MAX_MINOR = 9_000_000_000_000_000n;
+/**
+ * Largest accepted magnitude, in minor units: 15 digits, so that every amount
+ * accepted comes back exact as a JSON number (a double keeps 15 significant
+ * decimal digits; see toMajorNumber) and sums stay far inside a 64-bit column.
+ * 9 999 999 999 999.99 in a 2-decimal currency.
+ */
+export const MAX_MINOR = 999_999_999_999_999n;
 
 /**
  * ISO 4217 active codes by minor units (List One; funds codes included; precious
