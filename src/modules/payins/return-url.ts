@@ -5,8 +5,9 @@ import { v2StatusCode, type OrderStatus } from '../orders/order.ts';
 
 /**
  * The synchronous callback (merchant-api.md §8): the merchant's returnUrl with
- * the order's outcome appended as signed, URL-encoded query parameters, keeping
- * any query the URL already had. A hint for the merchant; the notification or a
+ * the order's outcome appended as signed query parameters, each value
+ * percent-encoded as UTF-8 (a space is %20, never +), keeping the query the URL
+ * already had as it was. A hint for the merchant; the notification or a
  * query is the truth.
  */
 export function signedReturnUrl(order: OrderRow, secret: string): string | null {
@@ -20,8 +21,15 @@ export function signedReturnUrl(order: OrderRow, secret: string): string | null 
     currency: order.currency,
     ...(order.attach ? { attach: order.attach } : {}),
   };
+  let appended = '';
+  for (const [key, value] of Object.entries(params)) appended += `&${key}=${encodeURIComponent(String(value))}`;
+  appended += `&sign=${signParams(params, secret)}`;
+  // The merchant's own query is kept byte for byte (it may be signed by the merchant):
+  // the parser only validates and percent-encodes what a URL cannot carry raw.
   const url = new URL(order.return_url);
-  for (const [key, value] of Object.entries(params)) url.searchParams.append(key, String(value));
-  url.searchParams.append('sign', signParams(params, secret));
-  return url.toString();
+  const fragment = url.hash;
+  url.hash = '';
+  const base = url.href;
+  const separator = !url.search ? (base.endsWith('?') ? '' : '?') : base.endsWith('&') ? '' : '&';
+  return base + separator + appended.slice(1) + fragment;
 }
