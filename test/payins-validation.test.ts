@@ -140,6 +140,9 @@ describe('v3 pay-in create: other fields', () => {
     ["merOrderNo with a '", { merOrderNo: "abc'123" }, /merOrderNo/],
     ['merOrderNo not a string', { merOrderNo: 12345 }, /merOrderNo/],
     ['attach of 513 characters', { attach: 'x'.repeat(513) }, /attach/],
+    ['attach of 513 emoji', { attach: '💸'.repeat(513) }, /attach: at most 512 characters/],
+    ['attach with a lone surrogate', { attach: 'ok \ud800 no' }, /attach: must be valid Unicode/],
+    ['merOrderNo with a lone surrogate', { merOrderNo: 'a\udc00' }, /merOrderNo/],
     ['notifyUrl missing', { notifyUrl: undefined }, /notifyUrl/],
     ['notifyUrl ftp://x', { notifyUrl: 'ftp://x' }, /notifyUrl/],
     ['notifyUrl javascript:', { notifyUrl: 'javascript:alert(1)' }, /notifyUrl/],
@@ -166,6 +169,13 @@ describe('v3 pay-in create: other fields', () => {
       assert.equal(await countOrders(gw), before);
     });
   }
+
+  test('attach of 512 emoji (512 characters, 1024 UTF-16 units) is accepted and echoed', async () => {
+    const attach = '💸'.repeat(512);
+    const res = await createV3(gw, token, payinBody({ attach }));
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.attach, attach);
+  });
 
   test('merOrderNo of 64 characters of the allowed alphabet is accepted', async () => {
     const merOrderNo = ('Az09_-.:' + newRef()).padEnd(64, 'x');

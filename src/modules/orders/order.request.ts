@@ -31,8 +31,19 @@ function optionalString(body: Body, field: string, max: number): string | null {
   const value = body[field];
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw badRequest(`${field}: must be a string`);
-  if (value.length > max) throw badRequest(`${field}: at most ${max} characters`);
+  if (value.length > max && codePointCount(value) > max) throw badRequest(`${field}: at most ${max} characters`);
+  // A lone surrogate cannot be stored as UTF-8: it would come back as U+FFFD, not as sent.
+  if (LONE_SURROGATE.test(value)) throw badRequest(`${field}: must be valid Unicode (it has a lone surrogate)`);
   return value;
+}
+
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Characters as the contract counts them: code points, so an emoji is one, not two UTF-16 units. */
+function codePointCount(value: string): number {
+  let count = 0;
+  for (const _ of value) count++;
+  return count;
 }
 
 function requiredString(body: Body, field: string, max: number): string {
