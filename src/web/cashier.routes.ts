@@ -6,13 +6,14 @@ import { AppError, badRequest } from '../platform/errors.ts';
 import type { App } from '../platform/http/server.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { formatMajor } from '../platform/money.ts';
-import { findMethod, methodsFor } from '../modules/channels/catalogue.ts';
+import { extraSuits, findMethod, methodsFor } from '../modules/channels/catalogue.ts';
+import { storedExtra } from '../modules/channels/channel.ts';
 import { methodSettings } from '../modules/channels/method-settings.ts';
 import { SANDBOX } from '../modules/channels/sandbox/sandbox.channel.ts';
 import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
-import { choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
+import { cancelPayin, choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
 import { completeSandboxPayin, parseSandboxOutcome, } from '../modules/payins/sandbox.routes.ts';
 import type { SandboxBank } from '../modules/channels/sandbox/sandbox.bank.ts';
 import { CASHIER_ASSETS } from './cashier/assets.ts';
@@ -51,7 +52,10 @@ async function returnLink(deps: CashierDeps, order: OrderRow): Promise<string | 
 
 async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<Array<{ code: string; label: string }>> {
   const out: Array<{ code: string; label: string }> = [];
+  const extra = storedExtra(order);
   for (const def of methodsFor(order.currency, 'payin')) {
+    // A method needing what the merchant did not send (PK_WALLET's payType) cannot start here.
+    if (!extraSuits(def, 'payin', extra)) continue;
     const settings = await methodSettings(deps.db, order.merchant_id, 'payin', def.code, { committed: true });
     const inLimits = (settings.minAmount === null || order.amount >= settings.minAmount) && (settings.maxAmount === null || order.amount <= settings.maxAmount);
     if (settings.enabled && inLimits) out.push({ code: def.code, label: def.label });
@@ -140,6 +144,17 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
       if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
       await choosePayinMethod(deps.payins, order.order_no, method);
       return reply.redirect(`/cashier/${encodeURIComponent(order.order_no)}`, 303);
+    });
+  });
+
+  app.post('/cashier/:orderNo/cancel', async (request, reply) => {
+    const order = await payinOr404(deps, request, reply);
+    if (!order) return reply;
+    return orRefusedPage(request, reply, order.order_no, async () => {
+      checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+      const after = await cancelPayin(deps.payins, order.order_no);
+      // The consumer goes back to the merchant with the signed outcome, or sees it here.
+      return reply.redirect((await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`, 303);
     });
   });
 

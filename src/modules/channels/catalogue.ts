@@ -1,4 +1,4 @@
-import { badRequest, unprocessable } from '../../platform/errors.ts';
+import { AppError, badRequest, unprocessable } from '../../platform/errors.ts';
 import type { Direction } from '../orders/order.ts';
 import { findBank, isValidIfsc } from './banks.ts';
 import type { BankKind, Country } from './banks.ts';
@@ -258,6 +258,17 @@ export function validateExtra(def: MethodDef, direction: Direction, extra: Recor
   for (const field of CHECK_ORDER) {
     const v = values[field];
     if (declared.has(field) && present(v)) CHECKS[field]!(def, v, values);
+  }
+}
+
+/** Whether `extra` (an order's, as stored) has what `def` needs in this direction: validateExtra without the error. */
+export function extraSuits(def: MethodDef, direction: Direction, extra: Record<string, string> | undefined): boolean {
+  try {
+    validateExtra(def, direction, extra);
+    return true;
+  } catch (err) {
+    if (err instanceof AppError) return false;
+    throw err;
   }
 }
 

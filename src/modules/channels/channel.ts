@@ -4,6 +4,11 @@ import type { Direction, OrderStatus } from '../orders/order.ts';
 import type { MethodDef } from './catalogue.ts';
 
 /** What a channel is told about an order when it is asked to start it. */
+
+/** An order's `extra` as the merchant sent it, or undefined without one. */
+export function storedExtra(order: Pick<OrderRow, 'extra'>): Record<string, string> | undefined {
+  return order.extra ? (JSON.parse(order.extra) as Record<string, string>) : undefined;
+}
 export interface ChannelOrder {
   orderNo: string;
   direction: Direction;
@@ -26,7 +31,7 @@ export function channelOrderOf(order: OrderRow, method: MethodDef, merchantName:
     amount: order.amount,
     amountText: formatMajor(order.amount, order.currency),
     method,
-    extra: order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null,
+    extra: storedExtra(order) ?? null,
     merchantName,
     expiresAt: order.expires_at === null ? null : Number(order.expires_at),
   };

@@ -2,8 +2,8 @@ import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
-import { resolveMethod, type MethodDef } from '../channels/catalogue.ts';
-import { channelOrderOf, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
+import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
+import { channelOrderOf, storedExtra, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
 import { checkAmountAllowed, methodSettings, type MethodSettings } from '../channels/method-settings.ts';
 import type { MerchantFacts } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -114,6 +114,8 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
   if (order.method !== null || order.status !== 'CREATED') return order;
   const method = resolveMethod(methodText, order.currency, 'payin');
+  // The page offers only methods the order's extra suits; a forged form gets the create's 400.
+  validateExtra(method, 'payin', storedExtra(order));
   const settings = await deps.settingsOf(order.merchant_id, 'payin', method.code);
   checkAmountAllowed(settings, method.code, order.amount, order.currency);
   const claimed = await deps.db
@@ -127,6 +129,24 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   // Two taps at once: only the one that set the method starts the payment.
   if (Number(claimed.numUpdatedRows) !== 1) return current;
   return startWithChannel(deps, current, method);
+}
+
+/**
+ * The consumer cancels on the cashier page. Without a method no channel was
+ * ever asked: FAILED. With one, payment instructions were shown and money may
+ * still arrive: EXPIRED at once, so that late money is an EXCEPTION for an
+ * operator, as after any expiry, rather than refused on a FAILED order. An
+ * order no longer open is left as it is (a stale page).
+ */
+export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
+  return deps.transact(async (tx) => {
+    const order = await findOrderForUpdate(tx, orderNo);
+    if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
+    if (order.status !== 'CREATED' && order.status !== 'PENDING') return order;
+    const to: OrderStatus = order.method === null ? 'FAILED' : 'EXPIRED';
+    const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: 'cancelled by the consumer', fee: 0n } });
+    return result.order;
+  });
 }
 
 /**

@@ -49,6 +49,7 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .btn,.copy-btn{display:inline-flex;align-items:center;justify-content:center;min-height:3rem;padding:.625rem 1.25rem;border-radius:.75rem;border:2px solid var(--accent);font:inherit;font-weight:600;text-align:center;text-decoration:none;cursor:pointer;touch-action:manipulation}
 .btn{width:100%;background:var(--accent);color:var(--on-accent);font-size:1.0625rem}
 .btn.secondary,.copy-btn{background:transparent;color:var(--accent)}
+.btn.link{background:transparent;border-color:transparent;color:var(--muted);font-weight:500}
 .copy-btn{flex:none;margin-left:auto;min-width:5.5rem;padding:.5rem .875rem}
 .copy-btn.is-done{background:var(--ok);border-color:var(--ok);color:var(--card)}
 .qr{display:block;width:15rem;max-width:100%;height:auto;margin:0 auto 1rem;background:#fff;border-radius:.5rem;padding:.25rem}

@@ -31,6 +31,7 @@ export interface Messages {
   exactAmount: string;
   checkStatus: string;
   returnToMerchant: string;
+  cancelPayment: string;
   closePage: string;
   sandboxTitle: string;
   sandboxPay: string;
@@ -68,6 +69,7 @@ const en: Messages = {
   exactAmount: 'Pay exactly the amount shown, in a single payment.',
   checkStatus: 'I have paid: check the status',
   returnToMerchant: 'Return to the merchant',
+  cancelPayment: 'Cancel payment',
   closePage: 'You can close this page.',
   sandboxTitle: 'Sandbox: simulate the outcome',
   sandboxPay: 'Simulate payment',
@@ -121,6 +123,7 @@ const es: Messages = {
   exactAmount: 'Paga exactamente el importe indicado, en un solo pago.',
   checkStatus: 'Ya pagué: ver el estado',
   returnToMerchant: 'Volver al comercio',
+  cancelPayment: 'Cancelar el pago',
   closePage: 'Puedes cerrar esta página.',
   sandboxTitle: 'Sandbox: simula el resultado',
   sandboxPay: 'Simular pago',
@@ -174,6 +177,7 @@ const pt: Messages = {
   exactAmount: 'Pague exatamente o valor indicado, em um único pagamento.',
   checkStatus: 'Já paguei: verificar o status',
   returnToMerchant: 'Voltar para a loja',
+  cancelPayment: 'Cancelar pagamento',
   closePage: 'Você pode fechar esta página.',
   sandboxTitle: 'Sandbox: simule o resultado',
   sandboxPay: 'Simular pagamento',
@@ -227,6 +231,7 @@ const id: Messages = {
   exactAmount: 'Bayar tepat sesuai jumlah yang tertera, dalam satu kali pembayaran.',
   checkStatus: 'Saya sudah bayar: cek status',
   returnToMerchant: 'Kembali ke penjual',
+  cancelPayment: 'Batalkan pembayaran',
   closePage: 'Anda dapat menutup halaman ini.',
   sandboxTitle: 'Sandbox: simulasikan hasilnya',
   sandboxPay: 'Simulasikan pembayaran',

@@ -152,7 +152,19 @@ describe('renderCashierPage: forms', () => {
   it('tells the consumer when there is nothing to pick', async () => {
     const out = await renderCashierPage(picking({ choices: [] }), 'es');
     assert.ok(out.includes(messages('es').noMethods));
-    assert.ok(!out.includes('<form'));
+    assert.ok(!out.includes('/method"'), 'no picker form');
+    assert.ok(out.includes('action="/cashier/PI202511250001/cancel"'), 'the consumer can still cancel');
+  });
+
+  it('offers cancelling while the order is open, with or without a method, and never after', async () => {
+    const cancel = `<form method="post" action="/cashier/PI202511250001/cancel" class="actions">`;
+    assert.ok((await renderCashierPage(picking({}), 'en')).includes(cancel));
+    const pending = await renderCashierPage(view({ status: 'PENDING' }), 'pt');
+    assert.ok(pending.includes(cancel));
+    assert.ok(pending.includes(`>${messages('pt').cancelPayment}</button>`));
+    for (const status of ['PAID', 'FAILED', 'EXPIRED', 'REFUNDED', 'EXCEPTION'] as const) {
+      assert.ok(!(await renderCashierPage(view({ status }), 'en')).includes('/cancel"'), status);
+    }
   });
 
   it('shows the sandbox buttons only on open sandbox orders', async () => {
@@ -167,9 +179,9 @@ describe('renderCashierPage: forms', () => {
 
   it('puts the CSRF token in every form, and every form posts', async () => {
     const out = await renderCashierPage(picking({ sandbox: true }), 'en');
-    assert.equal(count(out, /<form /), 2);
-    assert.equal(count(out, /<form method="post" /), 2);
-    assert.equal(count(out, /<input type="hidden" name="csrf" value="csrf-token-1">/), 2);
+    assert.equal(count(out, /<form /), 3);
+    assert.equal(count(out, /<form method="post" /), 3);
+    assert.equal(count(out, /<input type="hidden" name="csrf" value="csrf-token-1">/), 3);
   });
 
   it('encodes the order number into form paths', async () => {

@@ -74,7 +74,7 @@ function icon(tone: Tone): SafeHtml {
   );
 }
 
-function orderPath(orderNo: string, action: 'method' | 'sandbox'): string {
+function orderPath(orderNo: string, action: 'method' | 'sandbox' | 'cancel'): string {
   return `/cashier/${encodeURIComponent(orderNo)}/${action}`;
 }
 
@@ -133,15 +133,25 @@ function finalBlock(view: CashierView, t: Messages): SafeHtml {
   }</div>`;
 }
 
+/** The consumer gives up: back to the merchant (or the result here) with the order cancelled. */
+function cancelForm(view: CashierView, t: Messages): SafeHtml {
+  return html`<form method="post" action="${orderPath(view.orderNo, 'cancel')}" class="actions">
+${csrfInput(view)}
+<button type="submit" class="btn link">${t.cancelPayment}</button>
+</form>`;
+}
+
 async function openBlock(view: CashierView, t: Messages): Promise<SafeHtml> {
   if (view.method === null) {
-    return view.status === 'CREATED' ? methodPicker(view, t) : statusBlock(view.status, t);
+    return view.status === 'CREATED' ? html`${methodPicker(view, t)}
+${cancelForm(view, t)}` : statusBlock(view.status, t);
   }
   // An empty href reloads this same URL: a status check that needs no script.
   return html`${view.status === 'PENDING' && statusBlock('PENDING', t)}
 <h2>${t.payWith} ${view.method.label}</h2>
 ${await renderInstructions(view.method.params, t)}
-<p class="actions"><a class="btn secondary" href="">${t.checkStatus}</a></p>`;
+<p class="actions"><a class="btn secondary" href="">${t.checkStatus}</a></p>
+${cancelForm(view, t)}`;
 }
 
 function sandboxPanel(view: CashierView, t: Messages): SafeHtml | null {

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { bearer, createV3, notifications, orderEvents, payinBody, referenceSign } from './helpers/payins.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+
+// The cashier page's forms over HTTP (the browser test drives the same pages in Chromium).
+describe('cashier forms: method picker and cancel', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  let token: string;
+  before(async () => {
+    gw = await startGateway();
+    creds = await gw.merchant(['MXN', 'PKR']);
+    token = await gw.token(creds);
+  });
+  after(() => gw.close());
+
+  const page = (orderNo: string) => gw.call('GET', `/cashier/${orderNo}`);
+  const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const post = (orderNo: string, action: string, form: Record<string, string>) =>
+    gw.call('POST', `/cashier/${orderNo}/${action}`, { body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  const create = async (over: Record<string, unknown>) => {
+    const res = await createV3(gw, token, payinBody(over));
+    assert.equal(res.status, 200, res.text);
+    return res.json.data as { orderNo: string; status: string };
+  };
+  const statusOf = async (orderNo: string) =>
+    (await gw.core.db.selectFrom('orders').select(['status', 'method', 'message']).where('order_no', '=', orderNo).executeTakeFirstOrThrow());
+
+  test('a method needing extra the merchant did not send is not offered, and a forged pick is refused, changing nothing', async () => {
+    const bare = await create({ currency: 'PKR', amount: 500, payMethod: undefined });
+    const html = (await page(bare.orderNo)).text;
+    // PK_WALLET, PKR's only pay-in method, needs extra.payType and extra.mobile.
+    assert.doesNotMatch(html, /name="method"/);
+    assert.match(html, /No payment method is available/);
+    const forged = await post(bare.orderNo, 'method', { csrf: csrfOf(html), method: 'PK_WALLET' });
+    assert.equal(forged.status, 400, forged.text);
+    assert.match(forged.text, /payType/);
+    assert.deepEqual({ ...(await statusOf(bare.orderNo)) }, { status: 'CREATED', method: null, message: null });
+
+    const withExtra = await create({ currency: 'PKR', amount: 500, payMethod: undefined, extra: { payType: 'PK_WALLET_JAZZCASH', mobile: '03001234567' } });
+    const offered = (await page(withExtra.orderNo)).text;
+    assert.match(offered, /name="method" value="PK_WALLET"/);
+    const picked = await post(withExtra.orderNo, 'method', { csrf: csrfOf(offered), method: 'PK_WALLET' });
+    assert.equal(picked.status, 303, picked.text);
+    assert.deepEqual({ ...(await statusOf(withExtra.orderNo)) }, { status: 'PENDING', method: 'PK_WALLET', message: null });
+  });
+
+  test('cancelling before a method: FAILED, and back to the merchant with the signed outcome', async () => {
+    const order = await create({ payMethod: undefined, returnUrl: 'https://shop.example/back?cart=7', attach: 'a b' });
+    const cancelled = await post(order.orderNo, 'cancel', { csrf: csrfOf((await page(order.orderNo)).text) });
+    assert.equal(cancelled.status, 303, cancelled.text);
+    const location = String(cancelled.headers.location);
+    assert.ok(location.startsWith('https://shop.example/back?cart=7&orderNo='), location);
+    const params = Object.fromEntries(new URL(location).searchParams);
+    assert.equal(params.status, 'FAILED');
+    assert.equal(params.attach, 'a b');
+    const { sign, cart: _cart, ...signed } = params;
+    assert.equal(sign, referenceSign(signed, creds.appSecret));
+    assert.deepEqual({ ...(await statusOf(order.orderNo)) }, { status: 'FAILED', method: null, message: 'cancelled by the consumer' });
+    const last = (await orderEvents(gw, order.orderNo)).at(-1)!;
+    assert.deepEqual([last.to_status, last.cause, last.actor], ['FAILED', 'cashier', 'consumer']);
+    assert.deepEqual((await notifications(gw, order.orderNo)).map((n) => n.status), ['FAILED']);
+    const q = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: bearer(token) });
+    assert.deepEqual([q.json.data.status, q.json.data.message], ['FAILED', 'cancelled by the consumer']);
+  });
+
+  test('cancelling with payment instructions shown: EXPIRED at once, so money arriving later is an EXCEPTION, not lost', async () => {
+    const order = await create({});
+    assert.equal(order.status, 'PENDING');
+    const cancelled = await post(order.orderNo, 'cancel', { csrf: csrfOf((await page(order.orderNo)).text) });
+    assert.equal(cancelled.status, 303, cancelled.text);
+    assert.equal(cancelled.headers.location, `/cashier/${order.orderNo}`, 'no returnUrl: the result is shown here');
+    assert.equal((await statusOf(order.orderNo)).status, 'EXPIRED');
+    assert.doesNotMatch((await page(order.orderNo)).text, /\/cancel"/);
+    const late = await gw.call('POST', `/sandbox/v1/payins/${order.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: bearer(token) });
+    assert.equal(late.status, 200, late.text);
+    assert.equal((await statusOf(order.orderNo)).status, 'EXCEPTION');
+    assert.deepEqual((await notifications(gw, order.orderNo)).map((n) => n.status), ['EXPIRED', 'EXCEPTION']);
+  });
+
+  test('cancelling an order already paid (a stale page) changes nothing; without the form token it is refused', async () => {
+    const order = await create({});
+    const csrf = csrfOf((await page(order.orderNo)).text);
+    assert.equal((await post(order.orderNo, 'cancel', { csrf: 'forged' })).status, 403);
+    assert.equal((await post(order.orderNo, 'cancel', {})).status, 403);
+    assert.equal((await statusOf(order.orderNo)).status, 'PENDING');
+    await gw.call('POST', `/sandbox/v1/payins/${order.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: bearer(token) });
+    const events = (await orderEvents(gw, order.orderNo)).length;
+    const stale = await post(order.orderNo, 'cancel', { csrf });
+    assert.equal(stale.status, 303, stale.text);
+    assert.equal((await statusOf(order.orderNo)).status, 'PAID');
+    assert.equal((await orderEvents(gw, order.orderNo)).length, events);
+  });
+});
