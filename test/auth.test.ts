@@ -69,6 +69,11 @@ describe('v3 token and bearer guard', () => {
     assert.equal(disabled.status, 422);
     const wrongType = await gw.call('POST', '/api/v3/merchant/balance', { body: '{"currency":5}', headers: auth });
     assert.equal(wrongType.status, 400);
+    for (const body of ['"MXN"', '["MXN"]', 'null', '5']) {
+      const notObject = await gw.call('POST', '/api/v3/merchant/balance', { body, headers: auth });
+      assert.equal(notObject.status, 400, `${body}: ${notObject.text}`);
+      assert.match(notObject.json.error, /^body: must be a JSON object$/);
+    }
   });
 
   const refusals: Array<[string, () => string, number, RegExp]> = [

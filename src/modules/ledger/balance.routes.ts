@@ -34,8 +34,9 @@ export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; 
   );
   // The body is optional here (a bare POST asks for the default currency), so it is checked by hand.
   app.post('/api/v3/merchant/balance', { preValidation: deps.v3Guard }, async (request) => {
-    const body = request.body as Record<string, unknown> | undefined;
-    const currency = body?.currency;
+    const body: unknown = request.body;
+    if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) throw badRequest('body: must be a JSON object');
+    const currency = (body as Record<string, unknown> | undefined)?.currency;
     if (currency !== undefined && typeof currency !== 'string') throw badRequest('currency: must be a string');
     return v3(principalOf(request).merchantId, currency);
   });
