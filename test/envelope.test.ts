@@ -129,6 +129,17 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     ['a malformed header line', () => 'GET /api/v3/merchant/balance HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n', 400, /malformed HTTP request/],
     ['a repeated Content-Length', () => 'POST /api/v3/oauth/token HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\ncontent-length: 3\r\n\r\n{}', 400, /malformed HTTP request/],
   ];
+  test('a query string whose escapes are not UTF-8 is a 400, before any signature is checked', async () => {
+    for (const query of ['appId=x&x=%FF&sign=y', 'currency=%E0%A4%A', 'currency=%ZZ']) {
+      const res = await gw.call('GET', `/api/v2/merchant/balance?${query}`);
+      assert.equal(res.status, 400, res.text);
+      assert.equal(res.json.error, 'query string: not valid UTF-8 percent-encoding');
+      assert.ok(res.headers['x-request-id']);
+    }
+    const fine = await gw.call('GET', '/api/v3/merchant/balance?currency=%4D%58%4E');
+    assert.equal(fine.status, 401, 'valid escapes go on to authentication');
+  });
+
   for (const [name, head, status, detail] of refusedBeforeRouting) {
     test(`${name} answers ${status} in the envelope with a request id`, async () => {
       const res = await raw(head());

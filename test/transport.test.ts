@@ -204,6 +204,8 @@ describe('behind a TLS-terminating proxy (PAGODA_BEHIND_PROXY=1)', () => {
   it('X-Forwarded-Proto: https from a trusted proxy (loopback by default) reaches the API', T, async () => {
     const res = await gw.call('GET', '/api/v3/unknown', { headers: { 'x-forwarded-proto': 'https' } });
     assert.equal(res.status, 404);
+    // A scheme is case-insensitive.
+    assert.equal((await gw.call('GET', '/api/v3/unknown', { headers: { 'x-forwarded-proto': 'HTTPS' } })).status, 404);
   });
 
   it("the load balancer's own health checks need no forwarded proto", T, async () => {

@@ -58,6 +58,21 @@ export interface ServerOptions {
   isDraining: () => boolean;
 }
 
+/**
+ * Whether every percent-escape of the query decodes to UTF-8. The query parser
+ * would keep `%FF` as literal text, and a v2 signature would then be checked
+ * over something the merchant never meant.
+ */
+function isDecodableQuery(url: string, question: number): boolean {
+  if (url.indexOf('%', question) === -1) return true;
+  try {
+    decodeURIComponent(url.slice(question + 1));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
@@ -117,7 +132,12 @@ export function createServer(opts: ServerOptions): App {
       return;
     }
     // Health checks come from the load balancer itself, not through it; they carry no business.
-    if (opts.behindProxy && request.protocol !== 'https' && path !== '/healthz' && path !== '/readyz') {
+    if (query !== -1 && !isDecodableQuery(request.url, query)) {
+      done(new AppError('BAD_REQUEST', 'query string: not valid UTF-8 percent-encoding', 'invalid request'));
+      return;
+    }
+    // A URI scheme is case-insensitive (RFC 3986 §3.1): a proxy may send HTTPS.
+    if (opts.behindProxy && request.protocol.toLowerCase() !== 'https' && path !== '/healthz' && path !== '/readyz') {
       done(new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden'));
       return;
     }
