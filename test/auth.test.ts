@@ -130,7 +130,13 @@ describe('v3 token and bearer guard', () => {
     const switched = `${b64({ alg: 'HS512', kid })}.${p}.${token.split('.')[2]}`;
     const rs256 = `${b64({ alg: 'RS256', kid })}.${p}.${token.split('.')[2]}`;
     const tampered = `${h}.${b64({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), mid: 'mch_other' })}.${token.split('.')[2]}`;
-    for (const bad of [otherKey, algNone, switched, rs256, tampered, 'garbage', `${h}.${p}`]) {
+    // The MAC in another base64url spelling that decodes to the same bytes: padded, or an unused low bit set.
+    const mac = token.split('.')[2]!;
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const lastBitFlipped = mac.slice(0, -1) + ALPHABET[ALPHABET.indexOf(mac.at(-1)!) ^ 1];
+    assert.deepEqual(Buffer.from(lastBitFlipped, 'base64url'), Buffer.from(mac, 'base64url'));
+    const respelled = [`${h}.${p}.${mac}=`, `${h}.${p}.${lastBitFlipped}`];
+    for (const bad of [otherKey, algNone, switched, rs256, tampered, 'garbage', `${h}.${p}`, ...respelled]) {
       const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${bad}` } });
       assert.equal(res.status, 401, bad);
       assert.equal(res.json.code, 401);

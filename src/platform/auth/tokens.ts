@@ -170,8 +170,10 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       if (header.alg !== ALG) throw unauthorized(`token algorithm ${String(header.alg)} is not accepted`);
       if (typeof header.kid !== 'string') throw unauthorized('token has no kid');
       const key = await verificationKey(header.kid);
-      const expected = createHmac('sha256', key.raw).update(`${parts[0]}.${parts[1]}`).digest();
-      const given = Buffer.from(parts[2]!, 'base64url');
+      // Compared as text: only the one canonical base64url form of the MAC is accepted,
+      // not variants (padding, unused low bits) that decode to the same bytes.
+      const expected = Buffer.from(createHmac('sha256', key.raw).update(`${parts[0]}.${parts[1]}`).digest('base64url'));
+      const given = Buffer.from(parts[2]!);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized('invalid token');
       const claims = checkClaims(decodeSegment(parts[1]!), issuer, clock.now() / 1000);
       remember(verified, token, claims);
