@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeProtectedHeader } from 'jose';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { createApp, rotateApp, updateApp } from '../src/modules/merchants/merchant.service.ts';
+import { createApp, rotateApp, setMerchantActive, updateApp } from '../src/modules/merchants/merchant.service.ts';
 
 /** The v2 rule written independently of the gateway's own module. */
 function referenceSign(params: Record<string, unknown>, secret: string): string {
@@ -156,6 +156,34 @@ describe('v3 token and bearer guard', () => {
     assert.equal(res.status, 401);
     const again = await gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(other.appId, other.appSecret) });
     assert.equal(again.status, 401);
+  });
+
+  test('a disabled merchant: valid credentials get 403 "merchant is disabled" (token, Bearer, v2 sign); wrong ones still 401', async () => {
+    const other = await gw.merchant(['IDR']);
+    const token = await gw.token(other);
+    const deps = { box: gw.core.box, now: gw.clock.now(), actor: 'test' };
+    await setMerchantActive(gw.core.db, deps, other.merchantId, false, 'test: suspended');
+    gw.clock.advance(gw.config.appCacheTtlMs);
+    const v2Query = (secret: string) => `appId=${other.appId}&sign=${referenceSign({ appId: other.appId }, secret)}`;
+    const refusals = {
+      bearer: await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } }),
+      token: await gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(other.appId, other.appSecret) }),
+      v2: await gw.call('GET', `/api/v2/merchant/balance?${v2Query(other.appSecret)}`),
+    };
+    for (const [name, res] of Object.entries(refusals)) {
+      assert.equal(res.status, 403, `${name}: ${res.text}`);
+      assert.equal(res.json.error, 'merchant is disabled');
+    }
+    assert.equal((await gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(other.appId, 'f'.repeat(32)) })).status, 401);
+    assert.equal((await gw.call('GET', `/api/v2/merchant/balance?${v2Query('f'.repeat(32))}`)).status, 401);
+    const audit = await gw.core.db.selectFrom('audit_log').selectAll().where('subject', '=', other.merchantId).where('action', '=', 'merchant.disable').execute();
+    assert.equal(audit.length, 1);
+    assert.match(String(audit[0]!.detail), /suspended/);
+
+    await setMerchantActive(gw.core.db, { ...deps, now: gw.clock.now() }, other.merchantId, true, 'test: reinstated');
+    gw.clock.advance(gw.config.appCacheTtlMs);
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    assert.equal((await gw.call('GET', `/api/v2/merchant/balance?${v2Query(other.appSecret)}`)).status, 200);
   });
 
   test('signing key rotation keeps live tokens valid and signs new ones with the new kid', async () => {

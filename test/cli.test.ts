@@ -110,6 +110,30 @@ describe('pagoda merchant / app commands', () => {
     }
   });
 
+  it('merchant update --disable / --enable switches the merchant, with the reason in the audit log', T, async () => {
+    assert.deepEqual(json(await pagoda('merchant', 'update', '--merchant', merchantId, '--disable', '--reason', 'chargebacks under review', '--json')), { merchantId, status: 'disabled' });
+    const statusOf = async () => {
+      const db = openDatabase(ws.db.url);
+      try {
+        const row = await db.selectFrom('merchants').select('status').where('id', '=', merchantId).executeTakeFirstOrThrow();
+        const audits = await db.selectFrom('audit_log').select(['action', 'detail']).where('subject', '=', merchantId).execute();
+        return { status: row.status, audits: audits.filter((a) => a.action !== 'merchant.create').map((a) => `${a.action} ${String(a.detail)}`) };
+      } finally {
+        await db.destroy();
+      }
+    };
+    const disabled = await statusOf();
+    assert.equal(disabled.status, 'disabled');
+    assert.match(disabled.audits.join('\n'), /merchant\.disable .*chargebacks under review/);
+    assert.deepEqual(json(await pagoda('merchant', 'update', '--merchant', merchantId, '--enable', '--reason', 'cleared', '--json')), { merchantId, status: 'active' });
+    assert.equal((await statusOf()).status, 'active');
+    assertRefused(await pagoda('merchant', 'update', '--merchant', merchantId, '--disable', '--enable', '--reason', 'x'), /--disable and --enable/);
+    assertRefused(await pagoda('merchant', 'update', '--merchant', merchantId, '--reason', 'x'), /--disable and --enable/);
+    const unknown = await pagoda('merchant', 'update', '--merchant', 'mch_NOPE', '--disable', '--reason', 'x');
+    assert.notEqual(unknown.code, 0);
+    assert.match(unknown.stderr, /merchant mch_NOPE does not exist/);
+  });
+
   it('bad input exits 2 with a message naming the option', T, async () => {
     assertRefused(await pagoda('merchant', 'create', '--name', 'Bad', '--currencies', 'XXX1', '--json'), /currenc/i);
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);

@@ -9,7 +9,7 @@ import {
   parseIpAllowList,
   parseScopes,
 } from '../modules/merchants/merchant.ts';
-import { createApp, createMerchant, rotateApp, updateApp } from '../modules/merchants/merchant.service.ts';
+import { createApp, createMerchant, rotateApp, setMerchantActive, updateApp } from '../modules/merchants/merchant.service.ts';
 import { cliActor } from './actor.ts';
 import { print } from './output.ts';
 
@@ -39,6 +39,21 @@ export function registerMerchantCommands(program: Command): void {
         core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name: opts.name, currencies })),
       );
       print({ ...result }, Boolean(opts.json));
+    });
+
+  merchant
+    .command('update')
+    .description('disable a merchant (its credentials are then answered 403) or enable it again')
+    .requiredOption('--merchant <id>', 'merchant id')
+    .option('--disable', 'stop the merchant: every API call with its credentials is refused with 403')
+    .option('--enable', 'enable a disabled merchant')
+    .requiredOption('--reason <text>', 'why, for the audit log (required)')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { merchant: string; disable?: boolean; enable?: boolean; reason: string; json?: boolean }) => {
+      if (Boolean(opts.disable) === Boolean(opts.enable)) throw badRequest('give exactly one of --disable and --enable');
+      const active = Boolean(opts.enable);
+      await withCore((core) => core.db.transaction().execute((tx) => setMerchantActive(tx, deps(core), opts.merchant, active, opts.reason)));
+      print({ merchantId: opts.merchant, status: active ? 'active' : 'disabled' }, Boolean(opts.json));
     });
 
   const app = program.command('app').description('merchant apps (credentials)');

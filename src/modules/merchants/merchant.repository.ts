@@ -56,6 +56,10 @@ export async function updateApp(
   await db.updateTable('apps').set({ ...changes, updated_at: now }).where('app_id', '=', appId).execute();
 }
 
+export async function setMerchantStatus(db: Db, merchantId: string, status: 'active' | 'disabled', now: number): Promise<void> {
+  await db.updateTable('merchants').set({ status, updated_at: now }).where('id', '=', merchantId).execute();
+}
+
 /** The app with its merchant's status, in one round trip: the hot path of every request. */
 export async function findAppForAuth(
   db: Db,

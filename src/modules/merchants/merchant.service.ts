@@ -127,6 +127,16 @@ export async function updateApp(db: Db, deps: MerchantDeps, appId: string, chang
   await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.update', subject: appId, detail: { ...changes } });
 }
 
+/**
+ * Disables a merchant (its apps' valid credentials are then answered 403
+ * "merchant is disabled") or enables it again; audited with the reason.
+ */
+export async function setMerchantActive(db: Db, deps: MerchantDeps, merchantId: string, active: boolean, reason: string): Promise<void> {
+  if (!(await repo.findMerchant(db, merchantId))) throw notFound(`merchant ${merchantId} does not exist`);
+  await repo.setMerchantStatus(db, merchantId, active ? 'active' : 'disabled', deps.now);
+  await recordAudit(db, deps.now, { actor: deps.actor, action: active ? 'merchant.enable' : 'merchant.disable', subject: merchantId, detail: { reason } });
+}
+
 /** What authentication needs, with the secrets valid now decrypted (newest first). */
 export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: string): Promise<AuthApp | undefined> {
   const app = await repo.findAppForAuth(db, appId);
@@ -137,7 +147,8 @@ export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: st
   return {
     appId,
     merchantId: app.merchant_id,
-    active: app.status === 'active' && app.merchant_status === 'active' && secrets.length > 0,
+    active: app.status === 'active' && secrets.length > 0,
+    merchantDisabled: app.merchant_status !== 'active',
     scopes: app.scopes.split(',') as Scope[],
     ipAllow: app.ip_allow ? app.ip_allow.split(',') : null,
     secrets,

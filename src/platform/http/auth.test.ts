@@ -3,10 +3,11 @@ import { test } from 'node:test';
 import { AppError } from '../errors.ts';
 import { checkAppAccess, type AuthApp, type Scope } from './auth.ts';
 
-const app = (ipAllow: string[] | null, scopes: Scope[]): AuthApp => ({
+const app = (ipAllow: string[] | null, scopes: Scope[], merchantDisabled = false): AuthApp => ({
   appId: 'a',
   merchantId: 'm',
   active: true,
+  merchantDisabled,
   scopes,
   ipAllow,
   secrets: ['s'],
@@ -35,3 +36,10 @@ for (const [name, allow, scopes, ip, need, expected] of cases) {
     else assert.throws(run, (err: unknown) => err instanceof AppError && err.status === 403);
   });
 }
+
+test('checkAppAccess: a disabled merchant is refused with 403 whatever its address and scope', () => {
+  assert.throws(
+    () => checkAppAccess(app(null, ['payin', 'payout'], true), '10.0.0.1', undefined),
+    (err: unknown) => err instanceof AppError && err.status === 403 && err.detail === 'merchant is disabled',
+  );
+});

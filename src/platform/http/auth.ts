@@ -10,7 +10,10 @@ export type Scope = 'payin' | 'payout';
 export interface AuthApp {
   appId: string;
   merchantId: string;
+  /** The app is enabled and has a valid secret. */
   active: boolean;
+  /** Its merchant is disabled: valid credentials are answered 403. */
+  merchantDisabled: boolean;
   scopes: readonly Scope[];
   /** Addresses/CIDRs the app may call from; null allows any. */
   ipAllow: readonly string[] | null;
@@ -51,8 +54,9 @@ function inAllowList(ip: string, allow: readonly string[]): boolean {
   });
 }
 
-/** Scope and IP allow-list: the app is known, but may it do this from here? */
+/** Merchant, IP allow-list and scope: the credentials are valid, but may the app do this from here? */
 export function checkAppAccess(app: AuthApp, ip: string, scope: Scope | undefined): void {
+  if (app.merchantDisabled) throw forbidden('merchant is disabled');
   if (app.ipAllow && !inAllowList(ip, app.ipAllow)) throw forbidden(`address ${ip} is not in the app's IP allow-list`);
   if (scope && !app.scopes.includes(scope)) throw forbidden(`app scope does not include ${scope}`);
 }
