@@ -60,6 +60,13 @@ describe('pagoda balance / ledger commands', () => {
     assert.deepEqual({ ...credit, entryId: undefined }, { entryId: undefined, merchantId: m, currency: 'IDR', account: 'payin', amount: '250.75', payin: '250.75', payout: '0', frozen: '0' });
     const debit = json(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payin', '--amount', '-0.75', '--reason', 'bank charge', '--json'));
     assert.equal(debit.payin, '250');
+    // ±X: an explicit plus credits, as a bare number does (another merchant: the tests below count m's entries).
+    const other = json(await pagoda('merchant', 'create', '--name', 'Plus Co', '--currencies', 'IDR', '--json')).merchantId;
+    const plus = json(await pagoda('balance', 'adjust', '--merchant', other, '--currency', 'IDR', '--account', 'payin', '--amount', '+1.5', '--reason', 'plus sign', '--json'));
+    assert.deepEqual([plus.amount, plus.payin], ['1.5', '1.5']);
+    refused(await pagoda('balance', 'adjust', '--merchant', other, '--currency', 'IDR', '--account', 'payin', '--amount', '+-1', '--reason', 'x'), /amount/);
+    refused(await pagoda('balance', 'adjust', '--merchant', other, '--currency', 'IDR', '--account', 'payin', '--amount', '++1', '--reason', 'x'), /amount/);
+    assert.equal(json(await pagoda('balance', 'show', '--merchant', other, '--json')).payin, '1.5');
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '-1', '--reason', 'x'), /insufficient balance/);
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1.234', '--reason', 'x'), /amount/);
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'frozen', '--amount', '1', '--reason', 'x'), /account: payin or payout/);

@@ -75,7 +75,7 @@ function registerAdjust(balance: Command): void {
     .requiredOption('--merchant <id>', 'merchant id')
     .requiredOption('--currency <code>', 'currency')
     .requiredOption('--account <account>', 'payout or payin')
-    .requiredOption('--amount <amount>', 'signed amount in major units, e.g. 25 or -3.10')
+    .requiredOption('--amount <amount>', 'signed amount in major units, e.g. 25, +25 or -3.10')
     .requiredOption('--reason <text>', 'why, for the audit log (required)')
     .option('--json', 'machine-readable output')
     .action(async (opts: MoveOptions & { account: string; reason: string }) => {
@@ -84,7 +84,8 @@ function registerAdjust(balance: Command): void {
         merchantId: opts.merchant,
         currency,
         account: operatorAccount('account', opts.account),
-        amount: parseMajorText(opts.amount, currency, { allowNegative: true }),
+        // ±X: an explicit plus is a credit, as a bare number is; what follows it must be unsigned.
+        amount: opts.amount.startsWith('+') ? parseMajorText(opts.amount.slice(1), currency) : parseMajorText(opts.amount, currency, { allowNegative: true }),
         reason: opts.reason,
       };
       const out = await withCore((core) =>
