@@ -14,6 +14,8 @@ test('defaults are the embedded ones of the operator interface', () => {
   assert.equal(c.behindProxy, false);
   assert.deepEqual(c.notifySchedule, [30_000, 120_000, 240_000, 600_000, 1_800_000, 3_600_000, 7_200_000, 21_600_000, 54_000_000]);
   assert.equal(c.notifyTimeoutMs, 10_000);
+  // A create waiting on its channel (up to the channel timeout) can finish before a clean stop gives up.
+  assert.ok(c.shutdownTimeoutMs > c.channelTimeoutMs);
   assert.equal(c.orderTtlMs, 1_800_000);
   assert.equal(c.demoMerchant, true);
   assert.ok(Object.isFrozen(c));
