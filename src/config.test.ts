@@ -34,6 +34,12 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_NOTIFY_SCHEDULE: '30s,soon' }, 'PAGODA_NOTIFY_SCHEDULE'],
   [{ PAGODA_ORDER_TTL: '30 minutes' }, 'PAGODA_ORDER_TTL'],
   [{ PAGODA_PUBLIC_URL: 'not a url' }, 'PAGODA_PUBLIC_URL'],
+  [{ PAGODA_LOG_LEVEL: 'loud' }, 'PAGODA_LOG_LEVEL'],
+  [{ PAGODA_NOTIFY_ALLOW_HOSTS: 'not a host!' }, 'PAGODA_NOTIFY_ALLOW_HOSTS'],
+  [{ PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1,10.0.0.0/33' }, 'PAGODA_NOTIFY_ALLOW_HOSTS'],
+  [{ PAGODA_MASTER_KEY: 'abc' }, 'PAGODA_MASTER_KEY'],
+  [{ PAGODA_TLS_CERT: '/etc/pagoda/cert.pem' }, 'PAGODA_TLS_CERT and PAGODA_TLS_KEY'],
+  [{ PAGODA_TLS_KEY: '/etc/pagoda/key.pem' }, 'PAGODA_TLS_CERT and PAGODA_TLS_KEY'],
 ];
 for (const [env, name] of bad) {
   test(`a bad ${name} fails fast and names the variable`, () => {
@@ -50,4 +56,14 @@ test('every variable of the operator interface is documented for --help', () => 
   ]) {
     assert.ok(names.includes(required), required);
   }
+});
+
+test('a bad master key is refused without repeating the key', () => {
+  const key = 'c2VjcmV0LWJ1dC10b28tc2hvcnQ=';
+  assert.throws(() => loadConfig({ PAGODA_MASTER_KEY: key }), (err: unknown) => err instanceof ConfigError && !err.message.includes(key) && /32 bytes/.test(err.message));
+});
+
+test('good values of the checked variables pass', () => {
+  const c = loadConfig({ PAGODA_LOG_LEVEL: 'debug', PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1,10.0.0.0/8,hooks.internal', PAGODA_MASTER_KEY: 'ab'.repeat(32) });
+  assert.deepEqual([c.logLevel, c.notifyAllowHosts.length], ['debug', 3]);
 });

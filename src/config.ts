@@ -1,5 +1,7 @@
 import path from 'node:path';
 import { parseDuration, parseDurationList } from './platform/duration.ts';
+import { parseMasterKey } from './platform/secret-box.ts';
+import { parseAllowList } from './modules/notify/ssrf-guard.ts';
 
 /**
  * The only reader of process.env. Parsed once, frozen, failing fast with a
@@ -67,6 +69,20 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list), or a merchant\'s currencies and method settings, it has read' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Parses a variable now, so that a bad value stops the start with its name, not later with a stack trace. */
+function checkParsed(env: Env, name: string, parse: (value: string) => unknown): void {
+  const value = env[name];
+  if (!value) return;
+  try {
+    parse(value);
+  } catch (err) {
+    // The value itself is not repeated: it may be a secret.
+    throw new ConfigError(`${name}: ${(err as Error).message.replace(/^PAGODA_[A-Z_]+ /, '')}`);
+  }
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -139,6 +155,14 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const isSqlite = databaseUrl.startsWith('sqlite:');
   const base = publicUrl(env, listenPort);
+  checkParsed(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', (v) => parseAllowList(v.split(',')));
+  checkParsed(env, 'PAGODA_MASTER_KEY', parseMasterKey);
+  if (env.PAGODA_LOG_LEVEL && !LOG_LEVELS.includes(env.PAGODA_LOG_LEVEL)) {
+    throw new ConfigError(`PAGODA_LOG_LEVEL: "${env.PAGODA_LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  if (Boolean(env.PAGODA_TLS_CERT) !== Boolean(env.PAGODA_TLS_KEY)) {
+    throw new ConfigError('PAGODA_TLS_CERT and PAGODA_TLS_KEY: give both (a certificate chain and its key) or neither');
+  }
   return Object.freeze({
     dataDir,
     databaseUrl,

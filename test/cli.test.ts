@@ -134,6 +134,17 @@ describe('pagoda merchant / app commands', () => {
     assert.match(unknown.stderr, /merchant mch_NOPE does not exist/);
   });
 
+  it('a bad configuration or an unreachable database is a one-line message, not a stack trace', T, async () => {
+    const fine = await pagoda('migrate', '--json');
+    assert.equal(fine.code, 0, fine.stderr);
+    assertRefused(await ws.run(['migrate'], { PAGODA_LOG_LEVEL: 'loud' }), /PAGODA_LOG_LEVEL: "loud" must be one of/);
+    assertRefused(await ws.run(['migrate'], { PAGODA_NOTIFY_ALLOW_HOSTS: 'not a host!' }), /PAGODA_NOTIFY_ALLOW_HOSTS: invalid allow-list entry/);
+    const unreachable = await ws.run(['migrate'], { PAGODA_DATABASE_URL: 'postgres://pagoda@127.0.0.1:1/none', PAGODA_MASTER_KEY: 'ab'.repeat(32) });
+    assert.equal(unreachable.code, 1, unreachable.stderr);
+    assert.match(unreachable.stderr, /^pagoda: cannot use the database \(ECONNREFUSED\)/);
+    assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
+  });
+
   it('bad input exits 2 with a message naming the option', T, async () => {
     assertRefused(await pagoda('merchant', 'create', '--name', 'Bad', '--currencies', 'XXX1', '--json'), /currenc/i);
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);

@@ -12,6 +12,13 @@ import { print } from './output.ts';
 import { registerBalanceCommands } from './balance.commands.ts';
 import { registerLedgerCommands } from './ledger.commands.ts';
 
+/** Errors that say the database cannot be reached or entered, not that the program is wrong: a message, no stack. */
+const DATABASE_UNREACHABLE = new Set([
+  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET',
+  '28P01', '28000', '3D000', // PostgreSQL: bad password, no such role, no such database
+  'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_NOTADB',
+]);
+
 const program = new Command('pagoda')
   .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
   .showHelpAfterError();
@@ -77,6 +84,11 @@ try {
   if (err instanceof AppError || err instanceof ConfigError) {
     process.stderr.write(`pagoda: ${err instanceof AppError ? (err.detail ?? err.message) : err.message}\n`);
     process.exit(2);
+  }
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) {
+    process.stderr.write(`pagoda: cannot use the database (${code}): ${(err as Error).message || 'connection failed'}\n`);
+    process.exit(1);
   }
   throw err;
 }
