@@ -145,6 +145,16 @@ describe('pagoda merchant / app commands', () => {
     assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
   });
 
+  it('notify list: an empty list for a merchant without notifications; an unknown merchant or order is refused', T, async () => {
+    const listed = await pagoda('notify', 'list', '--merchant', merchantId, '--json');
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.deepEqual(JSON.parse(listed.stdout), []);
+    assertRefused(await pagoda('notify', 'list', '--merchant', 'mch_NOPE', '--json'), /merchant mch_NOPE does not exist/);
+    assertRefused(await pagoda('notify', 'list', '--order', 'PI_NOPE', '--json'), /order PI_NOPE does not exist/);
+    assertRefused(await pagoda('notify', 'list', '--status', 'lost'), /status: pending, delivered or exhausted/);
+    assertRefused(await pagoda('notify', 'resend', '--order', 'PI_NOPE'), /PI_NOPE/);
+  });
+
   it('bad input exits 2 with a message naming the option', T, async () => {
     assertRefused(await pagoda('merchant', 'create', '--name', 'Bad', '--currencies', 'XXX1', '--json'), /currenc/i);
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);

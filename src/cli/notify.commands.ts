@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { badRequest } from '../platform/errors.ts';
+import { badRequest, notFound } from '../platform/errors.ts';
+import { merchantName } from '../modules/merchants/merchant.service.ts';
+import { findOrder } from '../modules/orders/order.service.ts';
 import { listAttempts, listNotifications, resendNotification } from '../modules/notify/notify.service.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
@@ -22,6 +24,9 @@ export function registerNotifyCommands(program: Command): void {
       const limit = Number(opts.limit);
       if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw badRequest('limit: 1 to 10000');
       const rows = await withCore(async (core) => {
+        // An empty list must mean "none", never "no such merchant or order".
+        if (opts.merchant) await merchantName(core.db, opts.merchant);
+        if (opts.order && !(await findOrder(core.db, opts.order))) throw notFound(`order ${opts.order} does not exist`);
         const found = await listNotifications(core.db, { merchantId: opts.merchant, orderNo: opts.order, state: opts.status, limit });
         return Promise.all(
           found.map(async (n) => ({
