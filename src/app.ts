@@ -2,6 +2,7 @@ import type { Core } from './core.ts';
 import { ping } from './platform/db/database.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
 import { bearerGuard, signGuard, type LoadApp } from './platform/http/auth.ts';
+import { createAuthThrottle } from './platform/http/auth-throttle.ts';
 import { registerHealthRoutes } from './platform/http/health.routes.ts';
 import { createServer, type App } from './platform/http/server.ts';
 import type { TlsMaterial } from './platform/http/tls.ts';
@@ -33,6 +34,7 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
     logLevel: config.logLevel,
     logStream: deps.logStream,
     isDraining: deps.isDraining,
+    authThrottle: createAuthThrottle({ limit: config.authFailureLimit, windowMs: 60_000, now: () => clock.now() }),
   });
   // Apps are read on every request; a change (disable, rotate, allow-list) reaches every process within the TTL.
   const loadApp: LoadApp = ttlCache((appId) => loadAuthApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now: () => clock.now() });

@@ -33,6 +33,7 @@ export interface Config {
   readonly metricsToken: string | undefined;
   readonly sandboxPayoutDelayMs: number;
   readonly appCacheTtlMs: number;
+  readonly authFailureLimit: number;
 }
 
 export interface EnvVar {
@@ -66,6 +67,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
   { name: 'PAGODA_METRICS_TOKEN', fallback: '(none: loopback only)', meaning: 'bearer token for GET /metrics' },
   { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
+  { name: 'PAGODA_AUTH_FAILURE_LIMIT', fallback: '60', meaning: 'failed authentications per client address per minute after which its API calls answer 429 until the minute ends (0: off)' },
   { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list), or a merchant\'s currencies and method settings, it has read' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
@@ -96,6 +98,13 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   if (['1', 'true', 'on', 'yes'].includes(raw.toLowerCase())) return true;
   if (['0', 'false', 'off', 'no'].includes(raw.toLowerCase())) return false;
   throw new ConfigError(`${name}: expected 1 or 0, got "${raw}"`);
+}
+
+function count(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
+  return Number(raw);
 }
 
 function duration(env: Env, name: string, fallback: string): number {
@@ -189,5 +198,6 @@ export function loadConfig(env: Env = process.env): Config {
     metricsToken: env.PAGODA_METRICS_TOKEN || undefined,
     sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
     appCacheTtlMs: duration(env, 'PAGODA_APP_CACHE_TTL', '1s'),
+    authFailureLimit: count(env, 'PAGODA_AUTH_FAILURE_LIMIT', 60),
   });
 }

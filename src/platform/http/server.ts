@@ -11,6 +11,7 @@ import type { SecureVersion } from 'node:tls';
 import { AppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
+import type { AuthThrottle } from './auth-throttle.ts';
 import { answerClientError } from './client-error.ts';
 import { sendError } from './envelope.ts';
 import { trackHandlers } from './in-flight.ts';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   logLevel: string;
   /** For tests: a stream receiving the JSON log lines. */
   logStream?: NodeJS.WritableStream;
+  /** Failed authentications per client address; past its limit the address's API calls answer 429. */
+  authThrottle?: AuthThrottle;
   /** True while the process drains: new requests answer 503. */
   isDraining: () => boolean;
 }
@@ -132,6 +135,13 @@ export function createServer(opts: ServerOptions): App {
       return;
     }
     // Health checks come from the load balancer itself, not through it; they carry no business.
+    const wait = opts.authThrottle && path.startsWith('/api/') ? opts.authThrottle.blockedFor(request.ip) : 0;
+    if (wait > 0) {
+      const seconds = Math.ceil(wait / 1000);
+      reply.header('retry-after', String(seconds));
+      done(new AppError('RATE_LIMITED', `too many failed authentications from this address; retry after ${seconds} s`));
+      return;
+    }
     if (query !== -1 && !isDecodableQuery(request.url, query)) {
       done(new AppError('BAD_REQUEST', 'query string: not valid UTF-8 percent-encoding', 'invalid request'));
       return;
@@ -177,7 +187,10 @@ export function createServer(opts: ServerOptions): App {
     done(null, fields);
   });
 
-  app.setErrorHandler((err, request, reply) => sendError(request, reply, err));
+  app.setErrorHandler((err, request, reply) => {
+    if (opts.authThrottle && err instanceof AppError && err.code === 'UNAUTHORIZED') opts.authThrottle.failed(request.ip);
+    return sendError(request, reply, err);
+  });
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'not found')),
   );

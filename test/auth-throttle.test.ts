@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Agent, request } from 'undici';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+
+const tokenBody = (appId: string, appSecret: string) => JSON.stringify({ grant_type: 'client_credentials', app_id: appId, app_secret: appSecret });
+
+describe('failed authentications per address: past the limit, 429 with Retry-After', () => {
+  let gw: TestGateway;
+  let creds: Credentials;
+  before(async () => {
+    gw = await startGateway({ PAGODA_AUTH_FAILURE_LIMIT: '3' });
+    creds = await gw.merchant(['MXN']);
+  });
+  after(() => gw.close());
+
+  const token = (secret: string) => gw.call('POST', '/api/v3/oauth/token', { body: tokenBody(creds.appId, secret) });
+
+  test('successes never count; the fourth failure in a minute blocks the address for the rest of it, whatever it sends', async () => {
+    for (let i = 0; i < 10; i++) assert.equal((await token(creds.appSecret)).status, 200);
+    const wrong = 'f'.repeat(32);
+    assert.equal((await token(wrong)).status, 401);
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: 'Bearer nope' } })).status, 401);
+    gw.clock.advance(20_000);
+    assert.equal((await gw.call('GET', `/api/v2/merchant/balance?appId=${creds.appId}&sign=${'0'.repeat(64)}`)).status, 401);
+
+    const blocked = await token(creds.appSecret);
+    assert.equal(blocked.status, 429, blocked.text);
+    assert.equal(blocked.json.code, 429);
+    assert.match(blocked.json.error, /too many failed authentications/);
+    assert.equal(blocked.headers['retry-after'], '40', 'the window began at the first failure, 20 s ago');
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: 'Bearer nope' } })).status, 429);
+    // Not the API: health checks and cashier pages stay reachable.
+    assert.equal((await gw.call('GET', '/healthz')).status, 200);
+
+    // Another address is not affected.
+    const other = new Agent({ localAddress: '127.0.0.2', connect: { rejectUnauthorized: false } });
+    try {
+      const res = await request(`${gw.url}/api/v3/oauth/token`, { method: 'POST', body: tokenBody(creds.appId, creds.appSecret), headers: { 'content-type': 'application/json' }, dispatcher: other });
+      assert.equal(res.statusCode, 200, await res.body.text());
+    } finally {
+      await other.close();
+    }
+
+    gw.clock.advance(40_000);
+    assert.equal((await token(creds.appSecret)).status, 200, 'a new minute');
+  });
+});
