@@ -37,7 +37,8 @@ async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> 
 }
 
 function banner(config: Config, role: Role, demo: Credentials | undefined, certPath: string | undefined): string {
-  const base = `https://localhost:${config.port}`;
+  // Where merchants reach the gateway (by default https://localhost:<port>; behind a proxy, the proxy).
+  const base = config.publicUrl;
   if (role === 'worker') return 'Pagoda worker is running (background jobs only, no HTTP)\n';
   const lines = [`Pagoda is listening on ${config.behindProxy ? 'http' : 'https'}://${config.host}:${config.port} (public URL ${config.publicUrl})`];
   if (certPath) lines.push(`TLS certificate: ${certPath} (self-signed unless configured; curl needs -k or --cacert)`);
