@@ -4,7 +4,7 @@ import type { Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { openCore, type Core } from './core.ts';
 import type { App } from './platform/http/server.ts';
-import { loadTls } from './platform/http/tls.ts';
+import { loadTls, type TlsMaterial } from './platform/http/tls.ts';
 import { startPeriodic } from './platform/jobs/periodic.ts';
 import { createLogger } from './platform/log.ts';
 import { expireDuePayins } from './modules/payins/payin.service.ts';
@@ -36,12 +36,16 @@ async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> 
   return created;
 }
 
-function banner(config: Config, role: Role, demo: Credentials | undefined, certPath: string | undefined): string {
+function banner(config: Config, role: Role, demo: Credentials | undefined, tls: TlsMaterial | undefined): string {
+  const certPath = tls?.certPath;
   // Where merchants reach the gateway (by default https://localhost:<port>; behind a proxy, the proxy).
   const base = config.publicUrl;
   if (role === 'worker') return 'Pagoda worker is running (background jobs only, no HTTP)\n';
   const lines = [`Pagoda is listening on ${config.behindProxy ? 'http' : 'https'}://${config.host}:${config.port} (public URL ${config.publicUrl})`];
   if (certPath) lines.push(`TLS certificate: ${certPath} (self-signed unless configured; curl needs -k or --cacert)`);
+  if (tls?.uncoveredHost) {
+    lines.push(`warning: that certificate, generated on an earlier start, does not name ${tls.uncoveredHost} (PAGODA_PUBLIC_URL); delete ${path.dirname(tls.certPath)} to generate one that does, or set PAGODA_TLS_CERT and PAGODA_TLS_KEY`);
+  }
   if (demo) {
     const body = JSON.stringify({ grant_type: 'client_credentials', app_id: demo.appId, app_secret: demo.appSecret });
     lines.push(
@@ -96,19 +100,18 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   const core = await openCore(config);
   let draining = false;
   let app: ReturnType<typeof buildApp> | undefined;
-  let certPath: string | undefined;
+  let tls: TlsMaterial | undefined;
   const demo = await ensureDemoMerchant(core);
   if (role !== 'worker') {
-    const tls = config.behindProxy
+    tls = config.behindProxy
       ? undefined
       : await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, publicUrl: config.publicUrl });
-    certPath = tls?.certPath;
     app = buildApp({ ...core, tls, isDraining: () => draining });
     await app.listen({ host: config.host, port: config.port });
   }
   const services = app ? app.services : buildServices(core, createLogger(config.logLevel));
   const jobs = role === 'api' ? [] : startJobs(config, services);
-  out.write(banner(config, role, demo, certPath));
+  out.write(banner(config, role, demo, tls));
 
   let stopping: Promise<void> | undefined;
   const stop = () => {

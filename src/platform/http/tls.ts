@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -9,12 +10,24 @@ export interface TlsMaterial {
   /** Where the certificate lives, so clients can be told what to trust. */
   certPath: string;
   generated: boolean;
+  /** The public host, when a certificate generated on an earlier start does not name it. */
+  uncoveredHost?: string;
+}
+
+function publicHost(publicUrl: string): string {
+  return new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
+}
+
+/** Whether a PEM certificate names this host (DNS name or IP address) among its subject alternative names. */
+export function namesHost(pem: string, host: string): boolean {
+  const cert = new X509Certificate(pem);
+  return net.isIP(host) ? cert.checkIP(host) !== undefined : cert.checkHost(host, { subject: 'never' }) !== undefined;
 }
 
 /** The names a generated certificate covers: loopback plus the public host. */
 export function certificateNames(publicUrl: string): string[] {
   const names = ['localhost', '127.0.0.1', '::1'];
-  const host = new URL(publicUrl).hostname.replace(/^\[|\]$/g, '');
+  const host = publicHost(publicUrl);
   if (!names.includes(host)) names.push(host);
   return names;
 }
@@ -62,7 +75,11 @@ export async function loadTls(opts: {
   const certPath = path.join(dir, 'cert.pem');
   const keyPath = path.join(dir, 'key.pem');
   if (fs.existsSync(certPath) && fs.existsSync(keyPath)) {
-    return { cert: fs.readFileSync(certPath, 'utf8'), key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false };
+    const cert = fs.readFileSync(certPath, 'utf8');
+    // Not regenerated here (concurrent starts would race on the pair); the operator is told.
+    const host = publicHost(opts.publicUrl);
+    const uncovered = namesHost(cert, host) ? {} : { uncoveredHost: host };
+    return { cert, key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false, ...uncovered };
   }
   const { key, cert } = await generateSelfSigned(certificateNames(opts.publicUrl));
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
