@@ -55,6 +55,9 @@ function requiredString(body: Body, field: string, max: number): string {
 /** An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused. */
 export function parseUrl(field: string, text: string, requireHttps: boolean): string {
   if (text.length > MAX_URL) throw badRequest(`${field}: at most ${MAX_URL} characters`);
+  // Spelled out as scheme://host: the URL parser would also read `https:host` and
+  // `https:\\host` as https://host/, and the merchant's text is what is stored.
+  if (!/^https?:\/\/[^/\\]/i.test(text)) throw badRequest(`${field}: must be an absolute http or https URL`);
   let url: URL;
   try {
     url = new URL(text);
