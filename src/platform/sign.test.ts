@@ -158,6 +158,22 @@ describe('verifySign', () => {
 
   it('the two variants really differ here', () => assert.notEqual(good, keptWay));
 
+  it('an empty extra is accepted signed as extra= (the rule) or left out; the gateway renders extra=', () => {
+    const empty = { appId: 'a'.repeat(32), amount: 1, extra: {} as Record<string, string> };
+    assert.equal(canonicalString(empty), `amount=1&appId=${'a'.repeat(32)}&extra=`);
+    assert.equal(canonicalString(empty, { omitEmptyObjects: true }), `amount=1&appId=${'a'.repeat(32)}`);
+    const withKey = sha256(`amount=1&appId=${'a'.repeat(32)}&extra=&key=${secret}`);
+    const without = sha256(`amount=1&appId=${'a'.repeat(32)}&key=${secret}`);
+    assert.equal(verifySign({ ...empty, sign: withKey }, secret), true);
+    assert.equal(verifySign({ ...empty, sign: without }, secret), true);
+    // Emptied by its own empty members: kept as extra=remark= by some libraries, or left out by others.
+    const emptied = { ...empty, extra: { remark: '' } };
+    assert.equal(verifySign({ ...emptied, sign: sha256(`amount=1&appId=${'a'.repeat(32)}&extra=remark=&key=${secret}`) }, secret), true);
+    assert.equal(verifySign({ ...emptied, sign: without }, secret), true);
+    // Leaving out a non-empty extra is still a wrong sign.
+    assert.equal(verifySign({ ...empty, extra: { a: '1' }, sign: without }, secret), false);
+  });
+
   const tampered: Array<[string, Record<string, unknown>]> = [
     ['amount', { amount: 125 }],
     ['amount as string', { amount: '12.50' }],

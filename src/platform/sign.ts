@@ -11,6 +11,11 @@ export interface CanonicalOptions {
    * Some merchant libraries sign that way; we accept it on verify, never emit it.
    */
   keepEmptyNested?: boolean;
+  /**
+   * Leave out a nested object with no members left (`extra: {}`) instead of
+   * rendering it as `extra=`. Also accepted on verify, never emitted.
+   */
+  omitEmptyObjects?: boolean;
 }
 
 const SIGN_HEX = /^[0-9a-fA-F]{64}$/;
@@ -31,7 +36,7 @@ const SIGN_HEX = /^[0-9a-fA-F]{64}$/;
  *   caller and throws a TypeError: amounts must be rendered to major units first.
  */
 export function canonicalString(params: Record<string, unknown>, opts: CanonicalOptions = {}): string {
-  return render(params, true, opts.keepEmptyNested ?? false);
+  return render(params, true, opts);
 }
 
 /** Lowercase hex SHA-256 of the canonical string with the secret appended. */
@@ -41,39 +46,51 @@ export function signParams(params: Record<string, unknown>, secret: string): str
 
 /**
  * Checks `params.sign`: a 64-char hex string (either case), compared in constant
- * time against the signature computed with nested empty members dropped and,
- * when that differs, kept. Anything else (missing, wrong type, wrong length,
- * non-hex) is simply false; the caller answers 401.
+ * time against the signature of each way merchant libraries render nested
+ * objects: empty members dropped (the rule), kept as `k=`, and an object left
+ * empty rendered as `extra=` (the rule) or left out. Anything else (missing,
+ * wrong type, wrong length, non-hex) is simply false; the caller answers 401.
  */
 export function verifySign(params: Record<string, unknown>, secret: string): boolean {
   const sign = params['sign'];
   if (typeof sign !== 'string' || !SIGN_HEX.test(sign)) return false;
   const given = Buffer.from(sign, 'hex');
-  const dropped = canonicalString(params);
-  const kept = canonicalString(params, { keepEmptyNested: true });
-  let ok = timingSafeEqual(given, digest(dropped, secret));
-  // Both comparisons run whenever both variants exist, so timing does not tell which matched.
-  if (kept !== dropped) ok = timingSafeEqual(given, digest(kept, secret)) || ok;
+  const variants = new Set([canonicalString(params)]);
+  // The variants differ only in how nested objects render.
+  if (Object.values(params).some((v) => typeof v === 'object' && v !== null)) {
+    for (const opts of NESTED_VARIANTS) variants.add(canonicalString(params, opts));
+  }
+  let ok = false;
+  // Every distinct variant is compared, so timing does not tell which matched.
+  for (const canonical of variants) ok = timingSafeEqual(given, digest(canonical, secret)) || ok;
   return ok;
 }
+
+const NESTED_VARIANTS: readonly CanonicalOptions[] = [
+  { keepEmptyNested: true },
+  { omitEmptyObjects: true },
+  { keepEmptyNested: true, omitEmptyObjects: true },
+];
 
 function digest(canonical: string, secret: string): Buffer {
   return createHash('sha256').update(`${canonical}&key=${secret}`, 'utf8').digest();
 }
 
-function render(obj: Record<string, unknown>, top: boolean, keepEmptyNested: boolean): string {
+function render(obj: Record<string, unknown>, top: boolean, opts: CanonicalOptions): string {
   const parts: string[] = [];
   for (const key of Object.keys(obj).sort(compareCodePoints)) {
     if (top && key === 'sign') continue;
     const value = obj[key];
     if (value === null || value === undefined) continue;
-    if (value === '' && (top || !keepEmptyNested)) continue;
-    parts.push(`${key}=${renderValue(value, key, keepEmptyNested)}`);
+    if (value === '' && (top || !opts.keepEmptyNested)) continue;
+    const rendered = renderValue(value, key, opts);
+    if (rendered === '' && opts.omitEmptyObjects && typeof value === 'object') continue;
+    parts.push(`${key}=${rendered}`);
   }
   return parts.join('&');
 }
 
-function renderValue(value: unknown, key: string, keepEmptyNested: boolean): string {
+function renderValue(value: unknown, key: string, opts: CanonicalOptions): string {
   switch (typeof value) {
     case 'string':
       return value;
@@ -84,7 +101,7 @@ function renderValue(value: unknown, key: string, keepEmptyNested: boolean): str
       return String(value);
     case 'object':
       if (Array.isArray(value)) return JSON.stringify(value);
-      if (value !== null && isPlainObject(value)) return render(value, false, keepEmptyNested);
+      if (value !== null && isPlainObject(value)) return render(value, false, opts);
   }
   throw new TypeError(`cannot sign ${key}: unsupported ${describeType(value)}`);
 }
