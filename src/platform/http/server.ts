@@ -135,7 +135,12 @@ export function createServer(opts: ServerOptions): App {
       return;
     }
     // Health checks come from the load balancer itself, not through it; they carry no business.
-    const wait = opts.authThrottle && path.startsWith('/api/') ? opts.authThrottle.blockedFor(request.ip) : 0;
+    // A URI scheme is case-insensitive (RFC 3986 §3.1): a proxy may send HTTPS.
+    if (opts.behindProxy && request.protocol.toLowerCase() !== 'https' && path !== '/healthz' && path !== '/readyz') {
+      done(new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden'));
+      return;
+    }
+    const wait = opts.authThrottle && (path.startsWith('/api/') || path.startsWith('/sandbox/')) ? opts.authThrottle.blockedFor(request.ip) : 0;
     if (wait > 0) {
       const seconds = Math.ceil(wait / 1000);
       reply.header('retry-after', String(seconds));
@@ -144,11 +149,6 @@ export function createServer(opts: ServerOptions): App {
     }
     if (query !== -1 && !isDecodableQuery(request.url, query)) {
       done(new AppError('BAD_REQUEST', 'query string: not valid UTF-8 percent-encoding', 'invalid request'));
-      return;
-    }
-    // A URI scheme is case-insensitive (RFC 3986 §3.1): a proxy may send HTTPS.
-    if (opts.behindProxy && request.protocol.toLowerCase() !== 'https' && path !== '/healthz' && path !== '/readyz') {
-      done(new AppError('FORBIDDEN', 'plain HTTP is refused; use https', 'forbidden'));
       return;
     }
     done();
