@@ -3,12 +3,12 @@ import { formatMajor } from '../../platform/money.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
 import type { MethodDef } from './catalogue.ts';
 
-/** What a channel is told about an order when it is asked to start it. */
-
 /** An order's `extra` as the merchant sent it, or undefined without one. */
 export function storedExtra(order: Pick<OrderRow, 'extra'>): Record<string, string> | undefined {
   return order.extra ? (JSON.parse(order.extra) as Record<string, string>) : undefined;
 }
+
+/** What a channel is told about an order when it is asked to start it. */
 export interface ChannelOrder {
   orderNo: string;
   direction: Direction;
