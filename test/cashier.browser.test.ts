@@ -132,6 +132,33 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     }
   });
 
+  test('the consumer cancels: back on the merchant with the signed outcome, the form allowed by the page CSP', { timeout: 60_000 }, async () => {
+    const order = await createOrder({ merOrderNo: 'browser-4', currency: 'MXN', amount: 300, payMethod: 'spei', returnUrl: `${shopUrl}/cancelled?ref=9` });
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
+      const page = await context.newPage();
+      const violations: string[] = [];
+      page.on('console', (msg) => {
+        if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
+      });
+      await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      await Promise.all([page.waitForURL(/\/cancelled\?/), page.getByRole('button', { name: 'Cancelar pagamento' }).click()]);
+      const url = new URL(page.url());
+      assert.equal(url.searchParams.get('ref'), '9');
+      const params = Object.fromEntries([...url.searchParams].filter(([k]) => k !== 'ref'));
+      assert.deepEqual([params.orderNo, params.status, params.amount], [order.orderNo, 'EXPIRED', '300']);
+      const { sign, ...signed } = params;
+      assert.equal(sign, referenceSign(signed as Record<string, string>, creds.appSecret));
+      assert.deepEqual(violations, []);
+      const res = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: { authorization: `Bearer ${await gw.token(creds)}` } });
+      assert.equal(res.json.data.status, 'EXPIRED');
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
   test('the page and its assets stay under 50 KB; unknown orders get an HTML 404', async () => {
     const order = await createOrder({ merOrderNo: 'browser-3', currency: 'IDR', amount: 99000, payMethod: 'qris' });
     const page = await gw.call('GET', `/cashier/${order.orderNo}`);
