@@ -101,6 +101,15 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     }
   });
 
+  test('API answers, successes and errors alike, are not to be cached or sniffed; a token answer also says Pragma: no-cache', async () => {
+    const token = await gw.call('POST', TOKEN, { body: goodBody() });
+    assert.equal(token.status, 200, token.text);
+    assert.deepEqual([token.headers['cache-control'], token.headers.pragma, token.headers['x-content-type-options']], ['no-store', 'no-cache', 'nosniff']);
+    for (const res of [await gw.call('GET', '/api/v3/merchant/balance'), await gw.call('GET', '/api/v3/nothing')]) {
+      assert.deepEqual([res.headers['cache-control'], res.headers['x-content-type-options']], ['no-store', 'nosniff'], res.text);
+    }
+  });
+
   test('X-Request-Id is echoed when sane and replaced otherwise', async () => {
     const sane = await gw.call('GET', '/healthz', { headers: { 'x-request-id': 'merchant-req.42' } });
     assert.equal(sane.headers['x-request-id'], 'merchant-req.42');

@@ -18,7 +18,9 @@ const BAD_CREDENTIALS = 'invalid app_id or app_secret';
 
 /** POST /api/v3/oauth/token: OAuth 2 client credentials → merchant JWT. */
 export function registerTokenRoutes(app: App, deps: { tokens: TokenService; loadApp: LoadApp }): void {
-  app.post('/api/v3/oauth/token', { schema: { body: TokenRequest } }, async (request) => {
+  app.post('/api/v3/oauth/token', { schema: { body: TokenRequest } }, async (request, reply) => {
+    // With the server's Cache-Control: no-store, as RFC 6749 §5.1 asks of token answers.
+    reply.header('pragma', 'no-cache');
     const { grant_type, app_id, app_secret } = request.body;
     if (grant_type !== 'client_credentials') throw badRequest(`grant_type: "${grant_type}" is not supported; use client_credentials`);
     const found = await deps.loadApp(app_id);

@@ -130,6 +130,8 @@ export function createServer(opts: ServerOptions): App {
     reply.header('x-request-id', request.id);
     const query = request.url.indexOf('?');
     const path = query === -1 ? request.url : request.url.slice(0, query);
+    // Tokens, balances and orders are for the caller alone: no cache keeps them (RFC 6749 §5.1 for tokens).
+    if (path.startsWith('/api/')) reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     if (opts.isDraining() && path !== '/healthz') {
       done(new AppError('NOT_READY', 'the server is shutting down', 'not ready'));
       return;
