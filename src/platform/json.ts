@@ -90,7 +90,10 @@ class Parser {
     if (c === 0x7b) return this.parseObject(depth + 1);
     if (c === 0x5b) return this.parseArray(depth + 1);
     if (c === 0x22) return this.parseString();
-    if (c === 0x2d || isDigit(c)) return this.scanNumberValue().value;
+    if (c === 0x2d || isDigit(c)) {
+      const start = this.pos;
+      return this.valueOf(this.scanNumber(), start);
+    }
     if (this.text.startsWith('true', this.pos)) return this.literal(4, true);
     if (this.text.startsWith('false', this.pos)) return this.literal(5, false);
     if (this.text.startsWith('null', this.pos)) return this.literal(4, null);
@@ -125,9 +128,10 @@ class Parser {
       this.pos++;
       this.skipWhitespace();
       if (this.atNumber()) {
-        const { token, value } = this.scanNumberValue();
+        const start = this.pos;
+        const token = this.scanNumber();
+        obj[key] = this.valueOf(token, start);
         (raw ??= new Map()).set(key, token);
-        obj[key] = value;
       } else {
         obj[key] = this.parseValue(depth);
       }
@@ -149,7 +153,9 @@ class Parser {
     }
     for (;;) {
       if (this.atNumber()) {
-        const { token, value } = this.scanNumberValue();
+        const start = this.pos;
+        const token = this.scanNumber();
+        const value = this.valueOf(token, start);
         (raw ??= new Map()).set(String(arr.length), token);
         arr.push(value);
       } else {
@@ -185,16 +191,14 @@ class Parser {
   }
 
   /**
-   * Scans a number: its source text and its value. One beyond a double's range
+   * The value of a number scanned from `start`. One beyond a double's range
    * (`1e999`) is refused rather than read as Infinity, which no field accepts and
    * no signature can render.
    */
-  private scanNumberValue(): { token: string; value: number } {
-    const start = this.pos;
-    const token = this.scanNumber();
+  private valueOf(token: string, start: number): number {
     const value = Number(token);
     if (!Number.isFinite(value)) throw this.refuse(`number ${token.length > 24 ? `${token.slice(0, 24)}…` : token} is out of range`, start);
-    return { token, value };
+    return value;
   }
 
   /** Scans an RFC 8259 number and returns its source text. */
