@@ -164,7 +164,8 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const isSqlite = databaseUrl.startsWith('sqlite:');
   const base = publicUrl(env, listenPort);
-  checkParsed(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', (v) => parseAllowList(v.split(',')));
+  const notifyAllowHosts = list(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', '');
+  checkParsed(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', () => parseAllowList(notifyAllowHosts));
   checkParsed(env, 'PAGODA_MASTER_KEY', parseMasterKey);
   if (env.PAGODA_LOG_LEVEL && !LOG_LEVELS.includes(env.PAGODA_LOG_LEVEL)) {
     throw new ConfigError(`PAGODA_LOG_LEVEL: "${env.PAGODA_LOG_LEVEL}" must be one of ${LOG_LEVELS.join(', ')}`);
@@ -186,7 +187,7 @@ export function loadConfig(env: Env = process.env): Config {
     notifySchedule: Object.freeze(scheduleOf(env)),
     notifyTimeoutMs: duration(env, 'PAGODA_NOTIFY_TIMEOUT', '10s'),
     notifyRequireHttps: flag(env, 'PAGODA_NOTIFY_REQUIRE_HTTPS', false),
-    notifyAllowHosts: Object.freeze(list(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', '')),
+    notifyAllowHosts: Object.freeze(notifyAllowHosts),
     orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m'),
     masterKey: env.PAGODA_MASTER_KEY || undefined,
     logLevel: env.PAGODA_LOG_LEVEL || 'info',

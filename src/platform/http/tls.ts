@@ -62,8 +62,8 @@ export async function loadTls(opts: {
   dataDir: string;
   publicUrl: string;
 }): Promise<TlsMaterial> {
-  if (opts.certFile || opts.keyFile) {
-    if (!opts.certFile || !opts.keyFile) throw new Error('PAGODA_TLS_CERT and PAGODA_TLS_KEY must be set together');
+  // Both or neither: loadConfig refuses one alone.
+  if (opts.certFile && opts.keyFile) {
     return {
       cert: fs.readFileSync(opts.certFile, 'utf8'),
       key: fs.readFileSync(opts.keyFile, 'utf8'),
