@@ -9,6 +9,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { updateApp } from '../src/modules/merchants/merchant.service.ts';
 import { handshake, httpsGet, plainHttpGet } from './helpers/tls-client.ts';
 
 const T = { timeout: 30_000 };
@@ -211,6 +212,26 @@ describe('behind a TLS-terminating proxy (PAGODA_BEHIND_PROXY=1)', () => {
   it("the load balancer's own health checks need no forwarded proto", T, async () => {
     assert.deepEqual((await gw.call('GET', '/healthz')).json, OK_ENVELOPE);
     assert.equal((await gw.call('GET', '/readyz')).status, 200);
+  });
+
+  it('the client address is the trusted X-Forwarded-For: the IP allow-list and the failed-authentication limit use it', T, async (t) => {
+    const limited = await startGateway({ PAGODA_BEHIND_PROXY: '1', PAGODA_AUTH_FAILURE_LIMIT: '2' });
+    t.after(() => limited.close());
+    const m = await limited.merchant(['MXN']);
+    await updateApp(limited.core.db, { box: limited.core.box, now: limited.clock.now(), actor: 'test' }, m.appId, { ipAllow: ['203.0.113.0/24'] });
+    limited.clock.advance(limited.config.appCacheTtlMs);
+    const token = (from: string, secret = m.appSecret) =>
+      limited.call('POST', '/api/v3/oauth/token', {
+        body: JSON.stringify({ grant_type: 'client_credentials', app_id: m.appId, app_secret: secret }),
+        headers: { 'x-forwarded-proto': 'https', 'x-forwarded-for': from },
+      });
+    assert.equal((await token('203.0.113.9')).status, 200, 'inside the allow-list');
+    const outside = await token('198.51.100.7');
+    assert.equal(outside.status, 403, outside.text);
+    assert.match(outside.json.error, /198\.51\.100\.7 is not in the app's IP allow-list/);
+    for (let i = 0; i < 2; i++) assert.equal((await token('203.0.113.66', 'f'.repeat(32))).status, 401);
+    assert.equal((await token('203.0.113.66')).status, 429, 'that client is throttled');
+    assert.equal((await token('203.0.113.9')).status, 200, 'another client behind the same proxy is not');
   });
 
   it('X-Forwarded-Proto: https from an untrusted address → 403', T, async (t) => {
