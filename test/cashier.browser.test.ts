@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, hasChromium, launchChromium } from './helpers/browser.ts';
+import { ARTIFACTS, cspViolations, hasChromium, launchChromium } from './helpers/browser.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 
@@ -64,10 +64,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     try {
       const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'id-ID' });
       const page = await context.newPage();
-      const violations: string[] = [];
-      page.on('console', (msg) => {
-        if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
-      });
+      const violations = cspViolations(page);
       const response = await page.goto(`${gw.url}/cashier/${order.orderNo}`);
       assert.equal(response?.status(), 200);
       const csp = response!.headers()['content-security-policy'] ?? '';
@@ -138,10 +135,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     try {
       const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
       const page = await context.newPage();
-      const violations: string[] = [];
-      page.on('console', (msg) => {
-        if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
-      });
+      const violations = cspViolations(page);
       await page.goto(`${gw.url}/cashier/${order.orderNo}`);
       await Promise.all([page.waitForURL(/\/cancelled\?/), page.getByRole('button', { name: 'Cancelar pagamento' }).click()]);
       const url = new URL(page.url());

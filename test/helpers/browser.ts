@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.PAGODA_CHROMIUM ?? '/usr/bin/chromium';
 export const ARTIFACTS = path.resolve('test-artifacts');
@@ -30,4 +30,13 @@ export async function launchChromium(): Promise<{ browser: Browser; close(): Pro
 
 export function hasChromium(): boolean {
   return fs.existsSync(CHROMIUM);
+}
+
+/** The Content-Security-Policy refusals the page reports on its console, as they happen. */
+export function cspViolations(page: Page): string[] {
+  const violations: string[] = [];
+  page.on('console', (msg) => {
+    if (/Content Security Policy|Refused to/i.test(msg.text())) violations.push(msg.text());
+  });
+  return violations;
 }
