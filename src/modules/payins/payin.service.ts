@@ -144,7 +144,7 @@ export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<Ord
     if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
     if (order.status !== 'CREATED' && order.status !== 'PENDING') return order;
     const to: OrderStatus = order.method === null ? 'FAILED' : 'EXPIRED';
-    const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: 'cancelled by the consumer', fee: 0n } });
+    const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: 'cancelled by the consumer' } });
     return result.order;
   });
 }
