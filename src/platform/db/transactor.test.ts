@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { openSqlite, type Db } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
-import { createTransactor, type Transact } from './transactor.ts';
+import { createTransactor, GATHER_MAX_TURNS, GATHER_MAX_UNITS, keepGathering, type Transact } from './transactor.ts';
 
 let dir: string;
 let db: Db;
@@ -79,4 +79,45 @@ test('units arriving in the same turn share one transaction (one commit)', async
     ),
   );
   assert.equal(seen.size, 1);
+});
+
+test('a group commit waits a turn more only while units keep arriving, within its bounds', () => {
+  const cases: [queued: number, before: number, turns: number, wait: boolean][] = [
+    [1, 1, 0, false], // a lone unit: nothing arrived in its turn
+    [5, 1, 0, true],
+    [5, 5, 3, false], // arrivals stopped
+    [9, 5, GATHER_MAX_TURNS - 1, true],
+    [9, 5, GATHER_MAX_TURNS, false], // waited long enough
+    [GATHER_MAX_UNITS - 1, 1, 0, true],
+    [GATHER_MAX_UNITS, 1, 0, false], // full
+  ];
+  for (const [queued, before, turns, wait] of cases) assert.equal(keepGathering(queued, before, turns), wait, `${queued} ${before} ${turns}`);
+});
+
+test('units arriving over consecutive turns join one commit; a lone unit waits no more than before', async () => {
+  const seen = new Set<Db>();
+  const unit = (i: number) =>
+    transact(async (tx) => {
+      seen.add(tx);
+      await insertKey(tx, `t${String(i).padStart(2, '0')}`);
+    });
+  // As requests read in successive turns of a busy server: two, then one more each turn.
+  const pending: Promise<void>[] = [unit(0), unit(1)];
+  for (let i = 2; i < 5; i++) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    pending.push(unit(i));
+  }
+  await Promise.all(pending);
+  assert.equal(seen.size, 1);
+
+  let turns = 0;
+  let counting = true;
+  const count = () => {
+    turns++;
+    if (counting) setImmediate(count);
+  };
+  setImmediate(count);
+  await unit(99);
+  counting = false;
+  assert.ok(turns <= 3, `a lone unit committed after ${turns} turns`);
 });

@@ -12,6 +12,20 @@ interface Pending {
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
 
+/** Units one SQLite transaction gathers at most, and event-loop turns it waits for them. */
+export const GATHER_MAX_UNITS = 256;
+export const GATHER_MAX_TURNS = 8;
+
+/**
+ * Whether a group commit waits one more event-loop turn before it starts: only
+ * while the last turn brought new units (requests are still arriving), and
+ * within the bounds above. A lone unit therefore waits a single turn, as
+ * before; under load one commit (one fsync) serves more units.
+ */
+export function keepGathering(queued: number, queuedTurnBefore: number, turns: number): boolean {
+  return queued > queuedTurnBefore && queued < GATHER_MAX_UNITS && turns < GATHER_MAX_TURNS;
+}
+
 /**
  * Transactions for the services. On PostgreSQL each is its own. On SQLite a
  * durable commit costs an fsync, so work that arrives while one commit is in
@@ -71,8 +85,16 @@ export function createTransactor(db: Db): Transact {
       queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       if (flushing) return;
       // better-sqlite3 runs a whole transaction in one turn of the event loop;
-      // starting on the next turn lets the requests already read join this commit.
+      // starting on a later turn lets the requests already read join this commit.
       flushing = true;
-      setImmediate(() => void flush());
+      let turns = 0;
+      let before = queue.length;
+      const gather = () => {
+        if (keepGathering(queue.length, before, turns++)) {
+          before = queue.length;
+          setImmediate(gather);
+        } else void flush();
+      };
+      setImmediate(gather);
     });
 }
