@@ -62,10 +62,19 @@ export interface ChannelEvent {
   eventId: string;
 }
 
+/**
+ * A channel call's deadline. Its `signal` aborts when the deadline passes; it
+ * is made when first read (an AbortSignal costs microseconds to make, and a
+ * channel that answers in-process never needs one).
+ */
+export interface CallDeadline {
+  readonly signal: AbortSignal;
+}
+
 export interface Channel {
   readonly name: string;
-  create(order: ChannelOrder, signal: AbortSignal): Promise<ChannelCreateResult>;
-  query(order: { orderNo: string; channelRef: string | null; direction: Direction }, signal: AbortSignal): Promise<ChannelQueryResult>;
+  create(order: ChannelOrder, deadline: CallDeadline): Promise<ChannelCreateResult>;
+  query(order: { orderNo: string; channelRef: string | null; direction: Direction }, deadline: CallDeadline): Promise<ChannelQueryResult>;
   /** Verifies and parses a callback; throws an AppError (401/400) for one that is not genuine. */
   parseCallback(raw: Buffer, headers: Readonly<Record<string, string | string[] | undefined>>): ChannelEvent;
 }
@@ -74,17 +83,19 @@ export interface Channel {
  * Runs a channel call with a deadline. A call that does not answer in time is
  * `unknown`: the channel may have acted on it.
  */
-export async function withDeadline<T>(ms: number, call: (signal: AbortSignal) => Promise<T>, onTimeout: (reason: string) => T): Promise<T> {
+export async function withDeadline<T>(ms: number, call: (deadline: CallDeadline) => Promise<T>, onTimeout: (reason: string) => T): Promise<T> {
+  // An AbortController makes its signal on first read of `signal`, or on abort.
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<T>((resolve) => {
     timer = setTimeout(() => {
-      controller.abort();
+      // Settled before the abort, whose listeners run at once: the deadline's outcome wins.
       resolve(onTimeout(`channel did not answer within ${ms} ms`));
+      controller.abort();
     }, ms);
   });
   try {
-    return await Promise.race([call(controller.signal), timeout]);
+    return await Promise.race([call(controller), timeout]);
   } finally {
     clearTimeout(timer);
   }

@@ -84,7 +84,7 @@ async function askChannel(deps: PayinDeps, order: OrderRow, method: MethodDef, m
   if (!channel) return { kind: 'refused', reason: `channel ${order.channel} is not configured` };
   return withDeadline(
     deps.channelTimeoutMs,
-    async (signal) => channel.create(channelOrderOf(order, method, merchantName), signal),
+    async (deadline) => channel.create(channelOrderOf(order, method, merchantName), deadline),
     (reason) => ({ kind: 'unknown' as const, reason }),
   ).catch((err: unknown): ChannelCreateResult => {
     // A channel that throws is a bug in it; the order must still not be left half-made.

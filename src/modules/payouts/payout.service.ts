@@ -64,7 +64,7 @@ async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCre
   const method = findMethod(order.method!)!;
   return withDeadline(
     deps.channelTimeoutMs,
-    async (signal) => channel.create(channelOrderOf(order, method, (await deps.merchantOf(order.merchant_id)).name), signal),
+    async (deadline) => channel.create(channelOrderOf(order, method, (await deps.merchantOf(order.merchant_id)).name), deadline),
     (reason) => ({ kind: 'unknown' as const, reason }),
   ).catch((err: unknown): ChannelCreateResult => {
     deps.log.error({ err, orderNo: order.order_no }, 'channel create threw after submission may have happened');
@@ -108,7 +108,7 @@ export async function queryChannel(deps: PayoutDeps, order: OrderRow): Promise<C
   if (!channel) return { kind: 'unknown', reason: `channel ${order.channel} is not configured` };
   return withDeadline(
     deps.channelTimeoutMs,
-    (signal) => channel.query({ orderNo: order.order_no, channelRef: order.channel_ref, direction: order.direction as 'payin' | 'payout' }, signal),
+    (deadline) => channel.query({ orderNo: order.order_no, channelRef: order.channel_ref, direction: order.direction as 'payin' | 'payout' }, deadline),
     (reason) => ({ kind: 'unknown' as const, reason }),
   ).catch((err: unknown): ChannelQueryResult => ({ kind: 'unknown', reason: String(err) }));
 }

@@ -59,14 +59,14 @@ export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Bu
   return {
     name: SANDBOX,
 
-    async create(order, signal) {
+    async create(order, deadline) {
       const suffix = order.amount % 100n;
       if (suffix === SANDBOX_REFUSE_SUFFIX) {
         return { kind: 'refused', reason: `sandbox bank refused the order (amount ending in ${SANDBOX_REFUSE_SUFFIX})` };
       }
       if (suffix === SANDBOX_SILENT_SUFFIX) {
         // Never answers: the caller's deadline decides.
-        await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) => deadline.signal.addEventListener('abort', () => resolve(), { once: true }));
         return { kind: 'unknown', reason: 'sandbox bank did not answer' };
       }
       if (order.direction === 'payout') {
