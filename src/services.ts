@@ -5,15 +5,17 @@ import type { Channel, ChannelEvent } from './modules/channels/channel.ts';
 import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.routes.ts';
 import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
 import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
+import { orderChangeEvent } from './modules/ledger/ledger.orders.ts';
 import { postOrderChange } from './modules/ledger/ledger.service.ts';
 import { loadSigningApp, merchantCurrencies } from './modules/merchants/merchant.service.ts';
 import { methodSettings } from './modules/channels/method-settings.ts';
-import type { Direction } from './modules/orders/order.ts';
+import { isNotifiable, type Direction, type OrderStatus } from './modules/orders/order.ts';
 import { registerNotifyMetrics } from './modules/notify/notify.metrics.ts';
 import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
 import {
+  bornWithoutEffects,
   createOrders,
   findCommittedOrderByRef,
   findCommittedOrdersByRef,
@@ -50,6 +52,24 @@ export interface Services {
   close(): Promise<void>;
 }
 
+/**
+ * Everything a state change writes besides the order and its history, in its
+ * transaction: the ledger's postings and the merchant's notification.
+ * `enqueued` is called after the turn in which a notification was written.
+ */
+export function orderEffects(deps: { now: () => number; publicUrl: string; enqueued: () => void }): OrderEffects {
+  const writes = (before: OrderRow, after: OrderRow) => orderChangeEvent(before, after) !== null || isNotifiable(after.status as OrderStatus);
+  return {
+    writes,
+    async write(tx, before, after, change) {
+      await postOrderChange(tx, before, after, change.actor);
+      const id = await enqueueOrderNotification(tx, deps.now(), deps.publicUrl, after);
+      // Runs after this turn: on SQLite the worker's claim queues behind the commit on the one connection.
+      if (id) setImmediate(deps.enqueued);
+    },
+  };
+}
+
 export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const { db, clock, config, box, transact } = core;
   const sandboxKey = box.derive('channel:sandbox');
@@ -58,13 +78,7 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const channel = (name: string) => channels.get(name);
 
   const wakeNotifier = { wake: (): void => undefined };
-  // Everything a state change writes besides the order itself, in its transaction.
-  const effects: OrderEffects = async (tx, before, after, change) => {
-    await postOrderChange(tx, before, after, change.actor);
-    const id = await enqueueOrderNotification(tx, clock.now(), config.publicUrl, after);
-    // Runs after this turn: on SQLite the worker's claim queues behind the commit on the one connection.
-    if (id) setImmediate(() => wakeNotifier.wake());
-  };
+  const effects = orderEffects({ now, publicUrl: config.publicUrl, enqueued: () => wakeNotifier.wake() });
 
   // What a create reads of its merchant and method; an operator's change reaches every process within the TTL, as for apps.
   const cached = { ttlMs: config.appCacheTtlMs, now };
@@ -109,12 +123,18 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     channel,
     commitTransition: (order, t) => transitions({ order, t }),
   };
-  // On PostgreSQL the new orders of concurrent creates are written in one
-  // transaction: for pay-ins one statement for the orders and their history;
-  // for payouts that and two for their freezes (a batch that one balance
-  // cannot cover is written again one by one, so only that payout is refused).
+  // On PostgreSQL the new orders of concurrent creates are written together:
+  // for pay-ins one statement for the orders and their history, atomic and
+  // durable by itself when they are born without effects (PENDING), so it
+  // needs no BEGIN and COMMIT round trips; in a transaction with their effects
+  // otherwise. For payouts that statement and two for their freezes, in one
+  // transaction (a batch that one balance cannot cover is written again one
+  // by one, so only that payout is refused).
   const newOrder = batched
-    ? createBatcher((batch: NewOrder[]) => transact((tx) => createOrders(tx, orderDeps, batch)), { maxBatch: 100 })
+    ? createBatcher(
+        (batch: NewOrder[]) => (bornWithoutEffects(orderDeps, batch) ? createOrders(db, orderDeps, batch) : transact((tx) => createOrders(tx, orderDeps, batch))),
+        { maxBatch: 100 },
+      )
     : async (order: NewOrder) => (await transact((tx) => createOrders(tx, orderDeps, [order])))[0];
   const newPayout = batched
     ? createBatcher((batch: NewPayout[]) => transact((tx) => writeNewPayouts(tx, orderDeps, batch)), { maxBatch: 100 })

@@ -17,6 +17,7 @@ import type { Direction, OrderStatus } from '../src/modules/orders/order.ts';
 import { insertOrderIfAbsent, recordCreation, transitionOrder, type OrderDeps, type TransitionResult } from '../src/modules/orders/order.service.ts';
 import type { OrderChanges } from '../src/modules/orders/order.repository.ts';
 import { freezeForPayouts, postOrderChange } from '../src/modules/ledger/ledger.service.ts';
+import { orderChangeEvent } from '../src/modules/ledger/ledger.orders.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
 
@@ -40,7 +41,10 @@ export async function openLedgerDb(opts: { poolSize?: number } = {}): Promise<Le
     clock,
     transact: createTransactor(db),
     log: pino({ level: 'silent' }) as unknown as FastifyBaseLogger,
-    effects: (tx, before, after) => postOrderChange(tx, before, after, 'test').then(() => undefined),
+    effects: {
+      writes: (before, after) => orderChangeEvent(before, after) !== null,
+      write: (tx, before, after) => postOrderChange(tx, before, after, 'test').then(() => undefined),
+    },
   };
   return {
     tdb,

@@ -73,7 +73,7 @@ async function commitCreatedPayout(db: Db, creds: Credentials, amount: number, a
   const row = newOrderRow('payout', caller, req, requestHash(req), at, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
 
   // A new order without a channel answer has no state change, so no effects to write.
-  const noEffects = { effects: () => Promise.reject(new Error('a new payout has no effects')) };
+  const noEffects = { effects: { writes: () => false, write: () => Promise.reject(new Error('a new payout has no effects')) } };
   assert.ok((await db.transaction().execute((tx) => writeNewPayouts(tx, noEffects, [{ row, actor: `merchant:${creds.appId}` }])))[0]);
   return row.order_no;
 }

@@ -8,9 +8,8 @@
 // gateway by bench/create-payment.ts; bench/write-path.ts makes the same write without HTTP.
 // POST /floor with {"merOrderNo":…} answers {"code":0,"msg":"success","data":{"orderNo":…,"merOrderNo":…,"status":"PENDING"}}.
 import type { FastifyInstance } from 'fastify';
-import { postOrderChange } from '../../src/modules/ledger/ledger.service.ts';
-import { enqueueOrderNotification } from '../../src/modules/notify/notify.service.ts';
-import { createOrders, type NewOrder, type OrderEffects } from '../../src/modules/orders/order.service.ts';
+import { createOrders, type NewOrder } from '../../src/modules/orders/order.service.ts';
+import { orderEffects } from '../../src/services.ts';
 import { openSqlite, type Db } from '../../src/platform/db/database.ts';
 import type { OrderRow } from '../../src/platform/db/schema.ts';
 import { migrateToLatest } from '../../src/platform/db/migrate.ts';
@@ -42,10 +41,7 @@ export async function openWriteFloor(file: string, publicUrl: string): Promise<W
 
   const caller = { merchantId, appId: 'floor', generation: 'v3' as const };
   const QRIS = findMethod('ID_QRIS')!;
-  const effects: OrderEffects = async (tx, before, after, change) => {
-    await postOrderChange(tx, before, after, change.actor);
-    await enqueueOrderNotification(tx, Date.now(), publicUrl, after);
-  };
+  const effects = orderEffects({ now: Date.now, publicUrl, enqueued: () => undefined });
   // What the sandbox answers for a QRIS pay-in, in size: a cashier link and an EMV payload.
   const params = (orderNo: string) =>
     JSON.stringify({

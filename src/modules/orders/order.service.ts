@@ -20,10 +20,15 @@ export interface Transition {
 }
 
 /**
- * What else a state change writes in its transaction (the notification row,
- * later the ledger postings). Injected by the composition root.
+ * What else a state change writes in its transaction (ledger postings, the
+ * notification row). Injected by the composition root. `writes` tells, without
+ * writing, whether `write` writes anything for a change (a test takes every
+ * allowed transition to hold the two to each other).
  */
-export type OrderEffects = (tx: Db, before: OrderRow, after: OrderRow, change: Transition) => Promise<void>;
+export interface OrderEffects {
+  writes(before: OrderRow, after: OrderRow): boolean;
+  write(tx: Db, before: OrderRow, after: OrderRow, change: Transition): Promise<void>;
+}
 
 export interface OrderDeps {
   clock: Clock;
@@ -77,7 +82,7 @@ async function transitionFrom(tx: Db, deps: OrderDeps, order: OrderRow, t: Trans
     if (locked) throw new Error(`order ${orderNo} changed under a lock`);
     return transitionOrder(tx, deps, orderNo, t);
   }
-  await deps.effects(tx, order, after, t);
+  await deps.effects.write(tx, order, after, t);
   return { kind: 'applied', order: after };
 }
 
@@ -97,13 +102,7 @@ export interface NewOrder {
  * effects are written with it.
  */
 export async function createOrders(tx: Db, deps: Pick<OrderDeps, 'effects'>, orders: readonly NewOrder[]): Promise<(OrderRow | undefined)[]> {
-  const planned = orders.map(({ row, answered }) => {
-    if (!answered) return row;
-    const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
-    if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
-    // A spread of a literal-built row keeps its hidden class (see orderFromValues); Object.assign would not.
-    return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
-  });
+  const planned = orders.map(({ row, answered }) => (answered ? bornRow(row, answered) : row));
   const history: NewOrderEventRow[] = [];
   for (const { row, actor, answered } of orders) {
     const now = Number(row.created_at);
@@ -113,9 +112,25 @@ export async function createOrders(tx: Db, deps: Pick<OrderDeps, 'effects'>, ord
   const stored = new Map((await repo.insertOrdersWithHistory(tx, planned, history)).map((row) => [row.order_no, row]));
   const born = planned.map((row) => stored.get(row.order_no));
   for (const [i, { row, answered }] of orders.entries()) {
-    if (born[i] && answered) await deps.effects(tx, row, born[i], answered);
+    if (born[i] && answered) await deps.effects.write(tx, row, born[i], answered);
   }
   return born;
+}
+
+/**
+ * Whether these new orders are born without effects (no ledger posting, no
+ * notification): then writing them writes only the orders and their history.
+ */
+export function bornWithoutEffects(deps: Pick<OrderDeps, 'effects'>, orders: readonly NewOrder[]): boolean {
+  return orders.every(({ row, answered }) => !answered || !deps.effects.writes(row, bornRow(row, answered)));
+}
+
+/** The row of an order born in the state its channel answered. */
+function bornRow(row: OrderRow, answered: Transition): OrderRow {
+  const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
+  if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
+  // A spread of a literal-built row keeps its hidden class (see orderFromValues); Object.assign would not.
+  return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
 }
 
 /** The orders of these references, each or undefined, in their order (committed state: outside any transaction). */
