@@ -71,6 +71,29 @@ describe('database', () => {
     assert.equal(plusOne.rows[0]?.v, ABOVE_2_53 + 1n);
   });
 
+  it('PostgreSQL: a fixed hot-path statement is prepared once per connection and run by name; others are not', T, async (t) => {
+    if (dialectOf(db) !== 'postgres') {
+      t.skip('SQLite run');
+      return;
+    }
+    const one = openDatabase(tdb.url, { poolSize: 1 });
+    try {
+      const byKid = sqlStatement<{ kid: string }>('select kid from signing_keys where kid = ?');
+      for (let i = 0; i < 3; i++) assert.deepEqual(await byKid(one, ['k0']), [{ kid: 'k0' }]);
+      const prepared = await sql<{ name: string; statement: string; calls: string }>`select name, statement from pg_prepared_statements`.execute(one);
+      const mine = prepared.rows.filter((r) => r.statement === 'select kid from signing_keys where kid = $1');
+      assert.equal(mine.length, 1, JSON.stringify(prepared.rows));
+      assert.match(mine[0]!.name, /^pagoda_\d+$/);
+      // A query built at run time stays unnamed.
+      assert.ok(!prepared.rows.some((r) => r.statement.includes('pg_prepared_statements')));
+      // The same text with other values, and an error, through the named statement.
+      assert.deepEqual(await byKid(one, ['nope']), []);
+      await assert.rejects(sqlStatement('select kid from signing_keys where created_at = ?')(one, ['not a number']), /invalid input syntax/);
+    } finally {
+      await one.destroy();
+    }
+  });
+
   it('a nullable int8 column reads null as null, and counts read as bigint', T, async () => {
     const row = await db.selectFrom('signing_keys').select('retired_at').where('kid', '=', 'k0').executeTakeFirstOrThrow();
     assert.equal(row.retired_at, null);

@@ -264,7 +264,30 @@ export function preparedRead<R>(db: Db, query: Compilable<R>): PreparedRead<R> {
       }
     };
   }
+  preparePg(compiled.sql);
   return async (parameters) => (await db.executeQuery<R>(CompiledQuery.raw(compiled.sql, [...parameters]))).rows;
+}
+
+/** PostgreSQL statement texts run as named prepared statements, with their names. */
+const preparedNames = new Map<string, string>();
+
+/**
+ * Marks a PostgreSQL statement text (a hot path's, fixed) to be prepared once
+ * per connection and then run by name: PostgreSQL parses it once per
+ * connection instead of at every call, and may keep its plan.
+ */
+export function preparePg(text: string): void {
+  if (!preparedNames.has(text)) preparedNames.set(text, `pagoda_${preparedNames.size + 1}`);
+}
+
+/** A pool client's query runs the texts marked by preparePg by name; anything else as before. */
+function runPreparedByName(client: pg.PoolClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+    const [text, values] = args;
+    const name = args.length <= 2 && typeof text === 'string' ? preparedNames.get(text) : undefined;
+    return name ? query({ name, text, values }) : query(...args);
+  };
 }
 
 export function openPostgres(url: string, opts: OpenOptions = {}): Db {
@@ -272,6 +295,7 @@ export function openPostgres(url: string, opts: OpenOptions = {}): Db {
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
   // An idle client that loses its server must not crash the process.
   pool.on('error', () => undefined);
+  pool.on('connect', runPreparedByName);
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 

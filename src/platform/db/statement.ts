@@ -1,5 +1,5 @@
 import { CompiledQuery } from 'kysely';
-import { dialectOf, heldConnection, type Db } from './database.ts';
+import { dialectOf, heldConnection, preparePg, type Db } from './database.ts';
 
 /** Runs with its parameters in the order of the placeholders; the rows it returns (none without RETURNING). */
 export type Statement<R> = (db: Db, parameters: readonly unknown[]) => Promise<R[]>;
@@ -9,11 +9,13 @@ export type Statement<R> = (db: Db, parameters: readonly unknown[]) => Promise<R
  * compiling the query with Kysely would cost more than running it. `text` uses
  * `?` placeholders (numbered `$1…` for PostgreSQL) and must hold no other `?`.
  * In a SQLite transaction of inTransaction it runs synchronously on the
- * connection the transaction holds; elsewhere through Kysely's executor.
+ * connection the transaction holds; elsewhere through Kysely's executor, on
+ * PostgreSQL as a prepared statement (see preparePg).
  */
 export function sqlStatement<R = unknown>(text: string): Statement<R> {
   let n = 0;
   const numbered = text.replace(/\?/g, () => `$${++n}`);
+  preparePg(numbered);
   return (db, parameters) => {
     const held = heldConnection(db);
     if (held) {
