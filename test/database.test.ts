@@ -94,6 +94,26 @@ describe('database', () => {
     }
   });
 
+  it('PostgreSQL: a prepared statement keeps working after a migration adds a column to what it selects', T, async (t) => {
+    if (dialectOf(db) !== 'postgres') {
+      t.skip('SQLite run');
+      return;
+    }
+    await sql`create table prep_probe (id text primary key)`.execute(db);
+    await sql`insert into prep_probe (id) values ('a')`.execute(db);
+    const one = openDatabase(tdb.url, { poolSize: 1 });
+    try {
+      const all = sqlStatement<Record<string, unknown>>('select * from prep_probe where id = ?');
+      assert.deepEqual(await all(one, ['a']), [{ id: 'a' }]);
+      await sql`alter table prep_probe add column note text`.execute(db);
+      assert.deepEqual(await all(one, ['a']), [{ id: 'a', note: null }]);
+      assert.deepEqual(await all(one, ['a']), [{ id: 'a', note: null }]);
+    } finally {
+      await one.destroy();
+      await sql`drop table prep_probe`.execute(db);
+    }
+  });
+
   it('a nullable int8 column reads null as null, and counts read as bigint', T, async () => {
     const row = await db.selectFrom('signing_keys').select('retired_at').where('kid', '=', 'k0').executeTakeFirstOrThrow();
     assert.equal(row.retired_at, null);

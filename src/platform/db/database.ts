@@ -280,14 +280,38 @@ export function preparePg(text: string): void {
   if (!preparedNames.has(text)) preparedNames.set(text, `pagoda_${preparedNames.size + 1}`);
 }
 
-/** A pool client's query runs the texts marked by preparePg by name; anything else as before. */
+/**
+ * A pool client's query runs the texts marked by preparePg by name; anything
+ * else as before. When a migration has changed the row type a prepared
+ * statement returns (a column added to a table it selects `*` from),
+ * PostgreSQL refuses to run it again; the text then gets a new name, so every
+ * connection prepares it anew, and the call is retried once (in a transaction
+ * the error has already failed the transaction, so that call fails).
+ */
 function runPreparedByName(client: pg.PoolClient): void {
   const query = client.query.bind(client) as (...args: unknown[]) => unknown;
   (client as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
     const [text, values] = args;
     const name = args.length <= 2 && typeof text === 'string' ? preparedNames.get(text) : undefined;
-    return name ? query({ name, text, values }) : query(...args);
+    if (!name) return query(...args);
+    return (query({ name, text, values }) as Promise<unknown>).catch((err: unknown) => {
+      if (!isStalePlan(err)) throw err;
+      return query({ name: renamePrepared(text as string, name), text, values });
+    });
   };
+}
+
+let renames = 0;
+
+/** A new name for a prepared text whose plan went stale (once, however many connections find out). */
+function renamePrepared(text: string, stale: string): string {
+  if (preparedNames.get(text) === stale) preparedNames.set(text, `pagoda_r${++renames}`);
+  return preparedNames.get(text)!;
+}
+
+function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown };
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan must not change result type');
 }
 
 export function openPostgres(url: string, opts: OpenOptions = {}): Db {
