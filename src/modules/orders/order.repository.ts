@@ -84,6 +84,8 @@ function writtenOrders(values: readonly (readonly unknown[])[], written: readonl
  * PostgreSQL: new orders and their history in one statement, one round trip.
  * Its parts see one snapshot, so the history is filtered by the orders this
  * statement inserted; the foreign key is checked at the end of the statement.
+ * It must stay one statement: a batch of orders born without effects is
+ * written by it alone, outside any transaction (services.ts).
  */
 const insertOrdersWithHistoryPg = sqlStatement<{ order_no: string }>(
   `with created as (${INSERT_ORDERS} ${unnestOf(ORDER_TYPES)} ${ON_REF_CONFLICT}),
