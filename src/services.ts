@@ -15,24 +15,26 @@ import { enqueueOrderNotification } from './modules/notify/notify.service.ts';
 import type { NotifyWorkerDeps } from './modules/notify/notify.worker.ts';
 import { createSender } from './modules/notify/sender.ts';
 import {
+  applyPlainTransitions,
   bornWithoutEffects,
   createOrders,
   findCommittedOrderByRef,
   findCommittedOrdersByRef,
   findOrder,
+  plainTransitions,
   transitionKnownOrder,
+  type KnownTransition,
   type NewOrder,
   type OrderDeps,
   type OrderEffects,
   type OrderRef,
-  type Transition,
   type TransitionResult,
 } from './modules/orders/order.service.ts';
 import type { OrderRow } from './platform/db/schema.ts';
 import { applyPayinEvent, type CreateDeps, type PayinDeps } from './modules/payins/payin.service.ts';
 import { applyPayoutEvent, writeNewPayouts, type NewPayout, type PayoutDeps } from './modules/payouts/payout.service.ts';
 import { createBatcher } from './platform/batcher.ts';
-import { dialectOf } from './platform/db/database.ts';
+import { dialectOf, type Db } from './platform/db/database.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
 
 /** Channels this build can route to. */
@@ -99,19 +101,31 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     : (ref: OrderRef) => findCommittedOrderByRef(db, ref.merchantId, ref.direction, ref.merOrderNo);
 
   const orderDeps: OrderDeps = { transact, clock, log, effects };
-  // A channel's answer applied to the order it was asked about; on PostgreSQL
-  // the answers of concurrent calls share one transaction.
+  // A channel's answer applied to the order it was asked about. On PostgreSQL
+  // the answers of concurrent calls are written together: when none has
+  // effects (a payout the channel accepted becomes PENDING) as one statement,
+  // atomic and durable by itself, with any order whose row changed meanwhile
+  // decided again in its own transaction; otherwise in one transaction.
+  const transitionEach = async (tx: Db, batch: readonly KnownTransition[]) => {
+    const results: TransitionResult[] = [];
+    for (const { order, t } of batch) results.push(await transitionKnownOrder(tx, orderDeps, order, t));
+    return results;
+  };
   const transitions = batched
     ? createBatcher(
-        (batch: { order: OrderRow; t: Transition }[]) =>
-          transact(async (tx) => {
-            const results: TransitionResult[] = [];
-            for (const { order, t } of batch) results.push(await transitionKnownOrder(tx, orderDeps, order, t));
-            return results;
-          }),
+        async (batch: KnownTransition[]) => {
+          if (!plainTransitions(orderDeps, batch)) return transact((tx) => transitionEach(tx, batch));
+          const written = await applyPlainTransitions(db, orderDeps, batch);
+          return Promise.all(
+            batch.map(({ order, t }, i): Promise<TransitionResult> | TransitionResult => {
+              const after = written[i];
+              return after ? { kind: 'applied', order: after } : transact((tx) => transitionKnownOrder(tx, orderDeps, order, t));
+            }),
+          );
+        },
         { maxBatch: 100 },
       )
-    : ({ order, t }: { order: OrderRow; t: Transition }) => transact((tx) => transitionKnownOrder(tx, orderDeps, order, t));
+    : ({ order, t }: KnownTransition) => transact((tx) => transitionKnownOrder(tx, orderDeps, order, t));
   const created: CreateDeps = {
     ...orderDeps,
     db,

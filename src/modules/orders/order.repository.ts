@@ -197,7 +197,8 @@ export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges
   return orderOf((await updateOf(columns)(db, [...columns.map((column) => changes[column]), now, order.order_no, order.version]))[0]);
 }
 
-function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
+/** The columns a change sets (a null sets one; an undefined does not). */
+export function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
   return (Object.keys(changes) as (keyof OrderChanges)[]).filter((column) => changes[column] !== undefined);
 }
 
@@ -211,6 +212,68 @@ export async function updateOrderWithEvent(db: Db, order: OrderRow, changes: Ord
   const columns = changedColumns(changes);
   const values = [...columns.map((column) => changes[column]), now, order.order_no, order.version, ...eventValues(event)];
   return orderOf((await updateOf(columns, true)(db, values))[0]);
+}
+
+/** An order's change as its caller decided it on the row it read, with the history entry of that change. */
+export interface KnownChange {
+  order: OrderRow;
+  changes: OrderChanges;
+  event: NewOrderEventRow;
+}
+
+const batchUpdates = new Map<string, Statement<OrderRow>>();
+
+/**
+ * PostgreSQL: the update of these columns for a set of orders, each
+ * version-checked, with the history entries of the rows it changed, as one
+ * statement (atomic and durable by itself). Written once per set of columns.
+ */
+function batchUpdateOf(columns: readonly string[]): Statement<OrderRow> {
+  const key = columns.join(',');
+  let statement = batchUpdates.get(key);
+  if (!statement) {
+    for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
+    const types = columns.map((column): PgType => (ORDER_INT8.has(column) ? 'int8' : 'text'));
+    statement = sqlStatement<OrderRow>(
+      `with input as (select * from unnest(?::text[], ?::int8[]${types.map((type) => `, ?::${type}[]`).join('')}) as i (order_no, version${columns.map((c) => `, ${c}`).join('')})),
+      changed as (update orders o set ${columns.map((c) => `${c} = i.${c}, `).join('')}updated_at = ?::int8, version = o.version + 1
+        from input i where o.order_no = i.order_no and o.version = i.version returning o.*),
+      history as (insert into order_events (${EVENT_COLUMNS.join(', ')})
+        select * from (${unnestOf(EVENT_TYPES)}) as e (${EVENT_COLUMNS.join(', ')}) where e.order_no in (select order_no from changed))
+      select * from changed`,
+    );
+    batchUpdates.set(key, statement);
+  }
+  return statement;
+}
+
+/**
+ * updateOrderWithEvent for several orders that change the same columns, each
+ * a different order: on PostgreSQL one statement, atomic by itself, so it
+ * needs no transaction around it; on SQLite one order after another (the
+ * caller's transaction makes them one). For each, its new row, or undefined
+ * when its row changed since it was read.
+ */
+export async function updateOrdersWithEvents(db: Db, known: readonly KnownChange[], now: number): Promise<(OrderRow | undefined)[]> {
+  if (known.length === 0) return [];
+  if (dialectOf(db) !== 'postgres') {
+    const after: (OrderRow | undefined)[] = [];
+    for (const { order, changes, event } of known) after.push(await updateOrderWithEvent(db, order, changes, now, event));
+    return after;
+  }
+  const columns = changedColumns(known[0]!.changes).sort();
+  const key = columns.join(',');
+  for (const { changes } of known) if (changedColumns(changes).sort().join(',') !== key) throw new Error(`updateOrdersWithEvents: changes of different columns (${key}; ${changedColumns(changes).sort().join(',')})`);
+  if (new Set(known.map(({ order }) => order.order_no)).size !== known.length) throw new Error('updateOrdersWithEvents: an order appears twice');
+  const rows = await batchUpdateOf(columns)(db, [
+    known.map(({ order }) => order.order_no),
+    known.map(({ order }) => order.version),
+    ...columns.map((column) => known.map(({ changes }) => changes[column] ?? null)),
+    now,
+    ...columnsOf(EVENT_TYPES, known.map(({ event }) => eventValues(event))),
+  ]);
+  const changed = new Map(rows.map((row) => [row.order_no, orderOf(row)]));
+  return known.map(({ order }) => changed.get(order.order_no));
 }
 
 /** Appends history entries in one statement. */

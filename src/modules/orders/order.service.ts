@@ -86,6 +86,50 @@ async function transitionFrom(tx: Db, deps: OrderDeps, order: OrderRow, t: Trans
   return { kind: 'applied', order: after };
 }
 
+/** A transition decided on the row its caller last saw. */
+export interface KnownTransition {
+  order: OrderRow;
+  t: Transition;
+}
+
+/**
+ * Whether these transitions, each decided on the row its caller knows, all
+ * apply, write no effects (no posting, no notification) and change the same
+ * columns, each of a different order: then applyPlainTransitions writes them
+ * together.
+ */
+export function plainTransitions(deps: Pick<OrderDeps, 'effects'>, items: readonly KnownTransition[]): boolean {
+  const orders = new Set<string>();
+  let columns: string | undefined;
+  for (const { order, t } of items) {
+    if (orders.has(order.order_no)) return false;
+    orders.add(order.order_no);
+    const decision = decideTransition(order.direction as Direction, order.status as OrderStatus, t.to);
+    if (decision.kind !== 'apply' || deps.effects.writes(order, rowAfter(order, t))) return false;
+    const changed = repo.changedColumns({ ...t.changes, status: t.to }).sort().join(',');
+    if (columns !== undefined && changed !== columns) return false;
+    columns = changed;
+  }
+  return true;
+}
+
+/**
+ * Plain transitions (see plainTransitions) written together: the orders and
+ * their history entries, on PostgreSQL in one statement, atomic by itself,
+ * which needs no transaction around it (on SQLite the caller's transaction
+ * makes them one). For each, its new row, or undefined when its row changed
+ * since its caller read it: transitionKnownOrder, in a transaction, then
+ * decides again on the row as it is.
+ */
+export async function applyPlainTransitions(db: Db, deps: Pick<OrderDeps, 'clock'>, items: readonly KnownTransition[]): Promise<(OrderRow | undefined)[]> {
+  const now = deps.clock.now();
+  return repo.updateOrdersWithEvents(
+    db,
+    items.map(({ order, t }) => ({ order, changes: { ...t.changes, status: t.to }, event: changeEvent(order, t, now) })),
+    now,
+  );
+}
+
 /** A new order to write: its row as created, who created it, and the channel's answer when it was asked first. */
 export interface NewOrder {
   row: OrderRow;
@@ -129,8 +173,13 @@ export function bornWithoutEffects(deps: Pick<OrderDeps, 'effects'>, orders: rea
 function bornRow(row: OrderRow, answered: Transition): OrderRow {
   const decision = decideTransition(row.direction as Direction, row.status as OrderStatus, answered.to);
   if (decision.kind !== 'apply') throw new Error(`a new ${row.direction} cannot become ${answered.to}: ${decision.kind}`);
+  return rowAfter(row, answered);
+}
+
+/** An order's row after a transition, as its writes decide (the time it was written aside). */
+function rowAfter(row: OrderRow, t: Transition): OrderRow {
   // A spread of a literal-built row keeps its hidden class (see orderFromValues); Object.assign would not.
-  return { ...row, ...answered.changes, status: answered.to, version: row.version + 1n };
+  return { ...row, ...t.changes, status: t.to, version: row.version + 1n };
 }
 
 /** The orders of these references, each or undefined, in their order (committed state: outside any transaction). */
