@@ -20,7 +20,8 @@
 // stop that the server completed), and `pagoda ledger check` must exit 0.
 //
 // Environment: BENCH_DB=sqlite|postgres|both (default sqlite), BENCH_DURATION (default
-// 10), BENCH_RUNS (default 3), BENCH_ATTEMPTS (default 3), BENCH_PIN=0, BENCH_PG_URL.
+// 10), BENCH_RUNS (default 3), BENCH_ATTEMPTS (default 3), BENCH_PIN=0, BENCH_PG_URL;
+// BENCH_CPU_PROF=<dir>: the gateway writes V8 CPU profiles of its threads there (--cpu-prof).
 import { execFile, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -329,7 +330,7 @@ interface DbRun {
 async function gatewayRun(db: Db, run: number, tag: string, bare: Measurement): Promise<DbRun> {
   const session = `${tag}-${db.kind[0]}${run}`; // every id of this server session starts with `${session}-`
   const port = await freePort();
-  const gateway = startGateway(port, db.dataDir, [], { ...db.env, PAGODA_SANDBOX_PAYOUT_DELAY: '1h' });
+  const gateway = startGateway(port, db.dataDir, process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [], { ...db.env, PAGODA_SANDBOX_PAYOUT_DELAY: '1h' });
   const url = `https://127.0.0.1:${port}/api/v3/payout/create`;
   const all: IdLedger[] = [];
   const kept = {} as Record<Key, { m: PayoutMeasurement; ledger: IdLedger; prefix: string }>;
