@@ -16,7 +16,8 @@ import { createMerchant } from '../src/modules/merchants/merchant.service.ts';
 import type { Direction, OrderStatus } from '../src/modules/orders/order.ts';
 import { insertOrderIfAbsent, recordCreation, transitionOrder, type OrderDeps, type TransitionResult } from '../src/modules/orders/order.service.ts';
 import type { OrderChanges } from '../src/modules/orders/order.repository.ts';
-import { freezeForPayouts, postOrderChange } from '../src/modules/ledger/ledger.service.ts';
+import { adjust, freezeForPayouts, postOrderChange, transfer } from '../src/modules/ledger/ledger.service.ts';
+import { orderEffects } from '../src/services.ts';
 import { orderChangeEvent } from '../src/modules/ledger/ledger.orders.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
@@ -63,6 +64,23 @@ const box = new SecretBox(parseMasterKey(TEST_MASTER_KEY));
 export async function newMerchant(db: Db, currencies: string[] = ['IDR', 'MXN']): Promise<string> {
   const creds = await db.transaction().execute((tx) => createMerchant(tx, { box, now: T0, actor: 'test' }, { name: 'Ledger Merchant', currencies }));
   return creds.merchantId;
+}
+
+/**
+ * A ledger database whose orders have the composition root's effects (ledger
+ * postings and notifications), and a merchant whose IDR payout balance holds
+ * `funds`.
+ */
+export async function openWithEffects(funds: bigint): Promise<{ ledger: LedgerDb; deps: OrderDeps; merchantId: string }> {
+  const ledger = await openLedgerDb();
+  const deps = { ...ledger.deps, effects: orderEffects({ now: () => T0, publicUrl: 'https://pagoda.example', enqueued: () => undefined }) };
+  const merchantId = await newMerchant(ledger.db);
+  const op = { now: T0, actor: 'test' };
+  await ledger.db.transaction().execute(async (tx) => {
+    await adjust(tx, op, { merchantId, currency: 'IDR', account: 'payin', amount: funds, reason: 'funds' });
+    await transfer(tx, op, { merchantId, currency: 'IDR', from: 'payin', to: 'payout', amount: funds });
+  });
+  return { ledger, deps, merchantId };
 }
 
 export interface NewOrder {

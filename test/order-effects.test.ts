@@ -7,26 +7,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { adjust, transfer } from '../src/modules/ledger/ledger.service.ts';
 import { decideTransition, ORDER_STATUSES, type Direction, type OrderStatus } from '../src/modules/orders/order.ts';
 import { transitionOrder, type OrderDeps } from '../src/modules/orders/order.service.ts';
 import type { Db } from '../src/platform/db/database.ts';
-import { orderEffects } from '../src/services.ts';
-import { createOrder, newMerchant, openLedgerDb, T0, type LedgerDb } from './ledger.fixtures.ts';
+import { createOrder, openWithEffects, type LedgerDb } from './ledger.fixtures.ts';
 
 let ledger: LedgerDb;
 let deps: OrderDeps;
 let merchantId: string;
 
 before(async () => {
-  ledger = await openLedgerDb();
-  deps = { ...ledger.deps, effects: orderEffects({ now: () => T0, publicUrl: 'https://pagoda.example', enqueued: () => undefined }) };
-  merchantId = await newMerchant(ledger.db);
-  const op = { now: T0, actor: 'test' };
-  await ledger.db.transaction().execute(async (tx) => {
-    await adjust(tx, op, { merchantId, currency: 'IDR', account: 'payin', amount: 100_000_000n, reason: 'funds' });
-    await transfer(tx, op, { merchantId, currency: 'IDR', from: 'payin', to: 'payout', amount: 100_000_000n });
-  });
+  ({ ledger, deps, merchantId } = await openWithEffects(100_000_000n));
 });
 after(() => ledger.close());
 

@@ -6,26 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { adjust, transfer } from '../src/modules/ledger/ledger.service.ts';
 import { applyPlainTransitions, listOrderEvents, plainTransitions, type KnownTransition, type OrderDeps, type Transition } from '../src/modules/orders/order.service.ts';
 import type { OrderRow } from '../src/platform/db/schema.ts';
-import { orderEffects } from '../src/services.ts';
 import { TEST_DB } from './helpers/db.ts';
-import { createOrder, move, newMerchant, openLedgerDb, T0, type LedgerDb } from './ledger.fixtures.ts';
+import { createOrder, move, openWithEffects, T0, type LedgerDb } from './ledger.fixtures.ts';
 
 let ledger: LedgerDb;
 let deps: OrderDeps;
 let merchantId: string;
 
 before(async () => {
-  ledger = await openLedgerDb();
-  deps = { ...ledger.deps, effects: orderEffects({ now: () => T0, publicUrl: 'https://pagoda.example', enqueued: () => undefined }) };
-  merchantId = await newMerchant(ledger.db);
-  const op = { now: T0, actor: 'test' };
-  await ledger.db.transaction().execute(async (tx) => {
-    await adjust(tx, op, { merchantId, currency: 'IDR', account: 'payin', amount: 10_000_000n, reason: 'funds' });
-    await transfer(tx, op, { merchantId, currency: 'IDR', from: 'payin', to: 'payout', amount: 10_000_000n });
-  });
+  ({ ledger, deps, merchantId } = await openWithEffects(10_000_000n));
 });
 after(() => ledger.close());
 
