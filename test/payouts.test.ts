@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { DEFAULT_SETTINGS, saveMethodSettings } from '../src/modules/channels/method-settings.ts';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
 import { createApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -71,6 +72,31 @@ describe('v3 payouts: idempotency and refusals', () => {
     }
     assert.deepEqual(await balances(), mid);
     assert.deepEqual(await entryKinds(gw.core.db, first.json.data.orderNo), ['payout.freeze']);
+  });
+
+  // merchant-api.md §3: "same parameters → 200 with the existing order". A rule the
+  // operator changed after the payout was created must not turn a retry into a refusal.
+  test('a retry after the operator disabled the method or lowered its maximum answers the existing order; other parameters are still 409', async () => {
+    const m = await gw.merchant(['MXN']);
+    const t = await gw.token(m);
+    await fund(gw, m.merchantId, 100_000n);
+    const body = payoutBody({ amount: 300 });
+    const first = await createPayoutV3(gw, t, body);
+    assert.equal(first.status, 200, first.text);
+    const mid = await balancesOf(gw.core.db, m.merchantId);
+    for (const changed of [{ ...DEFAULT_SETTINGS, maxAmount: 10_000n }, { ...DEFAULT_SETTINGS, enabled: false }]) {
+      await saveMethodSettings(gw.core.db, gw.clock.now(), m.merchantId, 'payout', 'MX_SPEI', changed);
+      gw.clock.advance(gw.core.config.appCacheTtlMs + 1); // past the cached copy of the settings
+      const retry = await createPayoutV3(gw, t, body);
+      assert.equal(retry.status, 200, retry.text);
+      assert.deepEqual(retry.json.data, first.json.data);
+      const other = await createPayoutV3(gw, t, { ...body, amount: 301 });
+      assert.equal(other.status, 409, other.text);
+      const fresh = await createPayoutV3(gw, t, payoutBody({ amount: 300 }));
+      assert.equal(fresh.status, 422, fresh.text);
+    }
+    assert.equal(await countOrders(gw, m.merchantId), 1);
+    assert.deepEqual(await balancesOf(gw.core.db, m.merchantId), mid);
   });
 
   const refusals: Array<[string, number, () => Record<string, unknown> | string, string?]> = [

@@ -1,13 +1,13 @@
 import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { notFound, unprocessable } from '../../platform/errors.ts';
+import { AppError, notFound, unprocessable } from '../../platform/errors.ts';
 import { findMethod } from '../channels/catalogue.ts';
 import { channelOrderOf, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
 import { checkAmountAllowed } from '../channels/method-settings.ts';
 import { freezeForPayouts } from '../ledger/ledger.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { OrderStatus } from '../orders/order.ts';
-import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
+import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller, type OrderRequest } from '../orders/order.request.ts';
 import { createOrders, findOrderByRef, findOrderForUpdate, recordChannelEvent, transitionKnownOrder, type NewOrder, type OrderDeps, type TransitionResult } from '../orders/order.service.ts';
 import type { CreateDeps } from '../payins/payin.service.ts';
 
@@ -28,19 +28,30 @@ export type NewPayout = Omit<NewOrder, 'answered'>;
 export async function createPayout(deps: PayoutDeps, caller: Caller, body: Record<string, unknown>): Promise<OrderRow> {
   const req = parseOrderRequest(body, 'payout', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
-  const known = await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payout', merOrderNo: req.merOrderNo });
-  if (known) return sameRequest(known, hash, req.merOrderNo);
+  // A retry is told apart when its order is written (the merOrderNo is unique),
+  // not by a read first: the channel is called only after that write. One the
+  // operator's rules would refuse today still answers the order it created.
+  let row: OrderRow;
+  try {
+    row = await newPayoutRow(deps, caller, req, hash);
+  } catch (err) {
+    const known = err instanceof AppError ? await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payout', merOrderNo: req.merOrderNo }) : undefined;
+    if (known) return sameRequest(known, hash, req.merOrderNo);
+    throw err;
+  }
+  const order = await deps.newPayout({ row, actor: `merchant:${caller.appId}` });
+  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
+  return submitPayout(deps, order);
+}
+
+/** The row of a new payout, within the merchant's currencies and the method's settings and limits. */
+async function newPayoutRow(deps: PayoutDeps, caller: Caller, req: OrderRequest, hash: string): Promise<OrderRow> {
   const method = req.method!;
   const { currencies } = await deps.merchantOf(caller.merchantId);
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = await deps.settingsOf(caller.merchantId, 'payout', method.code);
   checkAmountAllowed(settings, method.code, req.amount, req.currency);
-
-  const now = deps.clock.now();
-  const row = newOrderRow('payout', caller, req, hash, now, { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
-  const order = await deps.newPayout({ row, actor: `merchant:${caller.appId}` });
-  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
-  return submitPayout(deps, order);
+  return newOrderRow('payout', caller, req, hash, deps.clock.now(), { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
 }
 
 /**
