@@ -12,7 +12,8 @@ import { loadAuthApp } from '../src/modules/merchants/merchant.service.ts';
 import { parseMasterKey, SecretBox } from '../src/platform/secret-box.ts';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
 
-const T = { timeout: 60_000 };
+// Each command is a new process (about 2.5 s on a slow 2-core VM, more while other test files run): a generous bound.
+const T = { timeout: 180_000 };
 const HEX32 = /^[0-9a-f]{32}$/;
 // A merchant migrating from another Starpago-compatible provider keeps these (merchant-api.md test vector).
 const IMPORTED = { appId: 'af37752d8bfc9c23ce9a39e6cf44d135', appSecret: 'daa153d25c25c3736b474a91aeaa7fa7' };

@@ -11,7 +11,8 @@ import { sql } from 'kysely';
 import { openDatabase } from '../src/platform/db/database.ts';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
 
-const T = { timeout: 60_000 };
+// Each command is a new process (about 2.5 s on a slow 2-core VM, more while other test files run): a generous bound.
+const T = { timeout: 180_000 };
 
 function json(run: RunResult): Record<string, any> {
   assert.equal(run.code, 0, `pagoda exited ${run.code ?? run.signal}\nstderr: ${run.stderr}\nstdout: ${run.stdout}`);
