@@ -80,7 +80,7 @@ describe('database', () => {
     try {
       const byKid = sqlStatement<{ kid: string }>('select kid from signing_keys where kid = ?');
       for (let i = 0; i < 3; i++) assert.deepEqual(await byKid(one, ['k0']), [{ kid: 'k0' }]);
-      const prepared = await sql<{ name: string; statement: string; calls: string }>`select name, statement from pg_prepared_statements`.execute(one);
+      const prepared = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(one);
       const mine = prepared.rows.filter((r) => r.statement === 'select kid from signing_keys where kid = $1');
       assert.equal(mine.length, 1, JSON.stringify(prepared.rows));
       assert.match(mine[0]!.name, /^pagoda_\d+$/);

@@ -16,7 +16,8 @@ const ORDER_INT8 = new Set<string>(['amount', 'paid_amount', 'fee', 'acknowledge
 /** What the database fills in when a new row leaves these columns out. */
 const ORDER_DEFAULTS: Partial<Record<(typeof ORDER_COLUMNS)[number], bigint>> = { fee: 0n, acknowledged: 0n, version: 0n };
 
-const ORDER_TYPES: readonly PgType[] = ORDER_COLUMNS.map((column) => (ORDER_INT8.has(column) ? 'int8' : 'text'));
+const orderColumnType = (column: string): PgType => (ORDER_INT8.has(column) ? 'int8' : 'text');
+const ORDER_TYPES: readonly PgType[] = ORDER_COLUMNS.map(orderColumnType);
 const INSERT_ORDERS = `insert into orders (${ORDER_COLUMNS.join(', ')})`;
 /** Only the key comes back: the stored row is the values sent (returning whole rows cost more than the insert). */
 const ON_REF_CONFLICT = 'on conflict (merchant_id, direction, mer_order_no) do nothing returning order_no';
@@ -176,7 +177,7 @@ function updateOf(columns: readonly string[], withEvent = false): Statement<Orde
   const key = `${withEvent ? 'event:' : ''}${columns.join(',')}`;
   let statement = updates.get(key);
   if (!statement) {
-    for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
+    checkChangeable(columns);
     const set = columns.map((column) => `${column} = ?`).join(', ');
     const update = `update orders set ${set}${set ? ', ' : ''}updated_at = ?, version = version + 1 where order_no = ? and version = ? returning *`;
     statement = sqlStatement<OrderRow>(
@@ -197,9 +198,17 @@ export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges
   return orderOf((await updateOf(columns)(db, [...columns.map((column) => changes[column]), now, order.order_no, order.version]))[0]);
 }
 
-/** The columns a change sets (a null sets one; an undefined does not). */
-export function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
+function checkChangeable(columns: readonly string[]): void {
+  for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
+}
+
+function changedColumns(changes: OrderChanges): (keyof OrderChanges)[] {
   return (Object.keys(changes) as (keyof OrderChanges)[]).filter((column) => changes[column] !== undefined);
+}
+
+/** The columns a change sets (a null sets one; an undefined does not), in one order: changes with the same key can be written by one statement. */
+export function changedColumnsKey(changes: OrderChanges): string {
+  return changedColumns(changes).sort().join(',');
 }
 
 /** updateOrder, and when it applies, the history entry of the change (one statement on PostgreSQL). */
@@ -232,8 +241,8 @@ function batchUpdateOf(columns: readonly string[]): Statement<OrderRow> {
   const key = columns.join(',');
   let statement = batchUpdates.get(key);
   if (!statement) {
-    for (const column of columns) if (!CHANGEABLE.has(column)) throw new Error(`orders.${column} is not changeable`);
-    const types = columns.map((column): PgType => (ORDER_INT8.has(column) ? 'int8' : 'text'));
+    checkChangeable(columns);
+    const types = columns.map(orderColumnType);
     statement = sqlStatement<OrderRow>(
       `with input as (select * from unnest(?::text[], ?::int8[]${types.map((type) => `, ?::${type}[]`).join('')}) as i (order_no, version${columns.map((c) => `, ${c}`).join('')})),
       changed as (update orders o set ${columns.map((c) => `${c} = i.${c}, `).join('')}updated_at = ?::int8, version = o.version + 1
@@ -261,9 +270,9 @@ export async function updateOrdersWithEvents(db: Db, known: readonly KnownChange
     for (const { order, changes, event } of known) after.push(await updateOrderWithEvent(db, order, changes, now, event));
     return after;
   }
-  const columns = changedColumns(known[0]!.changes).sort();
-  const key = columns.join(',');
-  for (const { changes } of known) if (changedColumns(changes).sort().join(',') !== key) throw new Error(`updateOrdersWithEvents: changes of different columns (${key}; ${changedColumns(changes).sort().join(',')})`);
+  const key = changedColumnsKey(known[0]!.changes);
+  for (const { changes } of known) if (changedColumnsKey(changes) !== key) throw new Error(`updateOrdersWithEvents: changes of different columns (${key}; ${changedColumnsKey(changes)})`);
+  const columns = (key ? key.split(',') : []) as (keyof OrderChanges)[];
   if (new Set(known.map(({ order }) => order.order_no)).size !== known.length) throw new Error('updateOrdersWithEvents: an order appears twice');
   const rows = await batchUpdateOf(columns)(db, [
     known.map(({ order }) => order.order_no),

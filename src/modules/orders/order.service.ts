@@ -106,7 +106,7 @@ export function plainTransitions(deps: Pick<OrderDeps, 'effects'>, items: readon
     orders.add(order.order_no);
     const decision = decideTransition(order.direction as Direction, order.status as OrderStatus, t.to);
     if (decision.kind !== 'apply' || deps.effects.writes(order, rowAfter(order, t))) return false;
-    const changed = repo.changedColumns({ ...t.changes, status: t.to }).sort().join(',');
+    const changed = repo.changedColumnsKey({ ...t.changes, status: t.to });
     if (columns !== undefined && changed !== columns) return false;
     columns = changed;
   }

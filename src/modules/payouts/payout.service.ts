@@ -29,8 +29,8 @@ export async function createPayout(deps: PayoutDeps, caller: Caller, body: Recor
   const req = parseOrderRequest(body, 'payout', { requireHttps: deps.requireHttpsNotify });
   const hash = requestHash(req);
   // A retry is told apart when its order is written (the merOrderNo is unique),
-  // not by a read first: the channel is called only after that write. One the
-  // operator's rules would refuse today still answers the order it created.
+  // not by a read first: the channel is called only after that write. A retry
+  // that the operator's rules would now refuse still answers its order.
   let row: OrderRow;
   try {
     row = await newPayoutRow(deps, caller, req, hash);
