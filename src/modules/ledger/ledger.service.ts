@@ -214,20 +214,7 @@ export interface TransferInput {
 export async function transfer(tx: Db, deps: OperatorDeps, input: TransferInput): Promise<OperatorResult> {
   if (input.amount <= 0n) throw badRequest('amount: must be greater than 0');
   if (input.from === input.to) throw badRequest('to: must differ from from');
-  await requireEnabledCurrency(tx, input.merchantId, input.currency);
-  const id = entryId('op.transfer', input.operationId ?? newId('op_', deps.now));
-  const event: LedgerEvent = { kind: 'op.transfer', merchantId: input.merchantId, from: input.from, to: input.to, amount: input.amount };
-  const result = await postOperation(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason ?? null, now: deps.now }, event);
-  if (result === 'posted') {
-    await recordAudit(tx, deps.now, {
-      actor: deps.actor,
-      action: 'balance.transfer',
-      subject: input.merchantId,
-      reason: input.reason,
-      detail: { entryId: id, currency: input.currency, from: input.from, to: input.to, amount: formatMajor(input.amount, input.currency) },
-    });
-  }
-  return { entryId: id, result, balances: await balances(tx, input.merchantId, input.currency) };
+  return postAudited(tx, deps, input, 'balance.transfer', { kind: 'op.transfer', merchantId: input.merchantId, from: input.from, to: input.to, amount: input.amount }, { from: input.from, to: input.to });
 }
 
 export interface AdjustInput {
@@ -245,17 +232,31 @@ export async function adjust(tx: Db, deps: OperatorDeps, input: AdjustInput): Pr
   if (input.amount === 0n) throw badRequest('amount: must not be 0');
   if (!input.reason?.trim()) throw badRequest('reason: an adjustment needs a reason');
   if (!deps.actor.trim()) throw badRequest('actor: an adjustment needs an actor');
+  return postAudited(tx, deps, input, 'balance.adjust', { kind: 'op.adjust', merchantId: input.merchantId, account: input.account, amount: input.amount }, { account: input.account });
+}
+
+/**
+ * An operator's balance operation: posted once per operation id (a fresh id by
+ * default), audited when it posts, answered with the balances after it.
+ */
+async function postAudited(
+  tx: Db,
+  deps: OperatorDeps,
+  input: { merchantId: string; currency: string; amount: bigint; reason?: string; operationId?: string },
+  action: string,
+  event: LedgerEvent & { kind: 'op.transfer' | 'op.adjust' },
+  detail: Record<string, unknown>,
+): Promise<OperatorResult> {
   await requireEnabledCurrency(tx, input.merchantId, input.currency);
-  const id = entryId('op.adjust', input.operationId ?? newId('op_', deps.now));
-  const event: LedgerEvent = { kind: 'op.adjust', merchantId: input.merchantId, account: input.account, amount: input.amount };
-  const result = await postOperation(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason, now: deps.now }, event);
+  const id = entryId(event.kind, input.operationId ?? newId('op_', deps.now));
+  const result = await postOperation(tx, { id, currency: input.currency, actor: deps.actor, reason: input.reason ?? null, now: deps.now }, event);
   if (result === 'posted') {
     await recordAudit(tx, deps.now, {
       actor: deps.actor,
-      action: 'balance.adjust',
+      action,
       subject: input.merchantId,
       reason: input.reason,
-      detail: { entryId: id, currency: input.currency, account: input.account, amount: formatMajor(input.amount, input.currency) },
+      detail: { entryId: id, currency: input.currency, ...detail, amount: formatMajor(input.amount, input.currency) },
     });
   }
   return { entryId: id, result, balances: await balances(tx, input.merchantId, input.currency) };
