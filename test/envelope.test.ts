@@ -50,6 +50,7 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     ['invalid UTF-8', () => ({ body: Buffer.concat([Buffer.from('{"grant_type":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]) }), 400, /UTF-8/],
     ['empty body', () => ({ body: '' }), 400, /empty/],
     ['duplicate keys', () => ({ body: '{"app_id":"a","app_id":"b"}' }), 400, /duplicate/],
+    ['a NUL character in a string', () => ({ body: '{"grant_type":"client_credentials","app_id":"a\\u0000","app_secret":"b"}' }), 400, /NUL character/],
     ['text/plain', () => ({ body: goodBody(), headers: { 'content-type': 'text/plain' } }), 415, /application\/json/],
     ['form encoded', () => ({ body: 'grant_type=client_credentials', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/],
     ['json in latin1', () => ({ body: goodBody(), headers: { 'content-type': 'application/json; charset=iso-8859-1' } }), 415, /charset/],
@@ -147,6 +148,19 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     }
     const fine = await gw.call('GET', '/api/v3/merchant/balance?currency=%4D%58%4E');
     assert.equal(fine.status, 401, 'valid escapes go on to authentication');
+  });
+
+  test('a %00 anywhere in the URL is a 400, before authentication or any lookup', async () => {
+    const token = await gw.token(creds);
+    const paths = ['/api/v3/payment/query?merOrderNo=a%00b', '/api/v3/payment/query?orderNo=a%00', '/api/v2/merchant/balance?appId=a%00&sign=00', '/cashier/a%00', '/sandbox/v1/payins/a%00/complete'];
+    for (const path of paths) {
+      const post = path.startsWith('/sandbox/');
+      const res = await gw.call(post ? 'POST' : 'GET', path, { headers: { authorization: `Bearer ${token}` }, body: post ? '{"outcome":"PAID"}' : undefined });
+      assert.equal(res.status, 400, `${path}: ${res.text}`);
+      assert.equal(res.json.error, 'the NUL character (%00) is not allowed in a URL');
+    }
+    const fine = await gw.call('GET', '/api/v3/payment/query?merOrderNo=a%2500b', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(fine.status, 404, 'an escaped percent sign is not a NUL');
   });
 
   for (const [name, head, status, detail] of refusedBeforeRouting) {

@@ -135,7 +135,8 @@ describe('v3 pay-in create: other fields', () => {
 
   const refused: Array<[string, Record<string, unknown> | string, RegExp]> = [
     ['merOrderNo missing', { merOrderNo: undefined }, /merOrderNo/],
-    ['merOrderNo of 65 characters', { merOrderNo: 'a'.repeat(65) }, /merOrderNo/],
+    ['merOrderNo of 65 characters', { merOrderNo: 'a'.repeat(65) }, /merOrderNo: at most 64 characters/],
+    ['merOrderNo of 300 characters', { merOrderNo: 'a'.repeat(300) }, /merOrderNo: at most 64 characters/],
     ['merOrderNo with a space', { merOrderNo: 'abc 123' }, /merOrderNo/],
     ["merOrderNo with a '", { merOrderNo: "abc'123" }, /merOrderNo/],
     ['merOrderNo not a string', { merOrderNo: 12345 }, /merOrderNo/],
@@ -153,6 +154,9 @@ describe('v3 pay-in create: other fields', () => {
     ['returnUrl https:host (no //)', { returnUrl: 'https:shop.example' }, /returnUrl: must be an absolute/],
     ['notifyUrl over 2048 characters', { notifyUrl: `https://merchant.example/${'n'.repeat(2048)}` }, /notifyUrl/],
     ['returnUrl javascript:', { returnUrl: 'javascript:alert(1)' }, /returnUrl/],
+    ['notifyUrl with a control character', { notifyUrl: 'https://merchant.example/a\u0001b' }, /notifyUrl: contains characters that are not allowed/],
+    ['returnUrl with DEL', { returnUrl: 'https://shop.example/a\u007fb' }, /returnUrl: contains characters that are not allowed/],
+    ['attach with a NUL character', '{"merOrderNo":"nul-1","currency":"MXN","amount":100,"payMethod":"MX_SPEI","notifyUrl":"https://merchant.example/n","attach":"a\\u0000b"}', /NUL character/],
     ['return_url javascript:', { return_url: 'javascript:alert(1)' }, /returnUrl/],
     ['PK_WALLET without extra.payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { mobile: '03001234567' } }, /payType/],
     ['PK_WALLET with an unknown payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { payType: 'CASH', mobile: '03001234567' } }, /payType/],

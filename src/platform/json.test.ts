@@ -69,7 +69,6 @@ describe('parseJsonBody: string escapes', () => {
     ['"\\uD83D\\uDE00"', '\ud83d\ude00'],
     ['"x\\uD800y"', 'x\ud800y'],
     ['"\\uDC00"', '\udc00'],
-    ['"\\u0000"', '\u0000'],
     ['"pre \\n mid \\t post"', 'pre \n mid \t post'],
   ];
   for (const [text, expected] of cases) {
@@ -109,6 +108,8 @@ describe('parseJsonBody: refusals', () => {
     ['"\\x"', /invalid escape 'x' in string/],
     ['"\\u12"', /invalid \\u escape/],
     ['"\\u12G4"', /invalid \\u escape/],
+    ['"a\\u0000b"', /^the NUL character \(\\u0000\) is not allowed in a string at offset 2$/],
+    ['{"\\u0000":1}', /NUL character/],
     ['{"a" 1}', /unexpected '1'/],
     ['{a:1}', /unexpected 'a' at offset 1/],
     ['{"a":1 "b":2}', /unexpected '"'/],

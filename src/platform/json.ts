@@ -287,7 +287,10 @@ class Parser {
       const hex = text.slice(i + 2, i + 6);
       // Lone surrogates are legal JSON (RFC 8259 §8.2) and kept as they are.
       if (/^[0-9a-fA-F]{4}$/.test(hex)) {
-        parts.push(String.fromCharCode(parseInt(hex, 16)));
+        const code = parseInt(hex, 16);
+        // Legal JSON, but no text column (PostgreSQL's least of all) can hold it.
+        if (code === 0) throw this.refuse('the NUL character (\\u0000) is not allowed in a string', i);
+        parts.push(String.fromCharCode(code));
         return i + 6;
       }
       throw this.fail('invalid \\u escape in string', i);

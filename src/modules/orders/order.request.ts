@@ -67,7 +67,7 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest(`${field}: must be an absolute http or https URL`);
   if (requireHttps && url.protocol !== 'https:') throw badRequest(`${field}: must be an https URL`);
   if (url.username || url.password) throw badRequest(`${field}: must not carry credentials`);
-  if (/[\s<>"]/.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  if (/[\s<>"\p{Cc}]/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
   return text;
 }
 
@@ -96,7 +96,7 @@ function parseCurrency(body: Body): string {
  * `returnUrl` is read as `returnUrl` or `return_url` (merchant libraries send both).
  */
 export function parseOrderRequest(body: Body, direction: Direction, opts: { requireHttps: boolean }): OrderRequest {
-  const merOrderNo = requiredString(body, 'merOrderNo', 256);
+  const merOrderNo = requiredString(body, 'merOrderNo', 64);
   if (!MER_ORDER_NO.test(merOrderNo)) throw badRequest('merOrderNo: 1 to 64 characters of A-Z a-z 0-9 _ - . :');
   const currency = parseCurrency(body);
   if (body.amount === undefined || body.amount === null) throw badRequest('amount: is required');

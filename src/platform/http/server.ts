@@ -149,6 +149,11 @@ export function createServer(opts: ServerOptions): App {
       done(new AppError('RATE_LIMITED', `too many failed authentications from this address; retry after ${seconds} s`));
       return;
     }
+    // %00 decodes to NUL, which no text column (PostgreSQL's least of all) can hold.
+    if (request.url.includes('%00')) {
+      done(new AppError('BAD_REQUEST', 'the NUL character (%00) is not allowed in a URL', 'invalid request'));
+      return;
+    }
     if (query !== -1 && !isDecodableQuery(request.url, query)) {
       done(new AppError('BAD_REQUEST', 'query string: not valid UTF-8 percent-encoding', 'invalid request'));
       return;
@@ -186,6 +191,10 @@ export function createServer(opts: ServerOptions): App {
     }
     const fields: Record<string, string> = Object.create(null);
     for (const [key, value] of new URLSearchParams(body as string)) if (!(key in fields)) fields[key] = value;
+    if (Object.entries(fields).some(([key, value]) => key.includes('\0') || value.includes('\0'))) {
+      done(new AppError('BAD_REQUEST', 'the NUL character is not allowed in a form field', 'invalid request'), undefined);
+      return;
+    }
     done(null, fields);
   });
 
