@@ -33,6 +33,8 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_BEHIND_PROXY: 'maybe' }, 'PAGODA_BEHIND_PROXY'],
   [{ PAGODA_NOTIFY_SCHEDULE: '30s,soon' }, 'PAGODA_NOTIFY_SCHEDULE'],
   [{ PAGODA_ORDER_TTL: '30 minutes' }, 'PAGODA_ORDER_TTL'],
+  [{ PAGODA_ORDER_TTL: '400d' }, 'PAGODA_ORDER_TTL: "400d" is longer than 366 days'],
+  [{ PAGODA_NOTIFY_SCHEDULE: '30s,9999999999999h' }, 'PAGODA_NOTIFY_SCHEDULE'],
   [{ PAGODA_PUBLIC_URL: 'not a url' }, 'PAGODA_PUBLIC_URL'],
   [{ PAGODA_LOG_LEVEL: 'loud' }, 'PAGODA_LOG_LEVEL'],
   [{ PAGODA_NOTIFY_ALLOW_HOSTS: 'not a host!' }, 'PAGODA_NOTIFY_ALLOW_HOSTS'],

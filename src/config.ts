@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { parseDuration, parseDurationList } from './platform/duration.ts';
+import type { AppError } from './platform/errors.ts';
 import { parseMasterKey } from './platform/secret-box.ts';
 import { parseAllowList } from './modules/notify/ssrf-guard.ts';
 
@@ -110,8 +111,8 @@ function count(env: Env, name: string, fallback: number): number {
 function duration(env: Env, name: string, fallback: string): number {
   try {
     return parseDuration(env[name] || fallback);
-  } catch {
-    throw new ConfigError(`${name}: "${env[name]}" is not a duration (e.g. 30s, 2m, 1h)`);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as AppError).detail}`);
   }
 }
 
@@ -150,8 +151,8 @@ function scheduleOf(env: Env): number[] {
   const raw = env.PAGODA_NOTIFY_SCHEDULE || '30s,2m,4m,10m,30m,1h,2h,6h,15h';
   try {
     return parseDurationList(raw);
-  } catch {
-    throw new ConfigError(`PAGODA_NOTIFY_SCHEDULE: "${raw}" must be comma-separated durations (ms, s, m, h)`);
+  } catch (err) {
+    throw new ConfigError(`PAGODA_NOTIFY_SCHEDULE: "${raw}" must be comma-separated durations (ms, s, m, h); ${(err as AppError).detail}`);
   }
 }
 

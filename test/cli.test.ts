@@ -44,6 +44,14 @@ describe('pagoda merchant / app commands', () => {
     runs.push(run);
     return run;
   };
+  const withDb = async <R>(fn: (db: ReturnType<typeof openDatabase>) => Promise<R>): Promise<R> => {
+    const db = openDatabase(ws.db.url);
+    try {
+      return await fn(db);
+    } finally {
+      await db.destroy();
+    }
+  };
 
   before(async () => {
     ws = await createWorkspace();
@@ -161,6 +169,15 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--app-id', 'AF37752D8BFC9C23CE9A39E6CF44D135', '--app-secret', IMPORTED.appSecret), /app-?id/i);
     assertRefused(await pagoda('app', 'rotate', '--app-id', firstApp.appId, '--grace', 'soon'), /grace|duration/i);
+    // Refused before anything is written: the app keeps exactly the secrets it had.
+    const secretsBefore = await withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute());
+    assertRefused(await pagoda('app', 'rotate', '--app-id', firstApp.appId, '--grace', '99999999999h', '--json'), /^pagoda: grace: "99999999999h" is longer than 366 days/);
+    assert.deepEqual(await withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute()), secretsBefore);
+    assertRefused(await pagoda('app', 'update', '--app-id', firstApp.appId, '--disable', '--enable'), /at most one of --disable and --enable/);
+    assertRefused(await pagoda('app', 'update', '--app-id', firstApp.appId), /nothing to change/);
+    assertRefused(await pagoda('merchant', 'update', '--merchant', merchantId, '--disable', '--reason', ' '), /reason/);
+    const app = await withDb((db) => db.selectFrom('apps').select('status').where('app_id', '=', firstApp.appId).executeTakeFirstOrThrow());
+    assert.equal(app.status, 'active');
   });
 
   it('no command printed the master key', T, () => {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { badRequest } from '../platform/errors.ts';
-import { formatMajor, parseMajorText } from '../platform/money.ts';
+import { currencyInfo, formatMajor, parseMajorText } from '../platform/money.ts';
 import { getBalance } from '../modules/ledger/balance.service.ts';
 import { isOperatorAccount, type OperatorAccount } from '../modules/ledger/ledger.ts';
 import { adjust, transfer, type MerchantBalances } from '../modules/ledger/ledger.service.ts';
@@ -11,6 +11,12 @@ import { print } from './output.ts';
 function operatorAccount(option: string, value: string): OperatorAccount {
   if (!isOperatorAccount(value)) throw badRequest(`${option}: payin or payout`);
   return value;
+}
+
+function parseCurrencyOption(text: string): string {
+  const currency = text.trim().toUpperCase();
+  if (!currencyInfo(currency)) throw badRequest(`currency: ${JSON.stringify(text)} is not an ISO 4217 currency`);
+  return currency;
 }
 
 /** Balances in major units as exact decimal text (JSON numbers could round). */
@@ -51,7 +57,7 @@ function registerTransfer(balance: Command): void {
     .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
     .action(async (opts: MoveOptions & { from: string; to: string }) => {
-      const currency = opts.currency.trim().toUpperCase();
+      const currency = parseCurrencyOption(opts.currency);
       const input = {
         merchantId: opts.merchant,
         currency,
@@ -79,7 +85,7 @@ function registerAdjust(balance: Command): void {
     .requiredOption('--reason <text>', 'why, for the audit log (required)')
     .option('--json', 'machine-readable output')
     .action(async (opts: MoveOptions & { account: string; reason: string }) => {
-      const currency = opts.currency.trim().toUpperCase();
+      const currency = parseCurrencyOption(opts.currency);
       const input = {
         merchantId: opts.merchant,
         currency,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config.ts';
 import { openCore, type Core } from '../core.ts';
 import { parseDuration } from '../platform/duration.ts';
-import { badRequest } from '../platform/errors.ts';
+import { badRequest, type AppError } from '../platform/errors.ts';
 import {
   parseAckMode,
   parseCurrencies,
@@ -51,6 +51,7 @@ export function registerMerchantCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { merchant: string; disable?: boolean; enable?: boolean; reason: string; json?: boolean }) => {
       if (Boolean(opts.disable) === Boolean(opts.enable)) throw badRequest('give exactly one of --disable and --enable');
+      if (!opts.reason.trim()) throw badRequest('reason: give why, for the audit log');
       const active = Boolean(opts.enable);
       await withCore((core) => core.db.transaction().execute((tx) => setMerchantActive(tx, deps(core), opts.merchant, active, opts.reason)));
       print({ merchantId: opts.merchant, status: active ? 'active' : 'disabled' }, Boolean(opts.json));
@@ -85,8 +86,8 @@ export function registerMerchantCommands(program: Command): void {
       let graceMs: number;
       try {
         graceMs = parseDuration(opts.grace);
-      } catch {
-        throw badRequest(`grace: "${opts.grace}" is not a duration (e.g. 24h, 30m, 0s)`);
+      } catch (err) {
+        throw badRequest(`grace: ${(err as AppError).detail}`);
       }
       const result = await withCore((core) =>
         core.db.transaction().execute((tx) => rotateApp(tx, deps(core), opts.appId, graceMs)),
@@ -105,12 +106,14 @@ export function registerMerchantCommands(program: Command): void {
     .option('--enable', 'enable a disabled app')
     .option('--json', 'machine-readable output')
     .action(async (opts: { appId: string; ack?: string; ipAllow?: string; scope?: string; disable?: boolean; enable?: boolean; json?: boolean }) => {
+      if (opts.disable && opts.enable) throw badRequest('give at most one of --disable and --enable');
       const changes = {
         ...(opts.ack !== undefined ? { ackMode: parseAckMode(opts.ack) } : {}),
         ...(opts.ipAllow !== undefined ? { ipAllow: parseIpAllowList(opts.ipAllow) } : {}),
         ...(opts.scope !== undefined ? { scopes: parseScopes(opts.scope) } : {}),
         ...(opts.disable ? { active: false } : opts.enable ? { active: true } : {}),
       };
+      if (Object.keys(changes).length === 0) throw badRequest('nothing to change: give --ack, --ip-allow, --scope, --disable or --enable');
       await withCore((core) => core.db.transaction().execute((tx) => updateApp(tx, deps(core), opts.appId, changes)));
       print({ appId: opts.appId, updated: Object.keys(changes) }, Boolean(opts.json));
     });
