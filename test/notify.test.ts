@@ -120,6 +120,24 @@ describe('notifications', () => {
     assert.deepEqual([...ids], [n.id]);
   });
 
+  test('a resend while an attempt is under way starts no second delivery beside it', async () => {
+    const r = await receiver(['hang', { status: 503, body: 'down' }]);
+    const orderNo = await paidOrder(r.url);
+    await eventually(async () => r.received.length === 1);
+    const token = await gw.token(creds);
+    const resend = () => gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify({ orderNo }), headers: { authorization: `Bearer ${token}` } });
+    for (const res of await Promise.all([resend(), resend(), resend()])) assert.equal(res.status, 200, res.text);
+    await new Promise((r2) => setTimeout(r2, 300));
+    assert.equal(r.received.length, 1, 'a resend took the lease of the attempt in flight');
+    // The hanging attempt times out (2 s) and is recorded; a resend then restarts at once.
+    await eventually(async () => (await attemptsOf(orderNo)).length === 1, 10_000);
+    r.setScript([{ status: 200, body: 'OK' }]);
+    assert.equal((await resend()).status, 200);
+    await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    assert.equal(r.received.length, 2);
+    assert.equal(new Set(r.received.map((x) => x.headers['webhook-id'])).size, 1);
+  });
+
   test('v3 payload is the order object signed over all fields, with Standard Webhooks headers', async () => {
     const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
     const orderNo = await paidOrder(r.url, { attach: 'a&b=c' });

@@ -183,7 +183,7 @@ export async function release(db: Db, claims: readonly NotificationRow[], dueAt:
     .execute();
 }
 
-/** Starts a fresh schedule for the order's latest notification; its id stays the same. */
+/** Starts a fresh schedule for the order's latest notification (its id stays the same), unless an attempt is under way. */
 export async function resendLatest(db: Db, orderNo: string, now: number): Promise<NotificationRow | undefined> {
   const latest = await db
     .selectFrom('notifications')
@@ -194,10 +194,13 @@ export async function resendLatest(db: Db, orderNo: string, now: number): Promis
     .limit(1)
     .executeTakeFirst();
   if (!latest) return undefined;
+  // A row under a live claim is being delivered right now: that attempt is the
+  // resend, and taking its lease away would start a second delivery beside it.
   await db
     .updateTable('notifications')
     .set({ state: 'pending', attempts: 0n, next_attempt_at: now, lease_until: null, last_error: null, delivered_at: null, updated_at: now })
     .where('id', '=', latest.id)
+    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', BigInt(now))]))
     .execute();
   return db.selectFrom('notifications').selectAll().where('id', '=', latest.id).executeTakeFirst();
 }
