@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { judgeResponse, type AckMode } from './ack.ts';
 import type { SendErrorClass, SendResult } from './sender.ts';
 
-const res = (status: number, body: string): SendResult => ({ kind: 'response', status, body, durationMs: 5 });
+const res = (status: number, body: string, truncated = false): SendResult => ({ kind: 'response', status, body, truncated, durationMs: 5 });
 const err = (errorClass: SendErrorClass, message: string): SendResult => ({ kind: 'error', errorClass, message, durationMs: 5 });
 
 const EXPECTED = 'expected SUCCESS or OK';
@@ -29,6 +29,9 @@ const rows: [SendResult, AckMode, boolean, string?][] = [
   [res(200, 'ſuccess'), 'strict', false, `body was \`ſuccess\`, ${EXPECTED}`], // long s folds to S in Unicode
   [res(200, 'O\u212A'), 'strict', false, `body was \`O\u212A\`, ${EXPECTED}`], // Kelvin sign folds to k
   [res(200, long), 'strict', false, `body was \`${long.slice(0, 100)}…\`, ${EXPECTED}`],
+  // Only the first 4 KiB is read: "OK" followed by more than that is not known to be only "OK".
+  [res(200, `OK${' '.repeat(4094)}`, true), 'strict', false, `body was over 4096 bytes (\`OK\`), ${EXPECTED}`],
+  [res(200, `OK${' '.repeat(4094)}`, true), 'any-2xx', true],
   [res(201, 'SUCCESS'), 'strict', false, 'status 201, expected 200'],
   [res(204, ''), 'strict', false, 'status 204, expected 200'],
   [res(302, ''), 'strict', false, 'status 302 (redirects are not followed)'],

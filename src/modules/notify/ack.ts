@@ -3,7 +3,8 @@
  * and if not, the reason recorded with the attempt and shown to operators.
  *
  * - `strict` (default): HTTP 200 and the body, surrounding whitespace and a
- *   BOM removed, is SUCCESS or OK in any letter case.
+ *   BOM removed, is SUCCESS or OK in any letter case. A body longer than the
+ *   4 KiB that is read is not known whole, so it is no acknowledgement.
  * - `any-2xx`: any status 200–299, whatever the body; for merchants whose code
  *   cannot change.
  *
@@ -11,7 +12,7 @@
  * failure's reason is the sender's message unchanged ("timeout after
  * 10000 ms", "connection refused", "address 10.0.0.1 is private").
  */
-import type { SendResult } from './sender.ts';
+import { MAX_RESPONSE_BODY_BYTES, type SendResult } from './sender.ts';
 
 export type AckMode = 'strict' | 'any-2xx';
 
@@ -41,6 +42,7 @@ export function judgeResponse(result: SendResult, mode: AckMode): AckVerdict {
   if (status !== 200) return refuse(is2xx ? `status ${status}, expected 200` : `status ${status}`);
   // String.prototype.trim removes Unicode whitespace, line terminators and U+FEFF (a BOM).
   const body = result.body.trim();
+  if (result.truncated) return refuse(`body was over ${MAX_RESPONSE_BODY_BYTES} bytes (\`${quote(body)}\`), expected SUCCESS or OK`);
   if (ACK_BODY.test(body)) return ACK;
   if (body === '') return refuse('body was empty, expected SUCCESS or OK');
   return refuse(`body was \`${quote(body)}\`, expected SUCCESS or OK`);

@@ -155,13 +155,22 @@ describe('sender over real HTTP on 127.0.0.1', () => {
     const result = expectResponse(await sender.send(post(r.base)));
     assert.equal(result.status, 200);
     assert.equal(Buffer.byteLength(result.body), 4096);
+    assert.equal(result.truncated, true);
     assert.ok(Date.now() - started < 1000);
+  });
+
+  it('a body of exactly 4 KiB is read whole, not truncated', async () => {
+    const r = await open((_req, res) => res.end(`OK${' '.repeat(4094)}`));
+    const result = expectResponse(await sender.send(post(r.base)));
+    assert.equal(result.body.length, 4096);
+    assert.equal(result.truncated, false);
   });
 
   it('cuts the body on a character boundary', async () => {
     const r = await open((_req, res) => res.end(`${'a'.repeat(4095)}€tail`));
     const result = expectResponse(await sender.send(post(r.base)));
     assert.equal(result.body, 'a'.repeat(4095));
+    assert.equal(result.truncated, true);
   });
 
   it('reports a closed port as connection refused', async () => {

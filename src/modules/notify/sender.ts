@@ -17,7 +17,7 @@ export const MAX_RESPONSE_BODY_BYTES = 4096;
 export type SendErrorClass = 'ssrf' | 'timeout' | 'connect' | 'tls' | 'dns' | 'protocol' | 'other';
 
 export type SendResult =
-  | { kind: 'response'; status: number; /** ≤ 4096 bytes as UTF-8 */ body: string; durationMs: number }
+  | { kind: 'response'; status: number; /** ≤ 4096 bytes as UTF-8 */ body: string; /** the body went on past what was read */ truncated: boolean; durationMs: number }
   | { kind: 'error'; errorClass: SendErrorClass; message: string; durationMs: number };
 
 export interface SendRequest {
@@ -86,8 +86,8 @@ export function createSender(opts: SenderOptions): Sender {
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
-      const body = await readCapped(res.body, MAX_RESPONSE_BODY_BYTES);
-      return { kind: 'response', status: res.statusCode, body, durationMs: elapsed() };
+      const { body, truncated } = await readCapped(res.body, MAX_RESPONSE_BODY_BYTES);
+      return { kind: 'response', status: res.statusCode, body, truncated, durationMs: elapsed() };
     } catch (err) {
       const { errorClass, message } = classifySendError(err, { timedOut: signal.aborted, timeoutMs, hostname: url.hostname });
       return fail(errorClass, message);
@@ -117,7 +117,7 @@ function withDefaults(headers: Record<string, string>): Record<string, string> {
  * async iterator would not: it destroys the stream before undici sees the
  * end, which aborts the request and costs the socket).
  */
-function readCapped(body: Readable, max: number): Promise<string> {
+function readCapped(body: Readable, max: number): Promise<{ body: string; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -126,7 +126,7 @@ function readCapped(body: Readable, max: number): Promise<string> {
       if (settled) return;
       settled = true;
       if (err) reject(err);
-      else resolve(utf8Prefix(Buffer.concat(chunks, size), max));
+      else resolve({ body: utf8Prefix(Buffer.concat(chunks, size), max), truncated: size > max });
     };
     body.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
