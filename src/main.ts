@@ -13,17 +13,27 @@ import { listenForNotifications } from './modules/notify/notify.listener.ts';
 import { startNotifyWorker } from './modules/notify/notify.worker.ts';
 import { recoverPayouts } from './modules/payouts/payout.recovery.ts';
 import { buildServices, type Services } from './services.ts';
-import { createMerchant, hasMerchants, type Credentials } from './modules/merchants/merchant.service.ts';
+import { createMerchant, hasMerchants, loadAuthApp, type Credentials } from './modules/merchants/merchant.service.ts';
+import { safeEqual } from './platform/constant-time.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 export { openCore, type Core };
 
 const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT'];
 
+/** The demo merchant's credentials for the banner; `stale` when its kept secret no longer authenticates. */
+type DemoCredentials = Credentials & { file: string; stale: boolean };
+
 /** On a fresh embedded install: a demo merchant whose credentials are kept for the banner. */
-async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> {
+async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefined> {
   const file = path.join(core.config.dataDir, 'demo-merchant.json');
-  if (fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+  if (fs.existsSync(file)) {
+    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+    // Rotated or disabled since: a secret that no longer works is not shown again.
+    const app = await loadAuthApp(core.db, core.box, core.clock.now(), kept.appId);
+    const works = Boolean(app?.active) && app!.secrets.some((secret) => safeEqual(secret, kept.appSecret));
+    return { ...kept, file, stale: !works };
+  }
   if (!core.config.demoMerchant) return undefined;
   const created = await core.db.transaction().execute(async (tx) => {
     if (await hasMerchants(tx)) return undefined;
@@ -33,10 +43,10 @@ async function ensureDemoMerchant(core: Core): Promise<Credentials | undefined> 
     fs.mkdirSync(core.config.dataDir, { recursive: true });
     fs.writeFileSync(file, JSON.stringify(created, null, 2) + '\n', { mode: 0o600 });
   }
-  return created;
+  return created && { ...created, file, stale: false };
 }
 
-function banner(config: Config, role: Role, demo: Credentials | undefined, tls: TlsMaterial | undefined): string {
+function banner(config: Config, role: Role, demo: DemoCredentials | undefined, tls: TlsMaterial | undefined): string {
   const certPath = tls?.certPath;
   // Where merchants reach the gateway (by default https://localhost:<port>; behind a proxy, the proxy).
   const base = config.publicUrl;
@@ -46,7 +56,9 @@ function banner(config: Config, role: Role, demo: Credentials | undefined, tls: 
   if (tls?.uncoveredHost) {
     lines.push(`warning: that certificate, generated on an earlier start, does not name ${tls.uncoveredHost} (PAGODA_PUBLIC_URL); delete ${path.dirname(tls.certPath)} to generate one that does, or set PAGODA_TLS_CERT and PAGODA_TLS_KEY`);
   }
-  if (demo) {
+  if (demo?.stale) {
+    lines.push('', `Demo merchant ${demo.merchantId}: the app secret kept in ${demo.file} no longer authenticates (rotated or disabled), so it is not shown.`);
+  } else if (demo) {
     const body = JSON.stringify({ grant_type: 'client_credentials', app_id: demo.appId, app_secret: demo.appSecret });
     lines.push(
       '',

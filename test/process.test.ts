@@ -50,7 +50,7 @@ async function countRows(url: string, table: 'merchants' | 'apps'): Promise<numb
 }
 
 describe('pagoda serve: first start', () => {
-  it('prints the demo merchant and a curl line that works as printed; a second start reuses it', { timeout: 90_000 }, async (t) => {
+  it('prints the demo merchant and a curl line that works as printed; a second start reuses it, a rotated-away secret is not shown', { timeout: 150_000 }, async (t) => {
     const ws = await createWorkspace();
     t.after(() => ws.cleanup());
     const port = await freePort();
@@ -104,6 +104,15 @@ describe('pagoda serve: first start', () => {
     assert.equal(await stop(second, 15_000), 0);
     assert.equal(await countRows(ws.db.url, 'merchants'), 1, 'a second demo merchant was created');
     assert.equal(await countRows(ws.db.url, 'apps'), 1);
+
+    // Once the operator rotates the demo app's secret away, the kept one is no longer shown.
+    const rotated = await ws.run(['app', 'rotate', '--app-id', banner.appId, '--grace', '0s', '--json']);
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const third = ws.spawn(['serve'], env);
+    const stale = await third.waitFor(/no longer authenticates[^\n]*\n/, 30_000);
+    assert.ok(!stale.includes(banner.appSecret), `a revoked secret was printed:\n${stale}`);
+    assert.match(stale, new RegExp(`Demo merchant ${banner.merchantId}: the app secret kept in \\S+demo-merchant\\.json no longer authenticates`));
+    assert.equal(await stop(third, 15_000), 0);
   });
 });
 
