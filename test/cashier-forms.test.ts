@@ -11,7 +11,7 @@ describe('cashier forms: method picker and cancel', () => {
   let token: string;
   before(async () => {
     gw = await startGateway();
-    creds = await gw.merchant(['MXN', 'PKR']);
+    creds = await gw.merchant(['MXN', 'PKR', 'IDR']);
     token = await gw.token(creds);
   });
   after(() => gw.close());
@@ -29,14 +29,18 @@ describe('cashier forms: method picker and cancel', () => {
     (await gw.core.db.selectFrom('orders').select(['status', 'method', 'message']).where('order_no', '=', orderNo).executeTakeFirstOrThrow());
 
   test('a method needing extra the merchant did not send is not offered, and a forged pick is refused, changing nothing', async () => {
-    const bare = await create({ currency: 'PKR', amount: 500, payMethod: undefined });
+    // PK_WALLET, PKR's only pay-in method, needs extra.payType and extra.mobile: without them nothing could be picked.
+    const unpayable = await createV3(gw, token, payinBody({ currency: 'PKR', amount: 500, payMethod: undefined }));
+    assert.equal(unpayable.status, 422, unpayable.text);
+    assert.match(unpayable.json.error, /no payment method is available/);
+    // OVO checks a mobile number when one is sent: with a bad one, OVO is not offered, the other IDR methods are.
+    const bare = await create({ currency: 'IDR', amount: 10000, payMethod: undefined, extra: { mobile: '12' } });
     const html = (await page(bare.orderNo)).text;
-    // PK_WALLET, PKR's only pay-in method, needs extra.payType and extra.mobile.
-    assert.doesNotMatch(html, /name="method"/);
-    assert.match(html, /No payment method is available/);
-    const forged = await post(bare.orderNo, 'method', { csrf: csrfOf(html), method: 'PK_WALLET' });
+    assert.doesNotMatch(html, /name="method" value="ID_OVO"/);
+    assert.match(html, /name="method" value="ID_QRIS"/);
+    const forged = await post(bare.orderNo, 'method', { csrf: csrfOf(html), method: 'ID_OVO' });
     assert.equal(forged.status, 400, forged.text);
-    assert.match(forged.text, /payType/);
+    assert.match(forged.text, /mobile/);
     assert.deepEqual({ ...(await statusOf(bare.orderNo)) }, { status: 'CREATED', method: null, message: null });
 
     const withExtra = await create({ currency: 'PKR', amount: 500, payMethod: undefined, extra: { payType: 'PK_WALLET_JAZZCASH', mobile: '03001234567' } });

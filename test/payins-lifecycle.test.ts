@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { bearer, countOrders, createV3, notifications, orderEvents, payinBody } from './helpers/payins.ts';
+import { methodsFor } from '../src/modules/channels/catalogue.ts';
 import { DEFAULT_SETTINGS, saveMethodSettings } from '../src/modules/channels/method-settings.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
@@ -190,6 +191,29 @@ describe('method settings: fees, limits, switch', () => {
     const res = await createV3(gw, t, payinBody({ amount: '1000.01' }));
     assert.equal(res.status, 422, res.text);
     assert.match(res.json.error, /amount/);
+  });
+
+  test('without payMethod: 422 and nothing created when no method could be picked for the currency and amount', async () => {
+    const m = await gw.merchant(['MXN', 'JPY']);
+    const t = await gw.token(m);
+    const noMethod = (over: Record<string, unknown>) => createV3(gw, t, payinBody({ payMethod: undefined, ...over }));
+    const refused = async (over: Record<string, unknown>, why: string) => {
+      const res = await noMethod(over);
+      assert.equal(res.status, 422, `${why}: ${res.text}`);
+      assert.match(res.json.error, /^payMethod: no payment method is available to this merchant for /, why);
+    };
+    await refused({ currency: 'JPY', amount: 1000 }, 'JPY has no method in the catalogue');
+    const mxn = methodsFor('MXN', 'payin').map((d) => d.code);
+    assert.ok(mxn.length > 0);
+    for (const code of mxn) await settings(m.merchantId, code, { enabled: false });
+    await refused({}, 'every MXN method switched off');
+    await settings(m.merchantId, mxn[0]!, { maxAmount: 100_000n });
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    await refused({ amount: '1000.01' }, 'the one method on caps the amount below');
+    assert.equal(await countOrders(gw, m.merchantId), 0);
+    const fine = await noMethod({ amount: '1000' });
+    assert.equal(fine.status, 200, fine.text);
+    assert.equal(fine.json.data.status, 'CREATED');
   });
 
   test('enabled: false → 422, nothing created; other methods unaffected', async () => {

@@ -6,9 +6,9 @@ import { AppError, badRequest } from '../platform/errors.ts';
 import type { App } from '../platform/http/server.ts';
 import type { SecretBox } from '../platform/secret-box.ts';
 import { formatMajor } from '../platform/money.ts';
-import { extraSuits, findMethod, methodsFor } from '../modules/channels/catalogue.ts';
+import { findMethod } from '../modules/channels/catalogue.ts';
 import { storedExtra } from '../modules/channels/channel.ts';
-import { methodSettings } from '../modules/channels/method-settings.ts';
+import { methodSettings, payableMethods } from '../modules/channels/method-settings.ts';
 import { SANDBOX } from '../modules/channels/sandbox/sandbox.channel.ts';
 import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
@@ -51,16 +51,9 @@ async function returnLink(deps: CashierDeps, order: OrderRow): Promise<string | 
 }
 
 async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<Array<{ code: string; label: string }>> {
-  const out: Array<{ code: string; label: string }> = [];
-  const extra = storedExtra(order);
-  for (const def of methodsFor(order.currency, 'payin')) {
-    // A method needing what the merchant did not send (PK_WALLET's payType) cannot start here.
-    if (!extraSuits(def, 'payin', extra)) continue;
-    const settings = await methodSettings(deps.db, order.merchant_id, 'payin', def.code, { committed: true });
-    const inLimits = (settings.minAmount === null || order.amount >= settings.minAmount) && (settings.maxAmount === null || order.amount <= settings.maxAmount);
-    if (settings.enabled && inLimits) out.push({ code: def.code, label: def.label });
-  }
-  return out;
+  const settingsOf = (method: string) => methodSettings(deps.db, order.merchant_id, 'payin', method, { committed: true });
+  const payable = await payableMethods(settingsOf, order.currency, order.amount, storedExtra(order));
+  return payable.map((def) => ({ code: def.code, label: def.label }));
 }
 
 async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<CashierView> {

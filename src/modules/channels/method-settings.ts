@@ -3,6 +3,7 @@ import { unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import type { FeeRule } from '../orders/fee.ts';
 import type { Direction } from '../orders/order.ts';
+import { extraSuits, methodsFor, type MethodDef } from './catalogue.ts';
 import { SANDBOX } from './sandbox/sandbox.channel.ts';
 
 /** How a merchant's method is served: which channel, at what fee, within which limits. */
@@ -61,4 +62,27 @@ export function checkAmountAllowed(s: MethodSettings, method: string, amount: bi
   if (s.maxAmount !== null && amount > s.maxAmount) {
     throw unprocessable(`amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`);
   }
+}
+
+/** Whether the settings let a method take this amount: switched on and within the limits. */
+export function amountAllowed(s: MethodSettings, amount: bigint): boolean {
+  return s.enabled && (s.minAmount === null || amount >= s.minAmount) && (s.maxAmount === null || amount <= s.maxAmount);
+}
+
+/**
+ * The methods a consumer can pick for a pay-in without one: of its currency,
+ * given what the merchant sent in `extra` (PK_WALLET needs its payType), and
+ * allowed by the merchant's settings for the amount.
+ */
+export async function payableMethods(
+  settingsOf: (method: string) => Promise<MethodSettings>,
+  currency: string,
+  amount: bigint,
+  extra: Record<string, string> | undefined,
+): Promise<MethodDef[]> {
+  const out: MethodDef[] = [];
+  for (const def of methodsFor(currency, 'payin')) {
+    if (extraSuits(def, 'payin', extra) && amountAllowed(await settingsOf(def.code), amount)) out.push(def);
+  }
+  return out;
 }

@@ -4,7 +4,7 @@ import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
 import { channelOrderOf, storedExtra, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
-import { checkAmountAllowed, methodSettings, type MethodSettings } from '../channels/method-settings.ts';
+import { checkAmountAllowed, methodSettings, payableMethods, type MethodSettings } from '../channels/method-settings.ts';
 import type { MerchantFacts } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
@@ -68,6 +68,10 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   if (!merchant.currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = req.method ? await deps.settingsOf(caller.merchantId, 'payin', req.method.code) : null;
   if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
+  // Without a method the consumer picks one on the cashier page: there must be one to pick.
+  if (!req.method && (await payableMethods((method) => deps.settingsOf(caller.merchantId, 'payin', method), req.currency, req.amount, req.extra ?? undefined)).length === 0) {
+    throw unprocessable(`payMethod: no payment method is available to this merchant for ${formatMajor(req.amount, req.currency)} ${req.currency}`);
+  }
 
   const now = deps.clock.now();
   const row = newOrderRow('payin', caller, req, hash, now, { channel: settings?.channel ?? null, expiresAt: now + deps.orderTtlMs });
