@@ -7,7 +7,6 @@ import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { openDatabase } from '../src/platform/db/database.ts';
 import { loadAuthApp } from '../src/modules/merchants/merchant.service.ts';
 import { parseMasterKey, SecretBox } from '../src/platform/secret-box.ts';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
@@ -44,14 +43,6 @@ describe('pagoda merchant / app commands', () => {
     runs.push(run);
     return run;
   };
-  const withDb = async <R>(fn: (db: ReturnType<typeof openDatabase>) => Promise<R>): Promise<R> => {
-    const db = openDatabase(ws.db.url);
-    try {
-      return await fn(db);
-    } finally {
-      await db.destroy();
-    }
-  };
 
   before(async () => {
     ws = await createWorkspace();
@@ -78,13 +69,10 @@ describe('pagoda merchant / app commands', () => {
     assert.match(out.appSecret, HEX32);
     assert.notEqual(out.appId, firstApp.appId);
     secrets.push(out.appSecret);
-    const db = openDatabase(ws.db.url);
-    try {
+    await ws.withDb(async (db) => {
       const row = await db.selectFrom('apps').select(['merchant_id', 'scopes']).where('app_id', '=', out.appId).executeTakeFirstOrThrow();
       assert.deepEqual(row, { merchant_id: merchantId, scopes: 'payout' });
-    } finally {
-      await db.destroy();
-    }
+    });
   });
 
   it('app create imports existing credentials; importing the same appId again exits 2 with a clear message', T, async () => {
@@ -108,29 +96,22 @@ describe('pagoda merchant / app commands', () => {
     assert.ok(Math.abs(until - (before + 3_600_000)) < 60_000, `old secret valid until ${out.oldSecretValidUntil}`);
 
     // What authentication sees: both secrets, newest first, decrypted with the master key the CLI used.
-    const db = openDatabase(ws.db.url);
-    try {
+    await ws.withDb(async (db) => {
       const auth = await loadAuthApp(db, new SecretBox(parseMasterKey(masterKey(ws))), Date.now(), IMPORTED.appId);
       assert.deepEqual(auth?.secrets, [out.appSecret, IMPORTED.appSecret]);
       const later = await loadAuthApp(db, new SecretBox(parseMasterKey(masterKey(ws))), Date.now() + 3_700_000, IMPORTED.appId);
       assert.deepEqual(later?.secrets, [out.appSecret], 'the old secret must expire after the grace period');
-    } finally {
-      await db.destroy();
-    }
+    });
   });
 
   it('merchant update --disable / --enable switches the merchant, with the reason in the audit log', T, async () => {
     assert.deepEqual(json(await pagoda('merchant', 'update', '--merchant', merchantId, '--disable', '--reason', 'chargebacks under review', '--json')), { merchantId, status: 'disabled' });
-    const statusOf = async () => {
-      const db = openDatabase(ws.db.url);
-      try {
+    const statusOf = () =>
+      ws.withDb(async (db) => {
         const row = await db.selectFrom('merchants').select('status').where('id', '=', merchantId).executeTakeFirstOrThrow();
         const audits = await db.selectFrom('audit_log').select(['action', 'detail']).where('subject', '=', merchantId).execute();
         return { status: row.status, audits: audits.filter((a) => a.action !== 'merchant.create').map((a) => `${a.action} ${String(a.detail)}`) };
-      } finally {
-        await db.destroy();
-      }
-    };
+      });
     const disabled = await statusOf();
     assert.equal(disabled.status, 'disabled');
     assert.match(disabled.audits.join('\n'), /merchant\.disable .*chargebacks under review/);
@@ -170,13 +151,13 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--app-id', 'AF37752D8BFC9C23CE9A39E6CF44D135', '--app-secret', IMPORTED.appSecret), /app-?id/i);
     assertRefused(await pagoda('app', 'rotate', '--app-id', firstApp.appId, '--grace', 'soon'), /grace|duration/i);
     // Refused before anything is written: the app keeps exactly the secrets it had.
-    const secretsBefore = await withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute());
+    const secretsBefore = await ws.withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute());
     assertRefused(await pagoda('app', 'rotate', '--app-id', firstApp.appId, '--grace', '99999999999h', '--json'), /^pagoda: grace: "99999999999h" is longer than 366 days/);
-    assert.deepEqual(await withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute()), secretsBefore);
+    assert.deepEqual(await ws.withDb((db) => db.selectFrom('app_secrets').select('id').where('app_id', '=', firstApp.appId).execute()), secretsBefore);
     assertRefused(await pagoda('app', 'update', '--app-id', firstApp.appId, '--disable', '--enable'), /at most one of --disable and --enable/);
     assertRefused(await pagoda('app', 'update', '--app-id', firstApp.appId), /nothing to change/);
     assertRefused(await pagoda('merchant', 'update', '--merchant', merchantId, '--disable', '--reason', ' '), /reason/);
-    const app = await withDb((db) => db.selectFrom('apps').select('status').where('app_id', '=', firstApp.appId).executeTakeFirstOrThrow());
+    const app = await ws.withDb((db) => db.selectFrom('apps').select('status').where('app_id', '=', firstApp.appId).executeTakeFirstOrThrow());
     assert.equal(app.status, 'active');
   });
 
@@ -191,17 +172,14 @@ describe('pagoda merchant / app commands', () => {
 
   it('no app secret is stored in clear: not in any table, not in the SQLite files', T, async () => {
     assert.equal(secrets.length, 4);
-    const db = openDatabase(ws.db.url);
-    try {
+    await ws.withDb(async (db) => {
       const stored = await db.selectFrom('app_secrets').selectAll().execute();
       assert.equal(stored.length, 4, 'one row per secret (three apps, one rotation)');
       for (const table of ['merchants', 'merchant_currencies', 'apps', 'app_secrets', 'signing_keys', 'audit_log'] as const) {
         const dump = JSON.stringify(await db.selectFrom(table).selectAll().execute(), (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
         for (const secret of secrets) assert.ok(!dump.includes(secret), `${table} holds an app secret in clear`);
       }
-    } finally {
-      await db.destroy();
-    }
+    });
     if (ws.db.dialect === 'sqlite') {
       const files = fs.readdirSync(ws.dataDir).filter((f) => f.startsWith('pagoda.db'));
       assert.ok(files.includes('pagoda.db'), `no SQLite file in ${fs.readdirSync(ws.dataDir).join(', ')}`);

@@ -8,7 +8,6 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import os from 'node:os';
 import { sql } from 'kysely';
-import { openDatabase } from '../src/platform/db/database.ts';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
 
 // Each command is a new process (about 2.5 s on a slow 2-core VM, more while other test files run): a generous bound.
@@ -31,14 +30,6 @@ describe('pagoda balance / ledger commands', () => {
   let ws: Workspace;
   let m: string;
   const pagoda = (...args: string[]) => ws.run(args);
-  const withDb = async <R>(fn: (db: ReturnType<typeof openDatabase>) => Promise<R>): Promise<R> => {
-    const db = openDatabase(ws.db.url);
-    try {
-      return await fn(db);
-    } finally {
-      await db.destroy();
-    }
-  };
 
   before(async () => {
     ws = await createWorkspace();
@@ -84,7 +75,7 @@ describe('pagoda balance / ledger commands', () => {
     assert.match(out.entryId, /^op\.transfer:op_/);
     assert.deepEqual([out.amount, out.payin, out.payout, out.frozen], ['100.5', '149.5', '100.5', '0']);
     assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--json')), { merchantId: m, currency: 'IDR', payin: '149.5', payout: '100.5', frozen: '0' });
-    const audit = await withDb((db) =>
+    const audit = await ws.withDb((db) =>
       db.selectFrom('audit_log').select(['actor', 'action', 'reason']).where('subject', '=', m).where('action', 'like', 'balance.%').orderBy('id').execute(),
     );
     const actor = `cli:${os.userInfo().username}`;
@@ -96,7 +87,7 @@ describe('pagoda balance / ledger commands', () => {
   });
 
   it('ledger statement prints the day as CSV', T, async () => {
-    const first = await withDb((db) => db.selectFrom('journal_entries').select('created_at').orderBy('created_at').executeTakeFirstOrThrow());
+    const first = await ws.withDb((db) => db.selectFrom('journal_entries').select('created_at').orderBy('created_at').executeTakeFirstOrThrow());
     const day = new Date(Number(first.created_at)).toISOString().slice(0, 10);
     const run = await pagoda('ledger', 'statement', '--merchant', m, '--date', day, '--currency', 'idr');
     assert.equal(run.code, 0, run.stderr);
@@ -119,7 +110,7 @@ describe('pagoda balance / ledger commands', () => {
     assert.equal(clean.code, 0, clean.stderr);
     assert.equal(clean.stdout, 'ledger is consistent\n');
     assert.deepEqual(json(await pagoda('ledger', 'check', '--json')), { consistent: true, problems: [] });
-    await withDb((db) => sql`update ledger_accounts set balance = balance + 1 where id = ${`m:${m}:IDR:payout`}`.execute(db));
+    await ws.withDb((db) => sql`update ledger_accounts set balance = balance + 1 where id = ${`m:${m}:IDR:payout`}`.execute(db));
     const damaged = await pagoda('ledger', 'check');
     assert.equal(damaged.code, 1, damaged.stderr);
     assert.equal(damaged.stdout, `account m:${m}:IDR:payout: balance 10051 but its postings sum to 10050\n1 problem\n`);

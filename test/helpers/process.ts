@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openDatabase, type Db } from '../../src/platform/db/database.ts';
 import { createTestDatabase, TEST_DB, type TestDatabase } from './db.ts';
 import { TEST_MASTER_KEY } from './gateway.ts';
 
@@ -23,6 +24,8 @@ export interface Workspace {
   /** `pagoda …` with the workspace's environment plus `env`. */
   spawn(args: string[], env?: Record<string, string>): Child;
   run(args: string[], env?: Record<string, string>, timeoutMs?: number): Promise<RunResult>;
+  /** `fn` on a connection of the test's own to the workspace's database, closed afterwards. */
+  withDb<R>(fn: (db: Db) => Promise<R>): Promise<R>;
   cleanup(): Promise<void>;
 }
 
@@ -43,6 +46,14 @@ export async function createWorkspace(): Promise<Workspace> {
     },
     async run(args, extra = {}, timeoutMs = 30_000) {
       return runChild(ws.spawn(args, extra), timeoutMs);
+    },
+    async withDb(fn) {
+      const conn = openDatabase(db.url);
+      try {
+        return await fn(conn);
+      } finally {
+        await conn.destroy();
+      }
     },
     async cleanup() {
       await Promise.all(children.map((child) => child.kill()));
