@@ -15,7 +15,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import fc from 'fast-check';
-import { settleInSandbox, completeDueSandboxPayouts, type SandboxBank } from '../src/modules/channels/sandbox/sandbox.bank.ts';
+import { completeDueSandboxPayouts } from '../src/modules/channels/sandbox/sandbox.bank.ts';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
 import { resolveOrder } from '../src/modules/operator/resolve.service.ts';
 import { createPayin, expireDuePayins } from '../src/modules/payins/payin.service.ts';
@@ -25,7 +25,7 @@ import type { Caller } from '../src/modules/payins/payin.service.ts';
 import { formatMajor } from '../src/platform/money.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { newRef, payinBody } from './helpers/payins.ts';
-import { balancesOf, negativeAccounts, receivableOf, payoutBody, platformOf, setFee, statusOf } from './helpers/money.ts';
+import { balancesOf, negativeAccounts, receivableOf, payoutBody, platformOf, reportAsAnyChannel, setFee, statusOf } from './helpers/money.ts';
 import { MoneyModel, type ModelOrder, type Status } from './helpers/money-model.ts';
 
 const SANDBOX_DELAY_MS = 1_000;
@@ -126,12 +126,7 @@ describe('money property: random sequences through the real services match the m
     }
 
     /** settleInSandbox, keeping the signed report it sent so it can be sent again. */
-    async function settle(o: ModelOrder, outcome: Status, paid: bigint | null) {
-      let sent: { raw: Buffer; headers: Record<string, string> } | undefined;
-      const bank: SandboxBank = { ...services.sandbox, report: (raw, headers) => ((sent = { raw, headers }), services.sandbox.report(raw, headers)) };
-      await settleInSandbox(bank, { orderNo: o.orderNo, channelRef: `sbx_${o.orderNo}`, direction: o.direction, amount: o.amount }, outcome as never, paid);
-      return sent!;
-    }
+    const settle = (o: ModelOrder, outcome: Status, paid: bigint | null) => reportAsAnyChannel(services.sandbox, o, outcome, paid);
 
     for (const step of steps) {
       log.push(show(step));

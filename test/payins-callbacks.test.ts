@@ -95,12 +95,17 @@ describe('sandbox completion and channel callbacks of pay-ins', () => {
     assert.equal((await notifications(gw, order.orderNo)).length, 1);
   });
 
-  test('PAID then FAILED: refused and logged, the order stays PAID, no notification', async () => {
+  test('PAID then FAILED: the sandbox bank will not say it (422); a channel that does is refused and logged; the order stays PAID, no notification', async () => {
     const order = await create();
     const paid = await complete(order.orderNo, { outcome: 'PAID' });
     gw.clock.advance(1_000);
     const failed = await complete(order.orderNo, { outcome: 'FAILED' });
-    assert.ok(failed.status === 200 || failed.status === 409 || failed.status === 422, failed.text);
+    assert.equal(failed.status, 422, failed.text);
+    assert.equal(failed.json.error, 'outcome: the sandbox bank already reported PAID for this order');
+    const raw = report(order, 'FAILED');
+    const reported = await callback(raw, hmac(gw.app.services.sandbox.key, raw));
+    assert.equal(reported.status, 200, 'a refused report is acknowledged, so the provider stops resending it');
+    assert.equal(reported.json.data.result, 'refused');
     assert.deepEqual(await query(order.orderNo), paid.json.data);
     assert.deepEqual((await orderEvents(gw, order.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING', 'PAID']);
     assert.deepEqual((await notifications(gw, order.orderNo)).map((n) => n.status), ['PAID']);

@@ -99,20 +99,33 @@ describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
   // Providers resend a callback until it is acknowledged. The resent late-payment
   // report must not resolve the EXCEPTION (an operator decides, merchant-api.md §4):
   // a repeated event is a no-op.
-  test('a resent late PAID report leaves the expired order in EXCEPTION (no PAID, no new notification)', async () => {
+  test('after a late PAID report, no report of the channel settles the EXCEPTION (resent PAID, then FAILED, then PAID anew)', async () => {
     const o = (await createV3(gw, token, payinBody())).json.data;
     gw.clock.advance(61_000);
     assert.equal(await expire(), 1);
-    const raw = JSON.stringify({ orderNo: o.orderNo, channelRef: `sbx_${o.orderNo}`, outcome: 'PAID', paidAmountMinor: '125050', message: null, eventId: `evt_late_${o.orderNo}` });
-    const signature = createHmac('sha256', gw.app.services.sandbox.key).update(raw, 'utf8').digest('hex');
-    const send = () => gw.call('POST', '/channels/sandbox/callback', { body: raw, headers: { 'x-sandbox-signature': signature } });
+    const signed = (outcome: string, eventId: string) => {
+      const raw = JSON.stringify({ orderNo: o.orderNo, channelRef: `sbx_${o.orderNo}`, outcome, paidAmountMinor: outcome === 'PAID' ? '125050' : null, message: null, eventId });
+      return { raw, signature: createHmac('sha256', gw.app.services.sandbox.key).update(raw, 'utf8').digest('hex') };
+    };
+    const send = ({ raw, signature }: { raw: string; signature: string }) => gw.call('POST', '/channels/sandbox/callback', { body: raw, headers: { 'x-sandbox-signature': signature } });
+    const late = signed('PAID', `evt_late_${o.orderNo}`);
     gw.clock.advance(1_000);
-    assert.equal((await send()).status, 200);
-    assert.equal((await query(gw, token, o.orderNo)).status, 'EXCEPTION');
+    assert.equal((await send(late)).status, 200);
+    const exception = await query(gw, token, o.orderNo);
+    assert.equal(exception.status, 'EXCEPTION');
     gw.clock.advance(30_000);
-    const resent = await send();
-    assert.equal(resent.status, 200, resent.text);
-    assert.equal((await query(gw, token, o.orderNo)).status, 'EXCEPTION');
+    for (const report of [late, signed('FAILED', `evt_fail_${o.orderNo}`), signed('EXCEPTION', `evt_exc_${o.orderNo}`), signed('PAID', `evt_again_${o.orderNo}`)]) {
+      const res = await send(report);
+      assert.equal(res.status, 200, res.text);
+      assert.deepEqual(await query(gw, token, o.orderNo), exception, `${report.raw} moved the order`);
+    }
+    // Through the sandbox API the bank will not contradict itself either: 422, nothing changes.
+    const contradicted = await complete(gw, token, o.orderNo, { outcome: 'FAILED' });
+    assert.equal(contradicted.status, 422, contradicted.text);
+    assert.equal(contradicted.json.error, 'outcome: FAILED does not apply to this order in its current state (see its status)');
+    assert.deepEqual(await query(gw, token, o.orderNo), exception);
+    const bankSays = await gw.core.db.selectFrom('sandbox_bank').select('status').where('order_no', '=', o.orderNo).executeTakeFirst();
+    assert.equal(bankSays, undefined, 'a refused outcome is not recorded by the bank');
     assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
     assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status).sort(), ['EXCEPTION', 'EXPIRED']);
   });

@@ -120,21 +120,24 @@ describe('sandbox payouts: automatic completion, magic amounts, returns', () => 
     const pending = await create(40);
     const start = await balancesOf(gw.core.db, creds.merchantId);
     const early = await complete(pending.orderNo, 'REFUNDED');
-    assert.ok([200, 409, 422].includes(early.status), early.text);
+    assert.equal(early.status, 422, early.text);
+    assert.equal(early.json.error, 'outcome: the sandbox bank never paid this order');
     assert.equal((await orderRow(gw.core.db, pending.orderNo)).status, 'PENDING');
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), start);
 
     const failed = await create(41);
     assert.equal((await complete(failed.orderNo, 'FAILED')).json.data.status, 'FAILED');
     const afterFail = await balancesOf(gw.core.db, creds.merchantId);
-    await complete(failed.orderNo, 'PAID');
+    const paidAfterFail = await complete(failed.orderNo, 'PAID');
+    assert.equal(paidAfterFail.status, 422, paidAfterFail.text);
+    assert.equal(paidAfterFail.json.error, 'outcome: the sandbox bank already reported FAILED for this order');
     assert.equal((await orderRow(gw.core.db, failed.orderNo)).status, 'FAILED');
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), afterFail);
 
     const paid = await create(42);
     assert.equal((await complete(paid.orderNo, 'PAID')).json.data.status, 'PAID');
     const afterPaid = await balancesOf(gw.core.db, creds.merchantId);
-    await complete(paid.orderNo, 'FAILED');
+    for (const outcome of ['FAILED', 'EXCEPTION']) assert.equal((await complete(paid.orderNo, outcome)).status, 422);
     assert.equal((await orderRow(gw.core.db, paid.orderNo)).status, 'PAID');
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), afterPaid);
     assert.deepEqual(await entryKinds(gw.core.db, paid.orderNo), ['payout.freeze', 'payout.paid']);

@@ -10,7 +10,8 @@ import { sql } from 'kysely';
 import type { Db } from '../../src/platform/db/database.ts';
 import { adjust, transfer } from '../../src/modules/ledger/ledger.service.ts';
 import { saveMethodSettings } from '../../src/modules/channels/method-settings.ts';
-import { signSandboxReport } from '../../src/modules/channels/sandbox/sandbox.channel.ts';
+import type { SandboxBank } from '../../src/modules/channels/sandbox/sandbox.bank.ts';
+import { SIGNATURE_HEADER, signSandboxReport } from '../../src/modules/channels/sandbox/sandbox.channel.ts';
 import type { TestGateway } from './gateway.ts';
 import { bearer, newRef } from './payins.ts';
 
@@ -133,6 +134,37 @@ export function sandboxReport(gw: TestGateway, report: { orderNo: string; outcom
     eventId: report.eventId ?? `sbe_${randomBytes(8).toString('hex')}`,
   });
   return { raw, signature: signSandboxReport(gw.core.box.derive('channel:sandbox'), raw) };
+}
+
+/**
+ * A channel that may report anything in any order (what the sandbox bank itself
+ * never does): its record says `outcome`, and its signed report goes through
+ * the callback path. Returns the report as sent, to replay it.
+ */
+export async function reportAsAnyChannel(
+  bank: SandboxBank,
+  order: { orderNo: string; direction: 'payin' | 'payout'; amount: bigint },
+  outcome: string,
+  paidAmount: bigint | null,
+): Promise<{ raw: Buffer; headers: Record<string, string> }> {
+  const paid = outcome === 'PAID' ? (paidAmount ?? order.amount) : null;
+  const status = { status: outcome, paid_amount: paid, event_id: null, due_at: null, updated_at: bank.now() };
+  await bank.db
+    .insertInto('sandbox_bank')
+    .values({ order_no: order.orderNo, direction: order.direction, amount: order.amount, ...status })
+    .onConflict((oc) => oc.column('order_no').doUpdateSet(status))
+    .execute();
+  const raw = JSON.stringify({
+    orderNo: order.orderNo,
+    channelRef: `sbx_${order.orderNo}`,
+    outcome,
+    paidAmountMinor: paid === null ? null : String(paid),
+    message: paid === null ? `reported ${outcome}` : null,
+    eventId: `sbe_${randomBytes(8).toString('hex')}`,
+  });
+  const sent = { raw: Buffer.from(raw, 'utf8'), headers: { [SIGNATURE_HEADER]: signSandboxReport(bank.key, raw), 'content-type': 'application/json' } };
+  await bank.report(sent.raw, sent.headers);
+  return sent;
 }
 
 /** POST /channels/sandbox/callback with a signed report. */

@@ -166,14 +166,15 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
     const actor = `channel:${channelName}`;
     const detail = { eventId: event.eventId, outcome: event.outcome, ...(event.paidAmount !== null ? { paidAmount: event.paidAmount } : {}) };
     const paid = event.paidAmount ?? order.amount;
+    // Money that arrived after expiry is recorded; no later report of the channel settles it.
+    if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
+      deps.log.warn({ orderNo: order.order_no, eventId: event.eventId, outcome: event.outcome }, 'late payment awaits an operator; channel report ignored');
+      return { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
+    }
     if (event.outcome === 'PAID') {
       if (order.status === 'EXPIRED') {
         const message = `payment of ${formatMajor(paid, order.currency)} ${order.currency} reported after the order expired`;
         return transitionKnownOrder(tx, deps, order, { to: 'EXCEPTION', cause: 'channel', actor, detail, changes: { paid_amount: paid, message } });
-      }
-      if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
-        deps.log.warn({ orderNo: order.order_no, eventId: event.eventId }, 'late payment awaits an operator; channel PAID ignored');
-        return { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
       }
       const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
       const fee = computeFee(paid, settings.fee);

@@ -1,10 +1,12 @@
 import type { Db } from '../../../platform/db/database.ts';
+import { unprocessable } from '../../../platform/errors.ts';
 import { newId } from '../../../platform/ids.ts';
 import type { Direction } from '../../orders/order.ts';
 import type { ChannelEvent } from '../channel.ts';
 import { SIGNATURE_HEADER, signSandboxReport, type SandboxReport } from './sandbox.channel.ts';
 
-export type ReportToGateway = (raw: Buffer, headers: Record<string, string>) => Promise<unknown>;
+/** Delivers a report; `result` is what the gateway did with it (`applied`, `noop`, `refused`). */
+export type ReportToGateway = (raw: Buffer, headers: Record<string, string>) => Promise<{ result: string }>;
 
 /** The sandbox "bank": its own records, and the signed callbacks it sends. */
 export interface SandboxBank {
@@ -28,8 +30,22 @@ export function automaticPayoutOutcome(amount: bigint): SandboxOutcome {
 }
 
 /**
- * The bank settles an order: it records the outcome, then reports it with a
- * signed callback exactly as a real provider would.
+ * Whether the bank may report `outcome` after what it reported before. A bank
+ * does not take back a final outcome: only a payout it paid can come back
+ * REFUNDED; repeating the same outcome is a resend. PENDING and EXCEPTION
+ * (no verdict yet) may be followed by anything.
+ */
+export function bankMayReport(previous: string | undefined, outcome: SandboxOutcome, direction: Direction): boolean {
+  if (outcome === 'REFUNDED' && (direction !== 'payout' || (previous !== 'PAID' && previous !== 'REFUNDED'))) return false;
+  if (previous === undefined || previous === 'PENDING' || previous === 'EXCEPTION' || previous === outcome) return true;
+  return previous === 'PAID' && outcome === 'REFUNDED';
+}
+
+/**
+ * The bank settles an order: it reports the outcome with a signed callback,
+ * exactly as a real provider would, and records it once the gateway took it.
+ * An outcome the bank cannot give, or the order's state machine refuses, is a
+ * 422 that changes nothing.
  */
 export async function settleInSandbox(
   bank: SandboxBank,
@@ -37,6 +53,11 @@ export async function settleInSandbox(
   outcome: SandboxOutcome,
   paidAmount: bigint | null,
 ): Promise<void> {
+  const previous = await bank.db.selectFrom('sandbox_bank').select('status').where('order_no', '=', order.orderNo).executeTakeFirst();
+  if (!bankMayReport(previous?.status, outcome, order.direction)) {
+    const paidOut = previous?.status === 'PAID' || previous?.status === 'REFUNDED';
+    throw unprocessable(`outcome: the sandbox bank ${outcome === 'REFUNDED' && !paidOut ? 'never paid' : `already reported ${previous?.status} for`} this order`);
+  }
   const now = bank.now();
   const report: SandboxReport = {
     orderNo: order.orderNo,
@@ -46,6 +67,9 @@ export async function settleInSandbox(
     message: outcome === 'PAID' ? null : `sandbox bank reported ${outcome}`,
     eventId: newId('sbe_', now),
   };
+  const raw = Buffer.from(JSON.stringify(report), 'utf8');
+  const { result } = await bank.report(raw, { [SIGNATURE_HEADER]: signSandboxReport(bank.key, raw.toString('utf8')), 'content-type': 'application/json' });
+  if (result === 'refused') throw unprocessable(`outcome: ${outcome} does not apply to this order in its current state (see its status)`);
   const row = {
     status: outcome,
     paid_amount: report.paidAmountMinor === null ? null : BigInt(report.paidAmountMinor),
@@ -58,8 +82,6 @@ export async function settleInSandbox(
     .values({ order_no: order.orderNo, direction: order.direction, amount: order.amount, ...row })
     .onConflict((oc) => oc.column('order_no').doUpdateSet(row))
     .execute();
-  const raw = Buffer.from(JSON.stringify(report), 'utf8');
-  await bank.report(raw, { [SIGNATURE_HEADER]: signSandboxReport(bank.key, raw.toString('utf8')), 'content-type': 'application/json' });
 }
 
 /** Payouts the bank accepted finish by themselves once their delay is over. */
