@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
 import { resolveOrder } from '../src/modules/operator/resolve.service.ts';
+import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
 import { completeDueSandboxPayouts } from '../src/modules/channels/sandbox/sandbox.bank.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { notifications, orderEvents } from './helpers/payins.ts';
@@ -122,6 +123,40 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     assert.equal(await statusOf(() => resolve(p.orderNo, 'FAILED')), 422);
     assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: 0n });
     assert.deepEqual(await entryKinds(gw.core.db, p.orderNo), ['payout.freeze', 'payout.paid']);
+    await ledgerClean();
+  });
+
+  test('the bank never got the payout (no answer at submission): PAID is refused with 409 without force; FAILED needs none', async () => {
+    const p = await payout(64.98, 'EXCEPTION');
+    await assert.rejects(resolve(p.orderNo, 'PAID'), (err: Error & { status?: number; detail?: string }) => {
+      assert.equal(err.status, 409);
+      assert.equal(err.detail, 'the channel never received the order; resolve to FAILED, or pass --force to override it');
+      return true;
+    });
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS - p.total, frozen: p.total });
+    const failed = await resolve(p.orderNo, 'FAILED');
+    assert.deepEqual([failed.result.kind, failed.channel], ['applied', 'never received the order']);
+    assert.deepEqual(await balancesOf(gw.core.db, p.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
+    await ledgerClean();
+  });
+
+  test('money that arrived after a pay-in expired: REFUNDED agrees with the bank\'s PAID (no force); FAILED contradicts it (409)', async () => {
+    const creds = await gw.merchant(['MXN']);
+    const token = await gw.token(creds);
+    const res = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ merOrderNo: `late-${Date.now()}`, currency: 'MXN', amount: 80.05, payMethod: 'MX_SPEI', notifyUrl: 'https://merchant.example/n' }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200, res.text);
+    const orderNo = res.json.data.orderNo as string;
+    gw.clock.advance(gw.config.orderTtlMs + 1);
+    await expireDuePayins(gw.app.services.payins);
+    const late = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(late.json.data.status, 'EXCEPTION', late.text);
+    assert.equal(await statusOf(() => resolve(orderNo, 'FAILED')), 409);
+    const refunded = await resolve(orderNo, 'REFUNDED');
+    assert.deepEqual([refunded.result.kind, refunded.channel], ['applied', 'PAID']);
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 0n, frozen: 0n }, 'nothing was credited, so nothing is debited');
     await ledgerClean();
   });
 

@@ -185,8 +185,8 @@ export class MoneyModel {
 
   /**
    * An operator resolution: refused by the state machine (422); for an
-   * EXCEPTION, refused when the bank's record says another final status and
-   * it is not forced (409). A refund is never refused for want of balance.
+   * EXCEPTION, refused when the bank's record says a final status the
+   * resolution contradicts and it is not forced (409). A refund is never refused for want of balance.
    */
   resolve(o: ModelOrder, to: 'PAID' | 'FAILED' | 'REFUNDED', force: boolean): Outcome | 409 | 422 {
     const d = decide(o.direction, o.status, to);
@@ -195,8 +195,10 @@ export class MoneyModel {
     const settles = o.status === 'EXCEPTION' || (o.status === 'PAID' && to === 'REFUNDED');
     if (!settles || d === 'refuse') return 422;
     if (o.status === 'EXCEPTION') {
-      const said = o.bank?.status ?? null;
-      if (said !== null && FINAL.includes(said) && said !== to && !force) return 409;
+      // A payout the bank never got moved no money: as good as FAILED. A refund agrees with a payment.
+      const said = o.bank?.status ?? (o.direction === 'payout' ? 'FAILED' : null);
+      const agrees = said === to || (said === 'PAID' && to === 'REFUNDED');
+      if (said !== null && FINAL.includes(said) && !agrees && !force) return 409;
     }
     try {
       return this.transition(o, to, o.paid ?? o.amount);

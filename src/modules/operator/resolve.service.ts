@@ -33,11 +33,20 @@ function checkResolvable(order: OrderRow, to: Resolution): void {
   if (decision.kind === 'refuse') throw unprocessable(decision.reason);
 }
 
-/** What the channel says now, as a final status if it has one. */
+/**
+ * What the channel says now, as a final status if it has one. A channel that
+ * never received the order moved no money for it: as good as FAILED.
+ */
 async function channelVerdict(deps: PayoutDeps, order: OrderRow): Promise<{ status: OrderStatus | null; said: string }> {
   const answer = await queryChannel(deps, order);
   if (answer.kind === 'status') return { status: FINAL.includes(answer.status) ? answer.status : null, said: answer.status };
-  return { status: null, said: answer.kind === 'absent' ? 'never received the order' : `no answer (${answer.reason})` };
+  if (answer.kind === 'absent') return { status: 'FAILED', said: 'never received the order' };
+  return { status: null, said: `no answer (${answer.reason})` };
+}
+
+/** Whether resolving to `to` agrees with the channel's final status: a refund follows a payment. */
+function agrees(channel: OrderStatus, to: Resolution): boolean {
+  return channel === to || (channel === 'PAID' && to === 'REFUNDED');
 }
 
 /**
@@ -53,8 +62,9 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
   checkResolvable(order, req.to);
   // The channel is asked outside the transaction; the order must not change meanwhile.
   const verdict = order.status === 'EXCEPTION' ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
-  if (verdict.status && verdict.status !== req.to && !req.force) {
-    throw conflict(`the channel reports ${verdict.status}; resolve to that, or pass --force to override it`);
+  if (verdict.status && !agrees(verdict.status, req.to) && !req.force) {
+    const claim = verdict.said === verdict.status ? `reports ${verdict.status}` : verdict.said;
+    throw conflict(`the channel ${claim}; resolve to ${verdict.status}, or pass --force to override it`);
   }
   const result = await deps.transact(async (tx) => {
     const current = (await findOrderForUpdate(tx, req.orderNo))!;
