@@ -41,6 +41,11 @@ describe('v3 payouts: idempotency and refusals', () => {
     assert.equal(again.status, 200, again.text);
     assert.equal(again.json.data.orderNo, first.json.data.orderNo);
     assert.deepEqual(again.json.data, first.json.data);
+    // Empty or null members are absent ones, at the top level and in extra alike (as in the signature rule).
+    const padded = { ...body, attach: 'retry me', notifyUrl: body.notifyUrl, returnUrl: '', extra: { ...(body.extra as Record<string, string>), bankCode: '', note: null } };
+    const paddedRetry = await createPayoutV3(gw, token, padded);
+    assert.equal(paddedRetry.status, 200, paddedRetry.text);
+    assert.deepEqual(paddedRetry.json.data, first.json.data);
     const burst = await Promise.all(Array.from({ length: 5 }, () => createPayoutV3(gw, token, body)));
     for (const r of burst) {
       assert.equal(r.status, 200, r.text);

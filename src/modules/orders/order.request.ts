@@ -77,7 +77,8 @@ function parseExtra(body: Body): Record<string, string> | null {
   if (typeof extra !== 'object' || Array.isArray(extra)) throw badRequest('extra: must be an object');
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra)) {
-    if (value === null || value === undefined) continue;
+    // As in the signature rule, an empty member is an absent one: a retry that adds one is the same request.
+    if (value === null || value === undefined || value === '') continue;
     if (typeof value !== 'string') throw badRequest(`extra.${key}: must be a string`);
     if (value.length > 256) throw badRequest(`extra.${key}: at most 256 characters`);
     out[key] = value;
