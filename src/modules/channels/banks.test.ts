@@ -75,3 +75,12 @@ test('IFSC', () => {
   for (const good of ['HDFC0001234', 'SBIN0000691', 'ICIC0ABC123']) assert.equal(isValidIfsc(good), true, good);
   for (const bad of ['HDFC1001234', 'HDF00001234', 'hdfc0001234', 'HDFC000123', '']) assert.equal(isValidIfsc(bad), false, bad);
 });
+
+test('findBank matches ASCII only: letters that upper-case to ASCII do not alias a bank', () => {
+  assert.equal(findBank('ID', 'bni')?.code, 'BNI');
+  assert.equal(findBank('ID', 'bn\u0131'), undefined); // dotless i
+  assert.equal(findBank('ID', '\u017Feabank'), undefined); // long s
+  assert.equal(findBank('ID', 'seabank')?.code, 'SEABANK');
+  assert.equal(findBank('ID', ' bca\t')?.code, 'BCA');
+  assert.equal(findBank('ID', 'B\u00A0CA'), undefined); // whitespace inside splits a code
+});

@@ -244,8 +244,10 @@ export const BANKS: Readonly<Record<Country, readonly BankDef[]>> = { ID, TH, PH
  * merchants send "BANAMEX" as often as "002").
  */
 export function findBank(country: Country, code: string): BankDef | undefined {
-  const wanted = code.trim().toUpperCase().replace(/\s+/g, ' ');
-  if (wanted === '') return undefined;
+  const spaced = code.trim().replace(/\s+/g, ' ');
+  // Codes, aliases and names are ASCII: upper-casing "ı" or "ſ" must not make them match.
+  if (spaced === '' || !/^[\x20-\x7e]+$/.test(spaced)) return undefined;
+  const wanted = spaced.toUpperCase();
   return BANKS[country].find(
     (d) => d.code === wanted || (d.aliases?.includes(wanted) ?? false) || d.name.toUpperCase() === wanted,
   );

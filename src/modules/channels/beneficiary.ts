@@ -19,8 +19,13 @@ const MOBILE: Readonly<Record<Country, RegExp>> = {
   BR: /^(?:\+?55)?\d{10,11}$/,
 };
 
+/** A phone number without the spaces, dots, dashes and brackets people write in it. */
+export function compactPhone(s: string): string {
+  return s.replace(/[\s().-]/g, '');
+}
+
 export function isValidMobile(country: Country, s: string): boolean {
-  return MOBILE[country].test(s.replace(/[\s().-]/g, ''));
+  return MOBILE[country].test(compactPhone(s));
 }
 
 // Domestic account numbers vary by bank; these bound what any bank of the

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { AppError } from '../../platform/errors.ts';
 import type { ErrorCode } from '../../platform/errors.ts';
 import type { Direction } from '../orders/order.ts';
-import { CATALOGUE, canonicalBankCode, findMethod, methodsFor, resolveMethod, validateExtra } from './catalogue.ts';
+import { CATALOGUE, canonicalBankCode, channelExtra, findMethod, methodsFor, resolveMethod, validateExtra } from './catalogue.ts';
 
 const isAppError = (code: ErrorCode, detail: string) => (err: unknown) =>
   err instanceof AppError && err.code === code && err.detail === detail;
@@ -175,4 +175,22 @@ test('canonicalBankCode resolves case and aliases', () => {
   assert.equal(canonicalBankCode(findMethod('PH_DF_WALLET')!, 'maya'), 'PAYMAYA');
   assert.equal(canonicalBankCode(findMethod('MX_SPEI')!, 'bbva'), '012');
   assert.equal(canonicalBankCode(findMethod('IN_IMPS')!, 'sbin0000691'), 'SBIN0000691');
+});
+
+test('channelExtra: what a channel gets is canonical; other members pass unchanged', () => {
+  const rows: Array<[string, Record<string, string>, Record<string, string>]> = [
+    ['ID_DF', { bankCode: ' bca ', accountNo: '1234567890', accountName: 'Budi' }, { bankCode: 'BCA', accountNo: '1234567890', accountName: 'Budi' }],
+    ['ID_DF', { bankCode: 'Bank Central Asia', accountNo: '1234567890' }, { bankCode: 'BCA', accountNo: '1234567890' }],
+    ['ID_DF', { bankCode: 'dana', accountNo: '0812-3456-7890' }, { bankCode: 'DANA', accountNo: '081234567890' }],
+    ['TH_DF', { bankCode: 'tmb', accountNo: '1234567890' }, { bankCode: 'TTB', accountNo: '1234567890' }],
+    ['MX_SPEI', { bankCode: 'bbva mexico', accountNo: '012180001234567897' }, { bankCode: '012', accountNo: '012180001234567897' }],
+    ['IN_IMPS', { bankCode: 'sbin0000691 ', accountNo: '123456789' }, { bankCode: 'SBIN0000691', accountNo: '123456789' }],
+    ['ID_OVO', { mobile: '+62 812 (3456) 7890', email: 'a@b.c' }, { mobile: '+6281234567890', email: 'a@b.c' }],
+    ['BR_PIX', { accountNo: 'pix@example.com', accountName: 'Ana' }, { accountNo: 'pix@example.com', accountName: 'Ana' }],
+  ];
+  for (const [code, given, expected] of rows) assert.deepEqual(channelExtra(findMethod(code)!, given), expected, `${code} ${JSON.stringify(given)}`);
+  assert.equal(channelExtra(findMethod('ID_QRIS')!, null), null);
+  const kept = { bankCode: 'bca' };
+  channelExtra(findMethod('ID_DF')!, kept);
+  assert.deepEqual(kept, { bankCode: 'bca' }, 'the order keeps what the merchant sent');
 });

@@ -2,7 +2,7 @@ import { AppError, badRequest, unprocessable } from '../../platform/errors.ts';
 import type { Direction } from '../orders/order.ts';
 import { findBank, isValidIfsc } from './banks.ts';
 import type { BankKind, Country } from './banks.ts';
-import { isValidBankAccount, isValidMobile, pixKeyType } from './beneficiary.ts';
+import { compactPhone, isValidBankAccount, isValidMobile, pixKeyType } from './beneficiary.ts';
 import { isValidClabe } from './sandbox/clabe.ts';
 
 /**
@@ -274,6 +274,22 @@ export function extraSuits(def: MethodDef, direction: Direction, extra: Record<s
 
 /** The canonical form of a validated `extra.bankCode` (uppercase, aliases resolved), for channels. */
 export function canonicalBankCode(def: MethodDef, code: string): string {
-  if (def.country === 'IN') return code.toUpperCase();
-  return findBank(def.country, code)?.code ?? code.toUpperCase();
+  if (def.country === 'IN') return code.trim().toUpperCase();
+  return findBank(def.country, code)?.code ?? code.trim().toUpperCase();
+}
+
+/**
+ * A validated `extra` as a channel gets it: `bankCode` in its canonical form,
+ * and phone numbers (`mobile`, and the `accountNo` of a wallet), which the
+ * checks accept with spaces, dots, dashes and brackets, without them. The
+ * order keeps what the merchant sent.
+ */
+export function channelExtra(def: MethodDef, extra: Record<string, string> | null): Record<string, string> | null {
+  if (!extra) return null;
+  const out = { ...extra };
+  const bank = present(out.bankCode) ? findBank(def.country, out.bankCode) : undefined;
+  if (present(out.bankCode)) out.bankCode = canonicalBankCode(def, out.bankCode);
+  if (present(out.mobile)) out.mobile = compactPhone(out.mobile);
+  if (present(out.accountNo) && bank?.kind === 'wallet') out.accountNo = compactPhone(out.accountNo);
+  return out;
 }

@@ -1,7 +1,7 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { formatMajor } from '../../platform/money.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
-import type { MethodDef } from './catalogue.ts';
+import { channelExtra, type MethodDef } from './catalogue.ts';
 
 /** An order's `extra` as the merchant sent it, or undefined without one. */
 export function storedExtra(order: Pick<OrderRow, 'extra'>): Record<string, string> | undefined {
@@ -31,7 +31,7 @@ export function channelOrderOf(order: OrderRow, method: MethodDef, merchantName:
     amount: order.amount,
     amountText: formatMajor(order.amount, order.currency),
     method,
-    extra: storedExtra(order) ?? null,
+    extra: channelExtra(method, storedExtra(order) ?? null),
     merchantName,
     expiresAt: order.expires_at === null ? null : Number(order.expires_at),
   };
