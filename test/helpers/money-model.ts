@@ -158,13 +158,12 @@ export class MoneyModel {
   /** The bank settles an order and reports it (a PAID pay-in report carries what was paid). */
   report(o: ModelOrder, outcome: Status, paid: bigint | null = null): Outcome {
     o.bank = { status: outcome, due: false };
-    if (o.direction === 'payin' && outcome === 'PAID') {
-      // Money for an expired pay-in is never credited by itself: EXCEPTION, with what arrived, for an operator.
-      if (o.status === 'EXPIRED') {
-        o.paid = paid ?? o.amount;
-        return this.transition(o, 'EXCEPTION');
-      }
-      if (o.status === 'EXCEPTION' && o.late) return 'refused';
+    // Money that arrived after expiry waits for an operator: no later report settles it.
+    if (o.direction === 'payin' && o.status === 'EXCEPTION' && o.late) return 'refused';
+    // Money for an expired pay-in is never credited by itself: EXCEPTION, with what arrived, for an operator.
+    if (o.direction === 'payin' && outcome === 'PAID' && o.status === 'EXPIRED') {
+      o.paid = paid ?? o.amount;
+      return this.transition(o, 'EXCEPTION');
     }
     return this.transition(o, outcome, outcome === 'PAID' && o.direction === 'payin' ? (paid ?? o.amount) : null);
   }
