@@ -32,6 +32,10 @@ describe('failed authentications per address: past the limit, 429 with Retry-Aft
     assert.equal(blocked.headers['retry-after'], '40', 'the window began at the first failure, 20 s ago');
     assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: 'Bearer nope' } })).status, 429);
     assert.equal((await gw.call('POST', '/sandbox/v1/payins/PI1/complete', { body: '{"outcome":"PAID"}', headers: { authorization: 'Bearer nope' } })).status, 429);
+    // Spelling the path with escapes reaches the same routes, so the block too.
+    const escaped = await gw.call('POST', '/%61pi/v3/oauth/token', { body: tokenBody(creds.appId, creds.appSecret) });
+    assert.equal(escaped.status, 429, escaped.text);
+    assert.equal((await gw.call('POST', '/%73andbox/v1/payins/PI1/complete', { body: '{"outcome":"PAID"}', headers: { authorization: 'Bearer nope' } })).status, 429);
     // Not the API: health checks and cashier pages stay reachable.
     assert.equal((await gw.call('GET', '/healthz')).status, 200);
 

@@ -106,6 +106,9 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     const token = await gw.call('POST', TOKEN, { body: goodBody() });
     assert.equal(token.status, 200, token.text);
     assert.deepEqual([token.headers['cache-control'], token.headers.pragma, token.headers['x-content-type-options']], ['no-store', 'no-cache', 'nosniff']);
+    const escaped = await gw.call('POST', '/%61pi/v3/oauth/token', { body: goodBody() });
+    assert.equal(escaped.status, 200, 'the router decodes the path');
+    assert.deepEqual([escaped.headers['cache-control'], escaped.headers['x-content-type-options']], ['no-store', 'nosniff'], 'so the headers follow the route, not the spelling');
     for (const res of [await gw.call('GET', '/api/v3/merchant/balance'), await gw.call('GET', '/api/v3/nothing')]) {
       assert.deepEqual([res.headers['cache-control'], res.headers['x-content-type-options']], ['no-store', 'nosniff'], res.text);
     }

@@ -129,7 +129,9 @@ export function createServer(opts: ServerOptions): App {
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
     const query = request.url.indexOf('?');
-    const path = query === -1 ? request.url : request.url.slice(0, query);
+    const raw = query === -1 ? request.url : request.url.slice(0, query);
+    // The router decodes escapes (/%61pi/… is /api/…): then the route it matched is the path.
+    const path = raw.includes('%') ? (request.routeOptions.url ?? raw) : raw;
     // Tokens, balances and orders are for the caller alone: no cache keeps them (RFC 6749 §5.1 for tokens).
     if (path.startsWith('/api/')) reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     if (opts.isDraining() && path !== '/healthz') {
