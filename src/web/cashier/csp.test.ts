@@ -36,11 +36,18 @@ describe('cashierCsp', () => {
     assert.deepEqual(directives(csp).get('form-action'), ["'self'"]);
   });
 
-  it('cannot be extended by a crafted host', () => {
+  it('cannot be extended by a crafted host: the scheme stands in for it', () => {
     // WHATWG URL keeps ";" and "'" in hosts; they would split the policy.
     const csp = cashierCsp({ formTargets: ["https://a;script-src-elem 'unsafe-inline'.example/", 'https://a,b.example/'] });
-    assert.deepEqual(directives(csp).get('form-action'), ["'self'"]);
+    assert.deepEqual(directives(csp).get('form-action'), ["'self'", 'https:']);
     assert.equal(directives(csp).size, 8);
+  });
+
+  it('a host a CSP source cannot spell (underscore, trailing dot) still lets the redirect through, by its scheme', () => {
+    for (const target of ['https://shop_name.example/r', 'https://shop.example./r']) {
+      assert.deepEqual(directives(cashierCsp({ formTargets: [target] })).get('form-action'), ["'self'", 'https:'], target);
+    }
+    assert.deepEqual(directives(cashierCsp({ formTargets: ['http://shop_name.example/r'] })).get('form-action'), ["'self'", 'http:']);
   });
 
   it('keeps IPv6 literals and ports', () => {

@@ -31,11 +31,27 @@ export interface CspOptions {
   formTargets: string[];
 }
 
+/**
+ * The source that lets a form submission end up at `target`: its origin, or,
+ * for a host no CSP host-source can spell (an underscore, a trailing dot, or
+ * worse), its scheme, so the redirect to the merchant still happens.
+ */
+function formSource(target: string): string | null {
+  const origin = httpOrigin(target);
+  if (origin !== null) return origin;
+  try {
+    const { protocol } = new URL(target);
+    return protocol === 'https:' || protocol === 'http:' ? protocol : null;
+  } catch {
+    return null;
+  }
+}
+
 export function cashierCsp(opts: CspOptions): string {
   const origins = new Set<string>();
   for (const target of opts.formTargets) {
-    const origin = httpOrigin(target);
-    if (origin !== null) origins.add(origin);
+    const source = formSource(target);
+    if (source !== null) origins.add(source);
   }
   return [
     "default-src 'none'",
