@@ -227,6 +227,26 @@ describe('v3 token and bearer guard', () => {
     assert.equal(newOk.status, 200);
   });
 
+  test('tokens end with the secret they were issued for: at once after a rotation with no grace, not before the grace ends otherwise', async () => {
+    const balance = (token: string) => gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    const deps = () => ({ box: gw.core.box, now: gw.clock.now(), actor: 'test' });
+    const m = await gw.merchant(['IDR']);
+    const first = await gw.token(m);
+    const graced = await rotateApp(gw.core.db, deps(), m.appId, 600_000);
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    const second = await gw.token({ appId: m.appId, appSecret: graced.appSecret });
+    assert.equal((await balance(first)).status, 200, 'the old secret is still in its grace period');
+    gw.clock.advance(600_000);
+    const ended = await balance(first);
+    assert.equal(ended.status, 401, ended.text);
+    assert.equal(ended.json.error, 'token of an app secret that is no longer valid');
+    assert.equal((await balance(second)).status, 200);
+
+    await rotateApp(gw.core.db, deps(), m.appId, 0);
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    assert.equal((await balance(second)).status, 401, 'rotated with no grace: its tokens end at once');
+  });
+
   test('the app secret is stored encrypted and never logged', async () => {
     const rows = await gw.core.db.selectFrom('app_secrets').select('secret_enc').execute();
     assert.ok(rows.length > 0);

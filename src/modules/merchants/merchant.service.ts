@@ -141,9 +141,8 @@ export async function setMerchantActive(db: Db, deps: MerchantDeps, merchantId: 
 export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: string): Promise<AuthApp | undefined> {
   const app = await repo.findAppForAuth(db, appId);
   if (!app) return undefined;
-  const secrets = (await repo.listSecrets(db, appId))
-    .filter((s) => isSecretValid(s.expires_at, now))
-    .map((s) => box.open(s.secret_enc, secretContext(appId, s.id)));
+  const valid = (await repo.listSecrets(db, appId)).filter((s) => isSecretValid(s.expires_at, now));
+  const secrets = valid.map((s) => box.open(s.secret_enc, secretContext(appId, s.id)));
   return {
     appId,
     merchantId: app.merchant_id,
@@ -152,6 +151,7 @@ export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: st
     scopes: app.scopes.split(',') as Scope[],
     ipAllow: app.ip_allow ? app.ip_allow.split(',') : null,
     secrets,
+    secretIds: valid.map((s) => s.id),
   };
 }
 

@@ -25,11 +25,14 @@ export function registerTokenRoutes(app: App, deps: { tokens: TokenService; load
     if (grant_type !== 'client_credentials') throw badRequest(`grant_type: "${grant_type}" is not supported; use client_credentials`);
     const found = await deps.loadApp(app_id);
     const candidates = found?.active ? found.secrets : [DECOY_SECRET];
-    let match = false;
-    for (const secret of candidates) match = safeEqual(secret, app_secret) || match;
-    if (!found || !found.active || !match) throw unauthorized(BAD_CREDENTIALS);
+    // Every candidate is compared, whichever matches.
+    let match = -1;
+    candidates.forEach((secret, i) => {
+      if (safeEqual(secret, app_secret)) match = i;
+    });
+    if (!found || !found.active || match < 0) throw unauthorized(BAD_CREDENTIALS);
     checkAppAccess(found, request.ip, undefined);
-    const { token, expiresIn } = await deps.tokens.issue(found.merchantId, found.appId);
+    const { token, expiresIn } = await deps.tokens.issue(found.merchantId, found.appId, found.secretIds[match]!);
     return ok({ token, token_type: 'Bearer', expires_in: expiresIn });
   });
 }

@@ -14,6 +14,8 @@ const KEY_RELOAD_MS = 60_000;
 export interface TokenClaims {
   mid: string;
   aid: string;
+  /** The app secret the token was issued for (absent in tokens of earlier versions). */
+  sid?: string;
   jti: string;
   iat: number;
   exp: number;
@@ -30,7 +32,8 @@ interface LoadedKey {
 }
 
 export interface TokenService {
-  issue(merchantId: string, appId: string): Promise<{ token: string; expiresIn: number }>;
+  /** A token for the app, bound to the secret it authenticated with (`secretId`). */
+  issue(merchantId: string, appId: string, secretId: string): Promise<{ token: string; expiresIn: number }>;
   verify(token: string): Promise<TokenClaims>;
   /** The claims of a token this process has already verified and that has not expired; undefined otherwise. */
   known(token: string): TokenClaims | undefined;
@@ -66,7 +69,7 @@ function decodeSegment(segment: string): Record<string, unknown> {
 
 /** The registered and private claims a merchant token must carry (RFC 7519 §4). */
 function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: number): TokenClaims {
-  const { mid, aid, jti, iat, exp, iss, type, nbf } = payload;
+  const { mid, aid, sid, jti, iat, exp, iss, type, nbf } = payload;
   if (typeof mid !== 'string' || typeof aid !== 'string' || typeof jti !== 'string' || type !== 'merchant') {
     throw unauthorized('token is not a merchant token');
   }
@@ -76,7 +79,8 @@ function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: n
   if (iat - CLOCK_SKEW_SECONDS > nowSec || (typeof nbf === 'number' && nbf - CLOCK_SKEW_SECONDS > nowSec)) {
     throw unauthorized('token not valid yet');
   }
-  return { mid, aid, jti, iat, exp };
+  if (sid !== undefined && typeof sid !== 'string') throw unauthorized('token is not a merchant token');
+  return { mid, aid, ...(sid !== undefined ? { sid } : {}), jti, iat, exp };
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -146,10 +150,10 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
   }
 
   return {
-    async issue(merchantId, appId) {
+    async issue(merchantId, appId, secretId) {
       const key = await signingKey();
       const iat = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ mid: merchantId, aid: appId, type: 'merchant' })
+      const token = await new SignJWT({ mid: merchantId, aid: appId, sid: secretId, type: 'merchant' })
         .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
         .setIssuer(issuer)
         .setIssuedAt(iat)

@@ -11,6 +11,7 @@ const app = (ipAllow: string[] | null, scopes: Scope[], merchantDisabled = false
   scopes,
   ipAllow,
   secrets: ['s'],
+  secretIds: ['sec_1'],
 });
 
 const cases: Array<[string, string[] | null, Scope[], string, Scope | undefined, 'ok' | 403]> = [

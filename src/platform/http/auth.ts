@@ -19,6 +19,8 @@ export interface AuthApp {
   ipAllow: readonly string[] | null;
   /** Secrets currently valid, newest first (older ones only during a rotation's grace). */
   secrets: readonly string[];
+  /** Their ids, in the same order. */
+  secretIds: readonly string[];
 }
 
 export interface Principal {
@@ -76,6 +78,8 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
     const claims = known ?? (await deps.tokens.verify(bearerToken(header)));
     const app = await deps.loadApp(claims.aid);
     if (!app || !app.active || app.merchantId !== claims.mid) throw unauthorized('token of a revoked or unknown app');
+    // A rotation ends the old secret's tokens with it (at once with --grace 0s).
+    if (claims.sid !== undefined && !app.secretIds.includes(claims.sid)) throw unauthorized('token of an app secret that is no longer valid');
     checkAppAccess(app, request.ip, scope);
     request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
   };
