@@ -287,9 +287,9 @@ export function canonicalBankCode(def: MethodDef, code: string): string {
 export function channelExtra(def: MethodDef, extra: Record<string, string> | null): Record<string, string> | null {
   if (!extra) return null;
   const out = { ...extra };
-  const bank = present(out.bankCode) ? findBank(def.country, out.bankCode) : undefined;
+  const wallet = present(out.bankCode) && findBank(def.country, out.bankCode)?.kind === 'wallet';
   if (present(out.bankCode)) out.bankCode = canonicalBankCode(def, out.bankCode);
   if (present(out.mobile)) out.mobile = compactPhone(out.mobile);
-  if (present(out.accountNo) && bank?.kind === 'wallet') out.accountNo = compactPhone(out.accountNo);
+  if (present(out.accountNo) && wallet) out.accountNo = compactPhone(out.accountNo);
   return out;
 }

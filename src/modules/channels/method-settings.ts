@@ -53,20 +53,18 @@ export async function saveMethodSettings(db: Db, now: number, merchantId: string
     .execute();
 }
 
-/** 422 when the method is switched off or the amount is outside the merchant's limits. */
-export function checkAmountAllowed(s: MethodSettings, method: string, amount: bigint, currency: string): void {
-  if (!s.enabled) throw unprocessable(`payMethod ${method} is not enabled for this merchant`);
-  if (s.minAmount !== null && amount < s.minAmount) {
-    throw unprocessable(`amount: below the minimum of ${formatMajor(s.minAmount, currency)} ${currency} for ${method}`);
-  }
-  if (s.maxAmount !== null && amount > s.maxAmount) {
-    throw unprocessable(`amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`);
-  }
+/** Why the settings refuse a method for this amount (switched off, or outside the limits); null when they allow it. */
+function amountRefusal(s: MethodSettings, method: string, amount: bigint, currency: string): string | null {
+  if (!s.enabled) return `payMethod ${method} is not enabled for this merchant`;
+  if (s.minAmount !== null && amount < s.minAmount) return `amount: below the minimum of ${formatMajor(s.minAmount, currency)} ${currency} for ${method}`;
+  if (s.maxAmount !== null && amount > s.maxAmount) return `amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`;
+  return null;
 }
 
-/** Whether the settings let a method take this amount: switched on and within the limits. */
-export function amountAllowed(s: MethodSettings, amount: bigint): boolean {
-  return s.enabled && (s.minAmount === null || amount >= s.minAmount) && (s.maxAmount === null || amount <= s.maxAmount);
+/** 422 when the method is switched off or the amount is outside the merchant's limits. */
+export function checkAmountAllowed(s: MethodSettings, method: string, amount: bigint, currency: string): void {
+  const refusal = amountRefusal(s, method, amount, currency);
+  if (refusal !== null) throw unprocessable(refusal);
 }
 
 /**
@@ -82,7 +80,7 @@ export async function payableMethods(
 ): Promise<MethodDef[]> {
   const out: MethodDef[] = [];
   for (const def of methodsFor(currency, 'payin')) {
-    if (extraSuits(def, 'payin', extra) && amountAllowed(await settingsOf(def.code), amount)) out.push(def);
+    if (extraSuits(def, 'payin', extra) && amountRefusal(await settingsOf(def.code), def.code, amount, currency) === null) out.push(def);
   }
   return out;
 }
