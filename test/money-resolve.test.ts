@@ -46,6 +46,18 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     return { creds, token, orderNo: res.json.data.orderNo as string, minor, fee, total: minor + fee, elapsed: Date.now() - started, data: res.json.data };
   }
 
+  /** A new merchant's PENDING MX_SPEI pay-in of `amount` (major units). */
+  async function payin(amount: number) {
+    const creds = await gw.merchant(['MXN']);
+    const token = await gw.token(creds);
+    const res = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ merOrderNo: `pi-${Date.now()}`, currency: 'MXN', amount, payMethod: 'MX_SPEI', notifyUrl: 'https://merchant.example/n' }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    assert.equal(res.status, 200, res.text);
+    return { creds, token, orderNo: res.json.data.orderNo as string };
+  }
+
   test('a channel that does not answer: EXCEPTION with a message, funds frozen, no bank record', async () => {
     const p = await payout(200.98, 'EXCEPTION');
     assert.ok(p.elapsed >= 250, `answered after ${p.elapsed} ms: the channel deadline was not waited for`);
@@ -141,14 +153,7 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
   });
 
   test('money that arrived after a pay-in expired: REFUNDED agrees with the bank\'s PAID (no force); FAILED contradicts it (409)', async () => {
-    const creds = await gw.merchant(['MXN']);
-    const token = await gw.token(creds);
-    const res = await gw.call('POST', '/api/v3/payment/create', {
-      body: JSON.stringify({ merOrderNo: `late-${Date.now()}`, currency: 'MXN', amount: 80.05, payMethod: 'MX_SPEI', notifyUrl: 'https://merchant.example/n' }),
-      headers: { authorization: `Bearer ${token}` },
-    });
-    assert.equal(res.status, 200, res.text);
-    const orderNo = res.json.data.orderNo as string;
+    const { creds, token, orderNo } = await payin(80.05);
     gw.clock.advance(gw.config.orderTtlMs + 1);
     await expireDuePayins(gw.app.services.payins);
     const late = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: { authorization: `Bearer ${token}` } });
@@ -207,14 +212,7 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
   // The pay-in side: a PENDING pay-in (nothing arrived) resolved to PAID would
   // credit the merchant with money the platform never received.
   test('a PENDING pay-in cannot be resolved to PAID: nothing is credited before money arrives', async () => {
-    const creds = await gw.merchant(['MXN']);
-    const token = await gw.token(creds);
-    const res = await gw.call('POST', '/api/v3/payment/create', {
-      body: JSON.stringify({ merOrderNo: `pi-${Date.now()}`, currency: 'MXN', amount: 500, payMethod: 'MX_SPEI', notifyUrl: 'https://merchant.example/n' }),
-      headers: { authorization: `Bearer ${token}` },
-    });
-    assert.equal(res.status, 200, res.text);
-    const orderNo = res.json.data.orderNo as string;
+    const { creds, orderNo } = await payin(500);
     const outcome = await statusOf(() => resolve(orderNo, 'PAID'));
     // The bank then reports that the consumer never paid.
     await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'FAILED' }));
