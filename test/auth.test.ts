@@ -158,6 +158,32 @@ describe('v3 token and bearer guard', () => {
     assert.equal(again.status, 401);
   });
 
+  test('enabling a disabled app again does not revive the tokens issued before it was disabled', async () => {
+    const balance = (token: string) => gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    const deps = () => ({ box: gw.core.box, now: gw.clock.now(), actor: 'test' });
+    const m = await gw.merchant(['IDR']);
+    const before = await gw.token(m);
+    // Other changes leave live tokens alone.
+    await updateApp(gw.core.db, deps(), m.appId, { scopes: ['payin', 'payout'], ackMode: 'any-2xx' });
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    assert.equal((await balance(before)).status, 200);
+
+    await updateApp(gw.core.db, deps(), m.appId, { active: false });
+    await updateApp(gw.core.db, deps(), m.appId, { active: true });
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    const revived = await balance(before);
+    assert.equal(revived.status, 401, revived.text);
+    assert.equal(revived.json.error, 'token issued before the app was disabled');
+    const after = await gw.token(m);
+    assert.equal((await balance(after)).status, 200, 'a token issued after the app is enabled again works');
+
+    await updateApp(gw.core.db, deps(), m.appId, { active: false });
+    await updateApp(gw.core.db, deps(), m.appId, { active: true });
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    assert.equal((await balance(after)).status, 401, 'each disable ends the tokens issued before it');
+    assert.equal((await balance(await gw.token(m))).status, 200);
+  });
+
   test('a disabled merchant: valid credentials get 403 "merchant is disabled" (token, Bearer, v2 sign); wrong ones still 401', async () => {
     const other = await gw.merchant(['IDR']);
     const token = await gw.token(other);

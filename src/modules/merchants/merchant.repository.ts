@@ -53,7 +53,12 @@ export async function updateApp(
   changes: Partial<Pick<AppRow, 'scopes' | 'ip_allow' | 'ack_mode' | 'status'>>,
   now: number,
 ): Promise<void> {
-  await db.updateTable('apps').set({ ...changes, updated_at: now }).where('app_id', '=', appId).execute();
+  // Disabling moves the token epoch on: the tokens issued so far end for good.
+  await db
+    .updateTable('apps')
+    .set((eb) => ({ ...changes, updated_at: now, ...(changes.status === 'disabled' ? { token_epoch: eb('token_epoch', '+', 1n) } : {}) }))
+    .where('app_id', '=', appId)
+    .execute();
 }
 
 export async function setMerchantStatus(db: Db, merchantId: string, status: 'active' | 'disabled', now: number): Promise<void> {

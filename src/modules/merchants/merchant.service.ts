@@ -82,6 +82,7 @@ export async function createApp(db: Db, deps: MerchantDeps, input: NewApp): Prom
     status: 'active',
     created_at: now,
     updated_at: now,
+    token_epoch: 0n,
   });
   await addSecret(db, deps, appId, appSecret);
   await recordAudit(db, deps.now, {
@@ -152,6 +153,7 @@ export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: st
     ipAllow: app.ip_allow ? app.ip_allow.split(',') : null,
     secrets,
     secretIds: valid.map((s) => s.id),
+    tokenEpoch: Number(app.token_epoch),
   };
 }
 

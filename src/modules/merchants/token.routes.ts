@@ -32,7 +32,7 @@ export function registerTokenRoutes(app: App, deps: { tokens: TokenService; load
     });
     if (!found || !found.active || match < 0) throw unauthorized(BAD_CREDENTIALS);
     checkAppAccess(found, request.ip, undefined);
-    const { token, expiresIn } = await deps.tokens.issue(found.merchantId, found.appId, found.secretIds[match]!);
+    const { token, expiresIn } = await deps.tokens.issue(found.merchantId, found.appId, { secretId: found.secretIds[match]!, epoch: found.tokenEpoch });
     return ok({ token, token_type: 'Bearer', expires_in: expiresIn });
   });
 }

@@ -16,6 +16,8 @@ export interface TokenClaims {
   aid: string;
   /** The app secret the token was issued for (absent in tokens of earlier versions). */
   sid?: string;
+  /** The app's token epoch when issued (absent in tokens of earlier versions: epoch 0). */
+  epoch?: number;
   jti: string;
   iat: number;
   exp: number;
@@ -32,8 +34,8 @@ interface LoadedKey {
 }
 
 export interface TokenService {
-  /** A token for the app, bound to the secret it authenticated with (`secretId`). */
-  issue(merchantId: string, appId: string, secretId: string): Promise<{ token: string; expiresIn: number }>;
+  /** A token for the app, bound to the secret it authenticated with and to the app's token epoch. */
+  issue(merchantId: string, appId: string, bound: { secretId: string; epoch: number }): Promise<{ token: string; expiresIn: number }>;
   verify(token: string): Promise<TokenClaims>;
   /** The claims of a token this process has already verified and that has not expired; undefined otherwise. */
   known(token: string): TokenClaims | undefined;
@@ -69,7 +71,7 @@ function decodeSegment(segment: string): Record<string, unknown> {
 
 /** The registered and private claims a merchant token must carry (RFC 7519 §4). */
 function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: number): TokenClaims {
-  const { mid, aid, sid, jti, iat, exp, iss, type, nbf } = payload;
+  const { mid, aid, sid, tep, jti, iat, exp, iss, type, nbf } = payload;
   if (typeof mid !== 'string' || typeof aid !== 'string' || typeof jti !== 'string' || type !== 'merchant') {
     throw unauthorized('token is not a merchant token');
   }
@@ -80,7 +82,8 @@ function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: n
     throw unauthorized('token not valid yet');
   }
   if (sid !== undefined && typeof sid !== 'string') throw unauthorized('token is not a merchant token');
-  return { mid, aid, ...(sid !== undefined ? { sid } : {}), jti, iat, exp };
+  if (tep !== undefined && !(Number.isSafeInteger(tep) && (tep as number) >= 0)) throw unauthorized('token is not a merchant token');
+  return { mid, aid, ...(sid !== undefined ? { sid } : {}), ...(tep !== undefined ? { epoch: tep as number } : {}), jti, iat, exp };
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -150,10 +153,10 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
   }
 
   return {
-    async issue(merchantId, appId, secretId) {
+    async issue(merchantId, appId, bound) {
       const key = await signingKey();
       const iat = Math.floor(clock.now() / 1000);
-      const token = await new SignJWT({ mid: merchantId, aid: appId, sid: secretId, type: 'merchant' })
+      const token = await new SignJWT({ mid: merchantId, aid: appId, sid: bound.secretId, tep: bound.epoch, type: 'merchant' })
         .setProtectedHeader({ alg: ALG, kid: key.kid, typ: 'JWT' })
         .setIssuer(issuer)
         .setIssuedAt(iat)

@@ -7,6 +7,7 @@ import * as m0004 from './migrations/0004_ledger.ts';
 import * as m0005 from './migrations/0005_orders_by_direction.ts';
 import * as m0006 from './migrations/0006_order_events_by_order.ts';
 import * as m0007 from './migrations/0007_orders_one_job_index.ts';
+import * as m0008 from './migrations/0008_app_token_epoch.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_orders_by_direction': m0005,
   '0006_order_events_by_order': m0006,
   '0007_orders_one_job_index': m0007,
+  '0008_app_token_epoch': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

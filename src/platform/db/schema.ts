@@ -31,6 +31,8 @@ export interface AppsTable {
   status: string;
   created_at: Millis;
   updated_at: Millis;
+  /** Moves on when the app is disabled: tokens of an earlier epoch are refused (0008). */
+  token_epoch: ColumnType<bigint, bigint | number, bigint | number>;
 }
 
 export interface AppSecretsTable {

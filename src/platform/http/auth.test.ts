@@ -12,6 +12,7 @@ const app = (ipAllow: string[] | null, scopes: Scope[], merchantDisabled = false
   ipAllow,
   secrets: ['s'],
   secretIds: ['sec_1'],
+  tokenEpoch: 0,
 });
 
 const cases: Array<[string, string[] | null, Scope[], string, Scope | undefined, 'ok' | 403]> = [

@@ -21,6 +21,8 @@ export interface AuthApp {
   secrets: readonly string[];
   /** Their ids, in the same order. */
   secretIds: readonly string[];
+  /** Moves on each time the app is disabled; tokens carry the epoch they were issued in. */
+  tokenEpoch: number;
 }
 
 export interface Principal {
@@ -80,6 +82,8 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
     if (!app || !app.active || app.merchantId !== claims.mid) throw unauthorized('token of a revoked or unknown app');
     // A rotation ends the old secret's tokens with it (at once with --grace 0s).
     if (claims.sid !== undefined && !app.secretIds.includes(claims.sid)) throw unauthorized('token of an app secret that is no longer valid');
+    // Disabling ends the tokens issued before, even if the app is enabled again.
+    if ((claims.epoch ?? 0) !== app.tokenEpoch) throw unauthorized('token issued before the app was disabled');
     checkAppAccess(app, request.ip, scope);
     request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
   };
