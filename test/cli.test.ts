@@ -135,6 +135,15 @@ describe('pagoda merchant / app commands', () => {
     assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
   });
 
+  it('a mistyped data directory is refused, not given a new empty database (where ledger check would pass)', T, async () => {
+    const mistyped = path.join(ws.dataDir, 'no-such-dir');
+    const env = { PAGODA_DATA_DIR: mistyped, PAGODA_DATABASE_URL: '', PAGODA_MASTER_KEY: '' };
+    for (const args of [['ledger', 'check'], ['balance', 'show', '--merchant', 'm_x'], ['order', 'show', 'PI_x']]) {
+      assertRefused(await ws.run(args, env), /no database at .*no-such-dir.*pagoda\.db: check PAGODA_DATA_DIR/);
+    }
+    assert.equal(fs.existsSync(mistyped), false, 'nothing was created');
+  });
+
   it('notify list: an empty list for a merchant without notifications; an unknown merchant or order is refused', T, async () => {
     const listed = await pagoda('notify', 'list', '--merchant', merchantId, '--json');
     assert.equal(listed.code, 0, listed.stderr);

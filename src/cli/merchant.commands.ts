@@ -1,5 +1,6 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
+import { ConfigError, loadConfig, type Config } from '../config.ts';
 import { openCore, type Core } from '../core.ts';
 import { parseDuration } from '../platform/duration.ts';
 import { badRequest, type AppError } from '../platform/errors.ts';
@@ -13,9 +14,26 @@ import { createApp, createMerchant, rotateApp, setMerchantActive, updateApp } fr
 import { cliActor } from './actor.ts';
 import { print } from './output.ts';
 
-/** Opens the database, runs one command in a transaction, closes. */
-export async function withCore<T>(fn: (core: Core) => Promise<T>): Promise<T> {
-  const core = await openCore(loadConfig());
+/**
+ * A SQLite database the command expects to find: a mistyped data directory must
+ * not get a new, empty database (where `ledger check` would find nothing wrong).
+ */
+function requireExistingDatabase(config: Config): void {
+  if (!config.databaseUrl.startsWith('sqlite:')) return;
+  const file = config.databaseUrl.slice('sqlite:'.length);
+  if (file !== ':memory:' && !existsSync(file)) {
+    throw new ConfigError(`no database at ${file}: check PAGODA_DATA_DIR or PAGODA_DATABASE_URL (pagoda serve or pagoda migrate creates it)`);
+  }
+}
+
+/**
+ * Opens the database, runs one command, closes. Only a command that starts
+ * from nothing (`create`: a first merchant) may create the SQLite database.
+ */
+export async function withCore<T>(fn: (core: Core) => Promise<T>, opts: { create?: boolean } = {}): Promise<T> {
+  const config = loadConfig();
+  if (!opts.create) requireExistingDatabase(config);
+  const core = await openCore(config);
   try {
     return await fn(core);
   } finally {
@@ -35,8 +53,9 @@ export function registerMerchantCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { name: string; currencies: string; json?: boolean }) => {
       const currencies = parseCurrencies(opts.currencies);
-      const result = await withCore((core) =>
-        core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name: opts.name, currencies })),
+      const result = await withCore(
+        (core) => core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name: opts.name, currencies })),
+        { create: true },
       );
       print({ ...result }, Boolean(opts.json));
     });
