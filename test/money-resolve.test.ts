@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
+import type { AppError } from '../src/platform/errors.ts';
 import { resolveOrder } from '../src/modules/operator/resolve.service.ts';
 import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
 import { completeDueSandboxPayouts } from '../src/modules/channels/sandbox/sandbox.bank.ts';
@@ -206,6 +207,33 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
       `the resolution of a PENDING payout answered ${outcome} and released funds the bank then paid out`,
     );
     assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'PAID');
+    await ledgerClean();
+  });
+
+  test('a paid payout is credited back (REFUNDED) only when its bank reports the money returned, or with force', async () => {
+    const paidPayout = async (amount: number) => {
+      const p = await payout(amount, 'PENDING');
+      gw.clock.advance(5_001);
+      await completeDueSandboxPayouts(gw.app.services.sandbox);
+      assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'PAID');
+      return p;
+    };
+    const paidOut = (p: { total: bigint }) => ({ payin: 0n, payout: FUNDS - p.total, frozen: 0n });
+    // The bank still says PAID: the beneficiary has the money, the merchant gets nothing back.
+    const kept = await paidPayout(41.5);
+    await assert.rejects(resolve(kept.orderNo, 'REFUNDED'), (err: AppError) => err.status === 409 && /the channel reports PAID; it stays as it is, or pass --force/.test(err.detail ?? ''));
+    assert.deepEqual(await balancesOf(gw.core.db, kept.creds.merchantId), paidOut(kept));
+    // The bank returned it but its report was lost: the resolution agrees, no force needed.
+    const returned = await paidPayout(42.5);
+    await gw.core.db.updateTable('sandbox_bank').set({ status: 'REFUNDED' }).where('order_no', '=', returned.orderNo).execute();
+    const agreed = await resolve(returned.orderNo, 'REFUNDED');
+    assert.deepEqual([agreed.result.kind, agreed.channel], ['applied', 'REFUNDED']);
+    assert.deepEqual(await balancesOf(gw.core.db, returned.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
+    // The operator knows better than the channel: force.
+    const forced = await resolve(kept.orderNo, 'REFUNDED', true);
+    assert.deepEqual([forced.result.kind, forced.channel], ['applied', 'PAID']);
+    assert.deepEqual(await balancesOf(gw.core.db, kept.creds.merchantId), { payin: 0n, payout: FUNDS, frozen: 0n });
+    assert.deepEqual(await entryKinds(gw.core.db, kept.orderNo), ['payout.freeze', 'payout.paid', 'payout.returned']);
     await ledgerClean();
   });
 

@@ -60,7 +60,7 @@ export function registerOrderCommands(program: Command): void {
 function registerResolveCommand(order: Command): void {
   order
     .command('resolve')
-    .description('settle an EXCEPTION order (the channel is asked first) or refund a PAID pay-in')
+    .description('settle an EXCEPTION order (the channel is asked first), refund a PAID pay-in, or record a PAID payout its bank returned')
     .argument('<orderNo>', 'order number')
     .requiredOption('--status <status>', 'PAID, FAILED or REFUNDED')
     .requiredOption('--reason <text>', 'why (kept in the audit log)')

@@ -44,9 +44,18 @@ async function channelVerdict(deps: PayoutDeps, order: OrderRow): Promise<{ stat
   return { status: null, said: `no answer (${answer.reason})` };
 }
 
-/** Whether resolving to `to` agrees with the channel's final status: a refund follows a payment. */
-function agrees(channel: OrderStatus, to: Resolution): boolean {
-  return channel === to || (channel === 'PAID' && to === 'REFUNDED');
+/**
+ * Whether resolving to `to` agrees with the channel's final status. A pay-in's
+ * refund follows its payment (the operator sends the money back); a payout is
+ * REFUNDED only when its bank says it returned the money.
+ */
+function agrees(direction: string, channel: OrderStatus, to: Resolution): boolean {
+  return channel === to || (direction === 'payin' && channel === 'PAID' && to === 'REFUNDED');
+}
+
+/** The channel is asked before settling an EXCEPTION, and before crediting back a payout it paid. */
+function asksChannel(order: OrderRow, to: Resolution): boolean {
+  return order.status === 'EXCEPTION' || (order.direction === 'payout' && to === 'REFUNDED');
 }
 
 /**
@@ -61,10 +70,15 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
   if (order.status === req.to) return { result: { kind: 'noop', order }, channel: 'not asked' };
   checkResolvable(order, req.to);
   // The channel is asked outside the transaction; the order must not change meanwhile.
-  const verdict = order.status === 'EXCEPTION' ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
-  if (verdict.status && !agrees(verdict.status, req.to) && !req.force) {
-    const claim = verdict.said === verdict.status ? `reports ${verdict.status}` : verdict.said;
-    throw conflict(`the channel ${claim}; resolve to ${verdict.status}, or pass --force to override it`);
+  const verdict = asksChannel(order, req.to) ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
+  const claim = verdict.said === verdict.status ? `reports ${verdict.status}` : verdict.said;
+  if (verdict.status && !agrees(order.direction, verdict.status, req.to) && !req.force) {
+    const instead = verdict.status === order.status ? 'it stays as it is' : `resolve to ${verdict.status}`;
+    throw conflict(`the channel ${claim}; ${instead}, or pass --force to override it`);
+  }
+  // Crediting a payout back on the operator's word alone needs the operator to say so.
+  if (!verdict.status && order.direction === 'payout' && req.to === 'REFUNDED' && !req.force) {
+    throw conflict(`the channel ${claim}; a paid payout is REFUNDED when its bank reports the money returned, or pass --force to override it`);
   }
   const result = await deps.transact(async (tx) => {
     const current = (await findOrderForUpdate(tx, req.orderNo))!;
