@@ -120,13 +120,16 @@ describe('notifications', () => {
     assert.deepEqual([...ids], [n.id]);
   });
 
-  test('a resend while an attempt is under way starts no second delivery beside it', async () => {
+  test('a resend while an attempt is under way is refused (409): no second delivery beside it, none lost after it', async () => {
     const r = await receiver(['hang', { status: 503, body: 'down' }]);
     const orderNo = await paidOrder(r.url);
     await eventually(async () => r.received.length === 1);
     const token = await gw.token(creds);
     const resend = () => gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify({ orderNo }), headers: { authorization: `Bearer ${token}` } });
-    for (const res of await Promise.all([resend(), resend(), resend()])) assert.equal(res.status, 200, res.text);
+    for (const res of await Promise.all([resend(), resend(), resend()])) {
+      assert.equal(res.status, 409, res.text);
+      assert.match(res.json.error, /notification is under way; resend it when that attempt ends/);
+    }
     await new Promise((r2) => setTimeout(r2, 300));
     assert.equal(r.received.length, 1, 'a resend took the lease of the attempt in flight');
     // The hanging attempt times out (2 s) and is recorded; a resend then restarts at once.

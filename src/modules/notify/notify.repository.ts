@@ -184,7 +184,7 @@ export async function release(db: Db, claims: readonly NotificationRow[], dueAt:
 }
 
 /** Starts a fresh schedule for the order's latest notification (its id stays the same), unless an attempt is under way. */
-export async function resendLatest(db: Db, orderNo: string, now: number): Promise<NotificationRow | undefined> {
+export async function resendLatest(db: Db, orderNo: string, now: number): Promise<{ row: NotificationRow; restarted: boolean } | undefined> {
   const latest = await db
     .selectFrom('notifications')
     .selectAll()

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { NotificationRow, OrderRow } from '../../platform/db/schema.ts';
-import { notFound } from '../../platform/errors.ts';
+import { conflict, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
@@ -57,9 +57,11 @@ export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: s
 export async function resendNotification(db: Db, now: number, orderNo: string, merchantId?: string): Promise<NotificationRow> {
   const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(merchantId ? { merchantId } : {}) });
   if (own.length === 0) throw notFound(`order ${orderNo} has no notification to resend`);
-  const row = await repo.resendLatest(db, orderNo, now);
+  const resent = await repo.resendLatest(db, orderNo, now);
+  if (!resent) throw notFound(`order ${orderNo} has no notification to resend`);
+  if (!resent.restarted) throw conflict(`a delivery of order ${orderNo}'s notification is under way; resend it when that attempt ends`);
   if (dialectOf(db) === 'postgres') await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(db);
-  return row!;
+  return resent.row;
 }
 
 export { listNotifications, listAttempts, backlog } from './notify.repository.ts';
