@@ -28,6 +28,8 @@ const rows: [SendResult, AckMode, boolean, string?][] = [
   [res(200, '"SUCCESS"'), 'strict', false, `body was \`"SUCCESS"\`, ${EXPECTED}`],
   [res(200, 'ſuccess'), 'strict', false, `body was \`ſuccess\`, ${EXPECTED}`], // long s folds to S in Unicode
   [res(200, 'O\u212A'), 'strict', false, `body was \`O\u212A\`, ${EXPECTED}`], // Kelvin sign folds to k
+  // Terminal escapes (C0, C1 CSI) and bidi overrides are shown, never passed to an operator's terminal.
+  [res(200, '\u001b[31mRED\u009b31m\u202eevil'), 'strict', false, `body was \`\\u001b[31mRED\\u009b31m\\u202eevil\`, ${EXPECTED}`],
   [res(200, long), 'strict', false, `body was \`${long.slice(0, 100)}…\`, ${EXPECTED}`],
   // Only the first 4 KiB is read: "OK" followed by more than that is not known to be only "OK".
   [res(200, `OK${' '.repeat(4094)}`, true), 'strict', false, `body was over 4096 bytes (\`OK\`), ${EXPECTED}`],

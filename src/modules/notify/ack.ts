@@ -54,8 +54,9 @@ function quote(body: string): string {
   const visible = points
     .slice(0, QUOTE_CHARS)
     .map((c) => {
-      const code = c.charCodeAt(0);
-      if (code >= 0x20 && code !== 0x7f) return c;
+      const code = c.codePointAt(0)!;
+      // Controls (C0, DEL, C1) and format characters (bidi overrides, zero widths) are shown escaped.
+      if (!/[\p{Cc}\p{Cf}]/u.test(c)) return c;
       if (c === '\n') return '\\n';
       if (c === '\r') return '\\r';
       if (c === '\t') return '\\t';

@@ -194,15 +194,17 @@ export async function resendLatest(db: Db, orderNo: string, now: number): Promis
     .limit(1)
     .executeTakeFirst();
   if (!latest) return undefined;
-  // A row under a live claim is being delivered right now: that attempt is the
-  // resend, and taking its lease away would start a second delivery beside it.
-  await db
+  // A row under a live claim is being delivered right now: taking its lease away
+  // would start a second delivery beside it, and restarting its schedule under
+  // it would be undone when that attempt is recorded. It is left alone.
+  const reset = await db
     .updateTable('notifications')
     .set({ state: 'pending', attempts: 0n, next_attempt_at: now, lease_until: null, last_error: null, delivered_at: null, updated_at: now })
     .where('id', '=', latest.id)
     .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', BigInt(now))]))
-    .execute();
-  return db.selectFrom('notifications').selectAll().where('id', '=', latest.id).executeTakeFirst();
+    .executeTakeFirst();
+  const row = await db.selectFrom('notifications').selectAll().where('id', '=', latest.id).executeTakeFirstOrThrow();
+  return { row, restarted: reset.numUpdatedRows > 0n };
 }
 
 export async function listNotifications(db: Db, filter: { merchantId?: string; state?: string; orderNo?: string; limit: number }): Promise<NotificationRow[]> {
@@ -214,7 +216,8 @@ export async function listNotifications(db: Db, filter: { merchantId?: string; s
 }
 
 export async function listAttempts(db: Db, notificationId: string) {
-  return db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', notificationId).orderBy('attempt_no').execute();
+  // In time order: a resend numbers its schedule's attempts from 1 again.
+  return db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', notificationId).orderBy('started_at').orderBy('attempt_no').execute();
 }
 
 /** Backlog size and the due time of the oldest due notification, for metrics. */

@@ -191,6 +191,17 @@ describe('sender over real HTTP on 127.0.0.1', () => {
     }
   });
 
+  it('an answer the sender cannot use (an unsolicited 100 Continue) is a protocol error, not blamed on a closed connection', async () => {
+    const server = net.createServer((socket) => socket.resume().end('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK'));
+    const port = await listen(server);
+    try {
+      const result = expectError(await sender.send(post(`http://127.0.0.1:${port}/`)), 'protocol');
+      assert.match(result.message, /^invalid HTTP response: the sender could not use the answer/);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('reuses one keep-alive socket for two sends', async () => {
     const r = await open((_req, res) => res.end('SUCCESS'));
     expectResponse(await sender.send(post(r.base)));

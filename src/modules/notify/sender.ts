@@ -224,6 +224,9 @@ export function classifySendError(
   }
   const tls = has((f) => CERT_CODES.test(f.code) || /^ERR_(?:TLS|SSL)_/.test(f.code) || (f.code === 'EPROTO' && /ssl|tls/i.test(f.message)));
   if (tls) return { errorClass: 'tls', message: `tls: ${tls.message}` };
+  // undici also ends the socket itself on an answer it cannot use (an unsolicited `100 Continue`, say).
+  const unusable = has((f) => f.code === 'UND_ERR_SOCKET' && f.message === 'bad response');
+  if (unusable) return { errorClass: 'protocol', message: 'invalid HTTP response: the sender could not use the answer (an interim 1xx answer, or malformed)' };
   const connect = has((f) => f.code in CONNECT_MESSAGES);
   if (connect) return { errorClass: 'connect', message: CONNECT_MESSAGES[connect.code]! };
   const protocol = has((f) => f.code.startsWith('HPE_') || f.name === 'HTTPParserError' || f.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
