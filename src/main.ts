@@ -146,7 +146,15 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
  * and then drains.
  */
 export function exitOnSignals(starting: Promise<Running>, timeoutMs: number): void {
+  let stopping = false;
   const onSignal = (signal: string) => {
+    // A second signal during the drain must not cut it short (the default action
+    // would end the process at once, with requests and deliveries in flight).
+    if (stopping) {
+      void starting.then((running) => running.app?.log.warn({ signal }, 'already draining; the signal is ignored'));
+      return;
+    }
+    stopping = true;
     const force = setTimeout(() => process.exit(1), timeoutMs);
     force.unref();
     starting
@@ -159,6 +167,6 @@ export function exitOnSignals(starting: Promise<Running>, timeoutMs: number): vo
         () => process.exit(1),
       );
   };
-  process.once('SIGTERM', () => onSignal('SIGTERM'));
-  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
 }
