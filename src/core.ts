@@ -1,5 +1,6 @@
-import type { Config } from './config.ts';
-import { createTokenService, type TokenService } from './platform/auth/tokens.ts';
+import { ConfigError, type Config } from './config.ts';
+import { appSecretContext } from './modules/merchants/merchant.service.ts';
+import { createTokenService, signingKeyContext, type TokenService } from './platform/auth/tokens.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { openDatabase, type Db } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
@@ -27,7 +28,29 @@ export async function openCore(config: Config, clock: Clock = systemClock): Prom
     await db.destroy();
     throw err;
   }
+  try {
+    await requireMasterKeyOpens(db, box);
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   const tokens = createTokenService({ db, box, clock, issuer: config.tokenIssuer });
   return { config, db, transact: createTransactor(db), box, clock, tokens };
+}
+
+/**
+ * The master key must open what the database holds sealed (its newest signing
+ * key and app secret): with another key a process would serve 500s, or seal new
+ * secrets no other process can open, before anyone noticed.
+ */
+async function requireMasterKeyOpens(db: Db, box: SecretBox): Promise<void> {
+  const key = await db.selectFrom('signing_keys').select(['kid', 'key_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  const secret = await db.selectFrom('app_secrets').select(['id', 'app_id', 'secret_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
+  try {
+    if (key) box.open(key.key_enc, signingKeyContext(key.kid));
+    if (secret) box.open(secret.secret_enc, appSecretContext(secret.app_id, secret.id));
+  } catch {
+    throw new ConfigError('PAGODA_MASTER_KEY does not open the secrets this database holds: use the key it was created with');
+  }
 }
 

@@ -135,6 +135,19 @@ describe('pagoda merchant / app commands', () => {
     assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
   });
 
+  it('a master key that does not open the database is refused before anything is written', T, async () => {
+    const keys = () => ws.withDb(async (db) => (await db.selectFrom('signing_keys').select('kid').execute()).length);
+    const rotated = await pagoda('keys', 'rotate', '--json');
+    assert.equal(rotated.code, 0, rotated.stderr);
+    const before = await keys();
+    const wrong = { PAGODA_MASTER_KEY: 'cd'.repeat(32) };
+    for (const args of [['keys', 'rotate'], ['merchant', 'create', '--name', 'X', '--currencies', 'MXN']]) {
+      assertRefused(await ws.run(args, wrong), /^pagoda: PAGODA_MASTER_KEY does not open the secrets this database holds/);
+    }
+    assert.equal(await keys(), before, 'no signing key sealed with the wrong key');
+    assert.equal((await pagoda('keys', 'rotate', '--json')).code, 0, 'the right key still works');
+  });
+
   it('a mistyped data directory is refused, not given a new empty database (where ledger check would pass)', T, async () => {
     const mistyped = path.join(ws.dataDir, 'no-such-dir');
     const env = { PAGODA_DATA_DIR: mistyped, PAGODA_DATABASE_URL: '', PAGODA_MASTER_KEY: '' };

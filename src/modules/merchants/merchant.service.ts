@@ -27,14 +27,15 @@ export interface Credentials {
   appSecret: string;
 }
 
-const secretContext = (appId: string, secretId: string) => `app_secret:${appId}:${secretId}`;
+/** What an app secret is sealed with (its row's identity). */
+export const appSecretContext = (appId: string, secretId: string) => `app_secret:${appId}:${secretId}`;
 
 async function addSecret(db: Db, deps: MerchantDeps, appId: string, secret: string): Promise<void> {
   const id = newId('sec_', deps.now);
   await repo.insertSecret(db, {
     id,
     app_id: appId,
-    secret_enc: deps.box.seal(secret, secretContext(appId, id)),
+    secret_enc: deps.box.seal(secret, appSecretContext(appId, id)),
     created_at: BigInt(deps.now),
     expires_at: null,
   });
@@ -143,7 +144,7 @@ export async function loadAuthApp(db: Db, box: SecretBox, now: number, appId: st
   const app = await repo.findAppForAuth(db, appId);
   if (!app) return undefined;
   const valid = (await repo.listSecrets(db, appId)).filter((s) => isSecretValid(s.expires_at, now));
-  const secrets = valid.map((s) => box.open(s.secret_enc, secretContext(appId, s.id)));
+  const secrets = valid.map((s) => box.open(s.secret_enc, appSecretContext(appId, s.id)));
   return {
     appId,
     merchantId: app.merchant_id,
@@ -194,6 +195,6 @@ export async function loadSigningApp(db: Db, box: SecretBox, now: number, appId:
   if (!app) return undefined;
   const secret = (await repo.listSecrets(db, appId))
     .filter((s) => isSecretValid(s.expires_at, now))
-    .map((s) => box.open(s.secret_enc, secretContext(appId, s.id)))[0];
+    .map((s) => box.open(s.secret_enc, appSecretContext(appId, s.id)))[0];
   return secret === undefined ? undefined : { secret, ackMode: app.ack_mode as AckMode };
 }

@@ -43,7 +43,8 @@ export interface TokenService {
   rotate(): Promise<string>;
 }
 
-const keyContext = (kid: string) => `signing_key:${kid}`;
+/** What a signing key is sealed with (its row's identity). */
+export const signingKeyContext = (kid: string) => `signing_key:${kid}`;
 
 async function importHmac(raw: Buffer): Promise<webcrypto.CryptoKey> {
   return webcrypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
@@ -54,7 +55,7 @@ async function insertKey(db: Db, box: SecretBox, now: number): Promise<string> {
   const raw = randomBytes(32);
   await db
     .insertInto('signing_keys')
-    .values({ kid, alg: ALG, key_enc: box.seal(raw.toString('base64'), keyContext(kid)), created_at: now, retired_at: null })
+    .values({ kid, alg: ALG, key_enc: box.seal(raw.toString('base64'), signingKeyContext(kid)), created_at: now, retired_at: null })
     .execute();
   return kid;
 }
@@ -122,7 +123,7 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
         known.retiredAt = retiredAt;
         continue;
       }
-      const raw = Buffer.from(box.open(row.key_enc, keyContext(row.kid)), 'base64');
+      const raw = Buffer.from(box.open(row.key_enc, signingKeyContext(row.kid)), 'base64');
       cache.set(row.kid, { kid: row.kid, key: await importHmac(raw), raw, createdAt: Number(row.created_at), retiredAt });
     }
     active = [...cache.values()].filter((k) => k.retiredAt === null).sort((a, b) => b.createdAt - a.createdAt)[0];
