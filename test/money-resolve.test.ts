@@ -166,6 +166,20 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     await ledgerClean();
   });
 
+  test('a pay-in the channel reports as an exception with money in it keeps that amount; resolved to PAID it credits what arrived', async () => {
+    const { creds, token, orderNo } = await payin(80.05);
+    const report = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"EXCEPTION","paidAmount":5}', headers: { authorization: `Bearer ${token}` } });
+    assert.equal(report.json.data.status, 'EXCEPTION', report.text);
+    const held = await orderRow(gw.core.db, orderNo);
+    assert.equal(held.paid_amount, 500n);
+    assert.match(held.message ?? '', /5 MXN arrived/);
+    assert.equal((await resolve(orderNo, 'PAID')).result.kind, 'applied');
+    const paid = await orderRow(gw.core.db, orderNo);
+    assert.equal(paid.paid_amount, 500n, 'credited with what arrived, not the order amount');
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 500n - paid.fee, payout: 0n, frozen: 0n });
+    await ledgerClean();
+  });
+
   test('an EXCEPTION payout cannot be resolved to REFUNDED (422); funds stay frozen', async () => {
     const p = await payout(33.98, 'EXCEPTION');
     assert.equal(await statusOf(() => resolve(p.orderNo, 'REFUNDED')), 422);

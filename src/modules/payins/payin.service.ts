@@ -181,7 +181,14 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
       return transitionKnownOrder(tx, deps, order, { to: 'PAID', cause: 'channel', actor, detail, changes: { paid_amount: paid, fee, message: null } });
     }
     const to: OrderStatus = event.outcome;
-    const changes = to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
+    const message = event.message ?? `${to.toLowerCase()} reported by ${channelName}`;
+    // An exception with money in it keeps the amount: a resolution to PAID credits what arrived.
+    const changes =
+      to === 'EXCEPTION' && event.paidAmount !== null
+        ? { paid_amount: event.paidAmount, message: `${message}; ${formatMajor(event.paidAmount, order.currency)} ${order.currency} arrived` }
+        : to === 'FAILED' || to === 'EXCEPTION'
+          ? { message }
+          : {};
     return transitionKnownOrder(tx, deps, order, { to, cause: 'channel', actor, detail, changes });
   });
 }

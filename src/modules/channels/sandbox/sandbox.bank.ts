@@ -63,7 +63,8 @@ export async function settleInSandbox(
     orderNo: order.orderNo,
     channelRef: order.channelRef,
     outcome,
-    paidAmountMinor: outcome === 'PAID' ? String(paidAmount ?? order.amount) : null,
+    // What arrived: on PAID the amount unless told otherwise; on a pay-in's EXCEPTION only if told.
+    paidAmountMinor: outcome === 'PAID' ? String(paidAmount ?? order.amount) : outcome === 'EXCEPTION' && order.direction === 'payin' && paidAmount !== null ? String(paidAmount) : null,
     message: outcome === 'PAID' ? null : `sandbox bank reported ${outcome}`,
     eventId: newId('sbe_', now),
   };
