@@ -109,8 +109,10 @@ describe('ledger property: random operations keep every invariant', () => {
           if (!applies) return;
           if (o.direction === 'payin') {
             const covered = b.payin < o.net ? b.payin : o.net;
+            const fromPayout = b.payout < o.net - covered ? b.payout : o.net - covered;
             b.payin -= covered;
-            model.receivable -= o.net - covered;
+            b.payout -= fromPayout;
+            model.receivable -= o.net - covered - fromPayout;
           }
           else if (to === 'PAID') b.frozen -= o.net;
           else if (to === 'FAILED') {

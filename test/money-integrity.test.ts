@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { checkLedger } from '../src/modules/ledger/ledger.check.ts';
-import { transfer } from '../src/modules/ledger/ledger.service.ts';
+import { adjust, transfer } from '../src/modules/ledger/ledger.service.ts';
 import { completeDueSandboxPayouts } from '../src/modules/channels/sandbox/sandbox.bank.ts';
 import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -188,13 +188,27 @@ describe('money integrity under concurrency', () => {
   });
 
   // A refund (chargeback) reported by the channel for a PAID pay-in moves money
-  // whether or not the merchant still holds it: payin covers what it can, the
-  // rest is recorded as owed on the merchant's receivable; never a 422.
-  test('a refund reported by the channel after the merchant moved the money on is recorded, not refused', async () => {
+  // whether or not the merchant still holds it: payin covers what it can, then
+  // the payout balance, and the rest is recorded as owed on the merchant's
+  // receivable; never a 422.
+  test('a refund after the merchant moved the money to its payout balance is taken from there', async () => {
     const { creds, token } = await merchant();
     const orderNo = await payin(token, 100);
     assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'PAID' }))).status, 200);
     await move(gw, creds.merchantId, 10_000n);
+    assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'REFUNDED' }))).status, 200);
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 0n, frozen: 0n }, 'nothing left to pay out');
+    assert.equal(await receivableOf(gw.core.db, creds.merchantId), 0n, 'nothing owed');
+    await ledgerClean();
+  });
+
+  test('a refund reported by the channel after the merchant paid the money out is recorded, not refused', async () => {
+    const { creds, token } = await merchant();
+    const orderNo = await payin(token, 100);
+    assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'PAID' }))).status, 200);
+    await move(gw, creds.merchantId, 10_000n);
+    // The money left: the merchant's payout balance is spent.
+    await gw.core.db.transaction().execute((tx) => adjust(tx, { now: gw.clock.now(), actor: 'test' }, { merchantId: creds.merchantId, currency: 'MXN', account: 'payout', amount: -10_000n, reason: 'paid out' }));
     const platform = await platformOf(gw.core.db);
     const res = await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'REFUNDED' }));
     const row = await orderRow(gw.core.db, orderNo);
@@ -203,8 +217,8 @@ describe('money integrity under concurrency', () => {
       res.status === 200 && row.status === 'REFUNDED' && after.clearing - platform.clearing === 10_000n,
       `the bank refunded 100.00 to the consumer; the gateway answered ${res.status} ${res.json.error ?? ''}, the order is ${row.status}, clearing moved by ${after.clearing - platform.clearing}`,
     );
-    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 10_000n, frozen: 0n });
-    assert.equal(await receivableOf(gw.core.db, creds.merchantId), -10_000n, 'the merchant owes what it moved on');
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 0n, frozen: 0n });
+    assert.equal(await receivableOf(gw.core.db, creds.merchantId), -10_000n, 'the merchant owes what it paid out');
     assert.deepEqual(await entryKinds(gw.core.db, orderNo), ['payin.paid', 'payin.refunded']);
     assert.deepEqual(await negativeAccounts(gw.core.db), []);
     // The same report again changes nothing.

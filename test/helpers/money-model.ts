@@ -94,11 +94,13 @@ export class MoneyModel {
         this.fees += fee;
         this.clearing -= p;
       } else if (o.status === 'PAID' && to === 'REFUNDED') {
-        // The money went back to the consumer: payin pays what it can, the rest is owed.
+        // The money went back to the consumer: payin pays what it can, then payout, the rest is owed.
         const credited = o.paid! - o.fee;
         const covered = this.payin < credited ? this.payin : credited;
+        const fromPayout = this.payout < credited - covered ? this.payout : credited - covered;
         this.payin -= covered;
-        this.receivable -= credited - covered;
+        this.payout -= fromPayout;
+        this.receivable -= credited - covered - fromPayout;
         this.fees -= o.fee;
         this.clearing += o.paid!;
       }

@@ -65,7 +65,7 @@ export async function balancesOf(db: Db, merchantId: string, currency = 'MXN'): 
   return { payin: of('payin'), payout: of('payout'), frozen: of('frozen') };
 }
 
-/** What the merchant owes the platform (≤ 0; 0 for an account never used): refunds its payin balance could not cover. */
+/** What the merchant owes the platform (≤ 0; 0 for an account never used): refunds its payin and payout balances could not cover. */
 export async function receivableOf(db: Db, merchantId: string, currency = 'MXN'): Promise<bigint> {
   const row = await db.selectFrom('ledger_accounts').select('balance').where('merchant_id', '=', merchantId).where('currency', '=', currency).where('kind', '=', 'receivable').executeTakeFirst();
   return BigInt(row?.balance ?? 0n);

@@ -10,7 +10,7 @@ import {
   entryId,
   isNonNegative,
   postingsFor,
-  refundCover,
+  refundSplit,
   sumOf,
   type AccountRef,
   type EntryKind,
@@ -121,17 +121,20 @@ function netMoves(rows: readonly PlacedPosting[]): { id: string; amount: bigint;
 
 /**
  * Posts the entry of a business event (see `postingsFor`). A refund whose split
- * is not given is split here: the merchant's payin account is locked and read in
- * this transaction (the posting that follows is the same transaction's, so no
- * other can spend that balance in between), payin covers what it can and the
- * rest goes on receivable: money the bank returned is always recorded.
+ * is not given is split here: the merchant's payin and payout accounts are locked
+ * and read in this transaction (the posting that follows is the same
+ * transaction's, so no other can spend them in between), payin covers what it
+ * can, then payout, and the rest goes on receivable: money the bank returned is
+ * always recorded.
  */
 export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
   let settled = event;
   if (event.kind === 'payin.refunded' && event.covered === undefined) {
-    const payin = accountId({ owner: 'merchant', merchantId: event.merchantId, kind: 'payin' }, entry.currency);
-    const balance = (await repo.lockBalance(tx, payin)) ?? 0n;
-    settled = { ...event, covered: refundCover(balance, event.paid, event.fee) };
+    // Locked in account id order (payin < payout), the one lock order of every transaction.
+    const balanceOf = async (kind: 'payin' | 'payout') => (await repo.lockBalance(tx, accountId({ owner: 'merchant', merchantId: event.merchantId, kind }, entry.currency))) ?? 0n;
+    const payin = await balanceOf('payin');
+    const payout = await balanceOf('payout');
+    settled = { ...event, ...refundSplit(payin, payout, event.paid, event.fee) };
   }
   return post(tx, { ...entry, kind: event.kind }, postingsFor(settled));
 }

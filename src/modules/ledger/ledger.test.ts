@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { accountId, entryId, isNonNegative, postingsFor, refundCover, sumOf, type LedgerEvent } from './ledger.ts';
+import { accountId, entryId, isNonNegative, postingsFor, refundCover, refundSplit, sumOf, type LedgerEvent } from './ledger.ts';
 import { accountGroups, ruleCoefficients } from './ledger.check.ts';
 import { orderChangeEvent } from './ledger.orders.ts';
 
@@ -208,18 +208,51 @@ describe('a refund the payin balance cannot cover: payin as far as it goes, the 
     assert.equal(isNonNegative({ owner: 'platform', kind: 'clearing' }), false);
   });
 
-  test('the check compares a refund by its payin + receivable sum, which every split gives', () => {
+  test('the check compares a refund by its payin + payout + receivable sum, which every split gives', () => {
+    const label = 'payin+payout+receivable';
     assert.deepEqual(accountGroups(), [
-      { kind: 'payin.refunded', account: 'payin', label: 'payin+receivable' },
-      { kind: 'payin.refunded', account: 'receivable', label: 'payin+receivable' },
+      { kind: 'payin.refunded', account: 'payin', label },
+      { kind: 'payin.refunded', account: 'payout', label },
+      { kind: 'payin.refunded', account: 'receivable', label },
     ]);
     const rule = ruleCoefficients().find((r) => r.kind === 'payin.refunded' && r.account === 'payin')!;
-    for (const c of cases) {
-      const postings = postingsFor({ kind: 'payin.refunded', merchantId: M, paid: c.paid, fee: c.fee, covered: c.covered });
-      const grouped = postings.filter((p) => p.account.kind === 'payin' || p.account.kind === 'receivable').reduce((sum, p) => sum + p.amount, 0n);
+    for (const c of splits) {
+      const postings = postingsFor({ kind: 'payin.refunded', merchantId: M, paid: c.paid, fee: c.fee, ...refundSplit(c.payin, c.payout, c.paid, c.fee) });
+      const grouped = postings.filter((p) => p.account.kind !== 'clearing' && p.account.kind !== 'fees').reduce((sum, p) => sum + p.amount, 0n);
       assert.equal(grouped, rule.cp * c.paid + rule.cf * c.fee, c.name);
     }
   });
+
+  // Where a refund's paid − fee comes from: payin first, then payout, then owed.
+  const splits: { name: string; payin: bigint; payout: bigint; paid: bigint; fee: bigint; expected: string[] }[] = [
+    { name: 'payin covers it all; payout untouched', payin: 20_000n, payout: 5_000n, paid: 10_000n, fee: 250n, expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -9750`, 'p:IDR:fees -250'] },
+    {
+      name: 'payin in part, payout the rest',
+      payin: 1_000n,
+      payout: 50_000n,
+      paid: 10_000n,
+      fee: 250n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -1000`, `m:${M}:IDR:payout -8750`, 'p:IDR:fees -250'],
+    },
+    { name: 'all moved to payout (a transfer before the refund)', payin: 0n, payout: 10_000n, paid: 10_000n, fee: 0n, expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payout -10000`] },
+    {
+      name: 'payin and payout in part, the rest owed',
+      payin: 1_000n,
+      payout: 2_000n,
+      paid: 10_000n,
+      fee: 250n,
+      expected: ['p:IDR:clearing 10000', `m:${M}:IDR:payin -1000`, `m:${M}:IDR:payout -2000`, `m:${M}:IDR:receivable -6750`, 'p:IDR:fees -250'],
+    },
+    { name: 'nothing left anywhere: all owed', payin: 0n, payout: 0n, paid: 5_000n, fee: 0n, expected: ['p:IDR:clearing 5000', `m:${M}:IDR:receivable -5000`] },
+    { name: 'payout exactly enough', payin: 0n, payout: 4_750n, paid: 5_000n, fee: 250n, expected: ['p:IDR:clearing 5000', `m:${M}:IDR:payout -4750`, 'p:IDR:fees -250'] },
+  ];
+  for (const c of splits) {
+    test(`refund split: ${c.name}`, () => {
+      const event: LedgerEvent = { kind: 'payin.refunded', merchantId: M, paid: c.paid, fee: c.fee, ...refundSplit(c.payin, c.payout, c.paid, c.fee) };
+      assert.deepEqual(show(event), c.expected);
+      assert.equal(sumOf(postingsFor(event)), 0n);
+    });
+  }
 });
 
 test('account and entry ids are derived, not random', () => {

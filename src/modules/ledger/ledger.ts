@@ -7,8 +7,9 @@
 /**
  * A merchant's accounts, per currency. `payin`, `payout` and `frozen` hold the
  * merchant's money and may never go negative. `receivable` is what the merchant
- * owes the platform (a refund its collected balance could no longer cover): it
- * holds a debit balance, so it is zero or negative and is not guarded.
+ * owes the platform (a refund its collected and available balances together
+ * could no longer cover): it holds a debit balance, so it is zero or negative
+ * and is not guarded.
  */
 export type MerchantAccountKind = 'payin' | 'payout' | 'frozen' | 'receivable';
 /** The platform's accounts, per currency. */
@@ -55,11 +56,13 @@ export interface PayinEvent {
   fee: bigint;
   /**
    * Refunds only: how much of `paid − fee` the merchant's payin balance covers
-   * (0 ≤ covered ≤ paid − fee); the rest goes on its receivable. Absent: all of
-   * it (a plain reversal). `postEvent` sets it from the payin balance read with
-   * the account locked, so a refund the bank reported is always recorded.
+   * (`covered`) and then its payout balance (`fromPayout`); the rest goes on its
+   * receivable. Absent: payin covers all of it (a plain reversal). `postEvent`
+   * sets both from the balances read with the accounts locked, so a refund the
+   * bank reported is always recorded (see `refundSplit`).
    */
   covered?: bigint;
+  fromPayout?: bigint;
 }
 
 export interface PayoutEvent {
@@ -108,7 +111,7 @@ export type OrderEntryKind = (typeof ORDER_ENTRY_KINDS)[number];
  * together by `paid − fee`, split by the payin balance of the moment.
  */
 export const SPLIT_POSTINGS: readonly { kind: OrderEntryKind; accounts: readonly MerchantAccountKind[] }[] = [
-  { kind: 'payin.refunded', accounts: ['payin', 'receivable'] },
+  { kind: 'payin.refunded', accounts: ['payin', 'payout', 'receivable'] },
 ];
 
 /**
@@ -132,29 +135,46 @@ function payinPostings(event: PayinEvent): Posting[] {
   const net = event.paid - event.fee;
   requireNonNegative(event, { paid: event.paid, fee: event.fee, 'paid - fee': net });
   if (event.kind === 'payin.paid') {
-    if (event.covered !== undefined) throw new RangeError('payin.paid: covered is for refunds only');
+    if (event.covered !== undefined || event.fromPayout !== undefined) throw new RangeError('payin.paid: a split is for refunds only');
     return [
       { account: platform('clearing'), amount: -event.paid },
       { account: merchant(event.merchantId, 'payin'), amount: net },
       { account: platform('fees'), amount: event.fee },
     ];
   }
-  // A refund reverses the credit: from payin as far as it covers, the rest is owed (receivable).
+  // A refund reverses the credit: from payin as far as it covers, then from payout, the rest is owed (receivable).
   const covered = event.covered ?? net;
-  requireNonNegative(event, { covered, 'paid - fee - covered': net - covered });
+  const fromPayout = event.fromPayout ?? 0n;
+  const owed = net - covered - fromPayout;
+  requireNonNegative(event, { covered, fromPayout, 'paid - fee - covered - fromPayout': owed });
   return [
     { account: platform('clearing'), amount: event.paid },
     { account: merchant(event.merchantId, 'payin'), amount: -covered },
-    { account: merchant(event.merchantId, 'receivable'), amount: -(net - covered) },
+    { account: merchant(event.merchantId, 'payout'), amount: -fromPayout },
+    { account: merchant(event.merchantId, 'receivable'), amount: -owed },
     { account: platform('fees'), amount: -event.fee },
   ];
 }
 
+/** How much of `amount` a balance covers: all of it, part of it, or nothing. */
+function coverOf(balance: bigint, amount: bigint): bigint {
+  if (balance <= 0n) return 0n;
+  return balance < amount ? balance : amount;
+}
+
 /** How much of a refund's `paid − fee` a payin balance covers: all of it, part of it, or nothing. */
 export function refundCover(payinBalance: bigint, paid: bigint, fee: bigint): bigint {
-  const net = paid - fee;
-  if (payinBalance <= 0n) return 0n;
-  return payinBalance < net ? payinBalance : net;
+  return coverOf(payinBalance, paid - fee);
+}
+
+/**
+ * Where a refund's `paid − fee` comes from: the collected (payin) balance first,
+ * then the available (payout) one; only what both cannot cover is owed.
+ * Frozen funds belong to payouts in flight and are never taken.
+ */
+export function refundSplit(payinBalance: bigint, payoutBalance: bigint, paid: bigint, fee: bigint): { covered: bigint; fromPayout: bigint } {
+  const covered = refundCover(payinBalance, paid, fee);
+  return { covered, fromPayout: coverOf(payoutBalance, paid - fee - covered) };
 }
 
 function payoutPostings(event: PayoutEvent): Posting[] {
