@@ -22,7 +22,7 @@ test('defaults are the embedded ones of the operator interface', () => {
 });
 
 test('PostgreSQL turns the demo merchant off by default', () => {
-  assert.equal(loadConfig({ PAGODA_DATABASE_URL: 'postgres://u@h/db' }).demoMerchant, false);
+  assert.equal(loadConfig({ PAGODA_DATABASE_URL: 'postgres://u@h/db', PAGODA_MASTER_KEY: 'ab'.repeat(32) }).demoMerchant, false);
 });
 
 const bad: Array<[Record<string, string>, string]> = [
@@ -42,6 +42,24 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_MASTER_KEY: 'abc' }, 'PAGODA_MASTER_KEY'],
   [{ PAGODA_TLS_CERT: '/etc/pagoda/cert.pem' }, 'PAGODA_TLS_CERT and PAGODA_TLS_KEY'],
   [{ PAGODA_TLS_KEY: '/etc/pagoda/key.pem' }, 'PAGODA_TLS_CERT and PAGODA_TLS_KEY'],
+  // Zero, or next to it, where something must last or wait.
+  [{ PAGODA_NOTIFY_TIMEOUT: '0s' }, 'PAGODA_NOTIFY_TIMEOUT: "0s" must be at least 1ms'],
+  [{ PAGODA_ORDER_TTL: '0s' }, 'PAGODA_ORDER_TTL: "0s" must be at least 1000ms'],
+  [{ PAGODA_ORDER_TTL: '999ms' }, 'PAGODA_ORDER_TTL'],
+  [{ PAGODA_CHANNEL_TIMEOUT: '0ms' }, 'PAGODA_CHANNEL_TIMEOUT'],
+  [{ PAGODA_SHUTDOWN_TIMEOUT: '0s' }, 'PAGODA_SHUTDOWN_TIMEOUT'],
+  [{ PAGODA_EXPIRY_INTERVAL: '0ms' }, 'PAGODA_EXPIRY_INTERVAL'],
+  [{ PAGODA_EXPIRY_INTERVAL: '99ms' }, 'PAGODA_EXPIRY_INTERVAL: "99ms" must be at least 100ms'],
+  // A base for cashier links: no credentials, query or fragment to repeat in each.
+  [{ PAGODA_PUBLIC_URL: 'https://user:pw@pay.example' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],
+  [{ PAGODA_PUBLIC_URL: 'https://pay.example/?q=1' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],
+  [{ PAGODA_PUBLIC_URL: 'https://pay.example/#top' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],
+  [{ PAGODA_PUBLIC_URL: 'https://pay.example/?' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],
+  [{ PAGODA_PUBLIC_URL: 'ftp://pay.example' }, 'PAGODA_PUBLIC_URL: must be an https (or http, behind a proxy) URL'],
+  [{ PAGODA_DATABASE_URL: 'sqlite:' }, 'PAGODA_DATABASE_URL: sqlite: needs a file path'],
+  [{ PAGODA_DATABASE_URL: 'postgres://u@h/db' }, 'PAGODA_MASTER_KEY: required with PostgreSQL'],
+  [{ PAGODA_TRUSTED_PROXIES: 'garbage' }, 'PAGODA_TRUSTED_PROXIES: "garbage" is not an address'],
+  [{ PAGODA_TRUSTED_PROXIES: '10.0.0.0/99' }, 'PAGODA_TRUSTED_PROXIES: "10.0.0.0/99"'],
 ];
 for (const [env, name] of bad) {
   test(`a bad ${name} fails fast and names the variable`, () => {
@@ -65,7 +83,26 @@ test('a bad master key is refused without repeating the key', () => {
   assert.throws(() => loadConfig({ PAGODA_MASTER_KEY: key }), (err: unknown) => err instanceof ConfigError && !err.message.includes(key) && /32 bytes/.test(err.message));
 });
 
+test('a PostgreSQL URL that does not parse is refused without repeating it (it may hold a password)', () => {
+  const url = 'postgres://u:s3cret@127.0.0.1:notaport/x';
+  assert.throws(
+    () => loadConfig({ PAGODA_DATABASE_URL: url, PAGODA_MASTER_KEY: 'ab'.repeat(32) }),
+    (err: unknown) => err instanceof ConfigError && err.message === 'PAGODA_DATABASE_URL: not a valid postgres:// URL',
+  );
+});
+
 test('good values of the checked variables pass', () => {
+  const edge = loadConfig({
+    PAGODA_PUBLIC_URL: 'http://pay.example:8080/gateway/',
+    PAGODA_TRUSTED_PROXIES: 'loopback, 10.0.0.0/8,fd00::/8,203.0.113.7',
+    PAGODA_ORDER_TTL: '1s',
+    PAGODA_EXPIRY_INTERVAL: '100ms',
+    PAGODA_SANDBOX_PAYOUT_DELAY: '0s',
+  });
+  assert.deepEqual(
+    [edge.publicUrl, edge.trustedProxies, edge.orderTtlMs, edge.expiryIntervalMs, edge.sandboxPayoutDelayMs],
+    ['http://pay.example:8080/gateway', ['loopback', '10.0.0.0/8', 'fd00::/8', '203.0.113.7'], 1000, 100, 0],
+  );
   const c = loadConfig({ PAGODA_LOG_LEVEL: 'debug', PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1,10.0.0.0/8,hooks.internal', PAGODA_MASTER_KEY: 'ab'.repeat(32) });
   assert.deepEqual([c.logLevel, c.notifyAllowHosts.length], ['debug', 3]);
 });

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import ipaddr from 'ipaddr.js';
 import { parseDuration, parseDurationList } from './platform/duration.ts';
 import type { AppError } from './platform/errors.ts';
 import { parseMasterKey } from './platform/secret-box.ts';
@@ -108,12 +109,29 @@ function count(env: Env, name: string, fallback: number): number {
   return Number(raw);
 }
 
-function duration(env: Env, name: string, fallback: string): number {
+/** A duration of at least `minMs` (0: any; timeouts, TTLs and intervals need more than nothing). */
+function duration(env: Env, name: string, fallback: string, minMs = 0): number {
+  let ms: number;
   try {
-    return parseDuration(env[name] || fallback);
+    ms = parseDuration(env[name] || fallback);
   } catch (err) {
     throw new ConfigError(`${name}: ${(err as AppError).detail}`);
   }
+  if (ms < minMs) throw new ConfigError(`${name}: "${env[name]}" must be at least ${minMs}ms`);
+  return ms;
+}
+
+// proxy-addr's names for address ranges, besides addresses and CIDRs.
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+function trustedProxies(env: Env): string[] {
+  const entries = list(env, 'PAGODA_TRUSTED_PROXIES', '127.0.0.1,::1');
+  for (const entry of entries) {
+    if (!ipaddr.isValid(entry) && !ipaddr.isValidCIDR(entry) && !PROXY_RANGE_NAMES.has(entry)) {
+      throw new ConfigError(`PAGODA_TRUSTED_PROXIES: "${entry}" is not an address, a CIDR range, loopback, linklocal or uniquelocal`);
+    }
+  }
+  return entries;
 }
 
 function list(env: Env, name: string, fallback: string): string[] {
@@ -143,7 +161,11 @@ function publicUrl(env: Env, listenPort: number): string {
   } catch {
     throw new ConfigError(`PAGODA_PUBLIC_URL: "${raw}" is not an absolute URL`);
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PAGODA_PUBLIC_URL: must be an https URL');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('PAGODA_PUBLIC_URL: must be an https (or http, behind a proxy) URL');
+  // It prefixes cashier links: credentials, a query or a fragment would end up in every one.
+  if (url.username || url.password || url.search || url.hash || /[?#]/.test(raw)) {
+    throw new ConfigError('PAGODA_PUBLIC_URL: must be a scheme, host, optional port and path, without credentials, query or fragment');
+  }
   return raw.replace(/\/+$/, '');
 }
 
@@ -164,6 +186,12 @@ export function loadConfig(env: Env = process.env): Config {
     throw new ConfigError('PAGODA_DATABASE_URL: must start with sqlite: or postgres://');
   }
   const isSqlite = databaseUrl.startsWith('sqlite:');
+  if (isSqlite && databaseUrl === 'sqlite:') throw new ConfigError('PAGODA_DATABASE_URL: sqlite: needs a file path (sqlite:/var/lib/pagoda/pagoda.db)');
+  if (!isSqlite) {
+    // Not repeated in the message: it may hold a password.
+    if (!URL.canParse(databaseUrl)) throw new ConfigError('PAGODA_DATABASE_URL: not a valid postgres:// URL');
+    if (!env.PAGODA_MASTER_KEY) throw new ConfigError('PAGODA_MASTER_KEY: required with PostgreSQL (32 bytes as 64 hex characters or base64); keep it, it decrypts the app secrets');
+  }
   const base = publicUrl(env, listenPort);
   const notifyAllowHosts = list(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', '');
   checkParsed(env, 'PAGODA_NOTIFY_ALLOW_HOSTS', () => parseAllowList(notifyAllowHosts));
@@ -184,19 +212,19 @@ export function loadConfig(env: Env = process.env): Config {
     tlsKey: env.PAGODA_TLS_KEY || undefined,
     tlsMinVersion: tlsMinVersion(env),
     behindProxy: flag(env, 'PAGODA_BEHIND_PROXY', false),
-    trustedProxies: Object.freeze(list(env, 'PAGODA_TRUSTED_PROXIES', '127.0.0.1,::1')),
+    trustedProxies: Object.freeze(trustedProxies(env)),
     notifySchedule: Object.freeze(scheduleOf(env)),
-    notifyTimeoutMs: duration(env, 'PAGODA_NOTIFY_TIMEOUT', '10s'),
+    notifyTimeoutMs: duration(env, 'PAGODA_NOTIFY_TIMEOUT', '10s', 1),
     notifyRequireHttps: flag(env, 'PAGODA_NOTIFY_REQUIRE_HTTPS', false),
     notifyAllowHosts: Object.freeze(notifyAllowHosts),
-    orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m'),
+    orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m', 1000),
     masterKey: env.PAGODA_MASTER_KEY || undefined,
     logLevel: env.PAGODA_LOG_LEVEL || 'info',
     tokenIssuer: env.PAGODA_TOKEN_ISSUER || base,
     demoMerchant: flag(env, 'PAGODA_DEMO_MERCHANT', isSqlite),
-    shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '20s'),
-    channelTimeoutMs: duration(env, 'PAGODA_CHANNEL_TIMEOUT', '15s'),
-    expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s'),
+    shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '20s', 1),
+    channelTimeoutMs: duration(env, 'PAGODA_CHANNEL_TIMEOUT', '15s', 1),
+    expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s', 100),
     metricsToken: env.PAGODA_METRICS_TOKEN || undefined,
     sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
     appCacheTtlMs: duration(env, 'PAGODA_APP_CACHE_TTL', '1s'),

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Config } from './config.ts';
+import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { openCore, type Core } from './core.ts';
 import type { App } from './platform/http/server.ts';
@@ -108,6 +108,16 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** The certificate to serve; the operator's own files are checked (readable, PEM, the key matches). */
+async function tlsOf(config: Config): Promise<TlsMaterial> {
+  try {
+    return await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, publicUrl: config.publicUrl });
+  } catch (err) {
+    if (!config.tlsCert) throw err;
+    throw new ConfigError(`PAGODA_TLS_CERT and PAGODA_TLS_KEY: ${(err as Error).message}`);
+  }
+}
+
 export async function serve(config: Config, role: Role, out: NodeJS.WritableStream = process.stdout): Promise<Running> {
   const core = await openCore(config);
   let draining = false;
@@ -115,9 +125,7 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   let tls: TlsMaterial | undefined;
   const demo = await ensureDemoMerchant(core);
   if (role !== 'worker') {
-    tls = config.behindProxy
-      ? undefined
-      : await loadTls({ certFile: config.tlsCert, keyFile: config.tlsKey, dataDir: config.dataDir, publicUrl: config.publicUrl });
+    tls = config.behindProxy ? undefined : await tlsOf(config);
     app = buildApp({ ...core, tls, isDraining: () => draining });
     await app.listen({ host: config.host, port: config.port });
   }

@@ -6,9 +6,11 @@
 import { before, after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { loadAuthApp } from '../src/modules/merchants/merchant.service.ts';
 import { parseMasterKey, SecretBox } from '../src/platform/secret-box.ts';
+import { sql } from 'kysely';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
 
 // Each command is a new process (about 2.5 s on a slow 2-core VM, more while other test files run): a generous bound.
@@ -146,6 +148,26 @@ describe('pagoda merchant / app commands', () => {
     }
     assert.equal(await keys(), before, 'no signing key sealed with the wrong key');
     assert.equal((await pagoda('keys', 'rotate', '--json')).code, 0, 'the right key still works');
+  });
+
+  it('a port already taken, or a database migrated by a newer version, is a one-line message', T, async () => {
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = String((holder.address() as net.AddressInfo).port);
+      const taken = await ws.run(['serve'], { PAGODA_PORT: port });
+      assert.equal(taken.code, 1, taken.stderr);
+      assert.match(taken.stderr, /^pagoda: .*EADDRINUSE/);
+      assert.doesNotMatch(taken.stderr, /\n\s+at /);
+    } finally {
+      await new Promise<void>((resolve) => holder.close(() => resolve()));
+    }
+    await ws.withDb((db) => sql`insert into pagoda_migrations (name, timestamp) values ('0099_future', '2099-01-01T00:00:00.000Z')`.execute(db));
+    try {
+      assertRefused(await pagoda('migrate'), /^pagoda: the database has migration 0099_future, which this version does not know: it was migrated by a newer version/);
+    } finally {
+      await ws.withDb((db) => sql`delete from pagoda_migrations where name = '0099_future'`.execute(db));
+    }
   });
 
   it('a mistyped data directory is refused, not given a new empty database (where ledger check would pass)', T, async () => {

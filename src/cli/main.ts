@@ -19,6 +19,9 @@ const DATABASE_UNREACHABLE = new Set([
   'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_NOTADB',
 ]);
 
+/** What the system refused (a port taken, a path that cannot be made or read): its own message names what. */
+const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC']);
+
 const program = new Command('pagoda')
   .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
   .showHelpAfterError();
@@ -90,6 +93,10 @@ try {
   const code = (err as { code?: unknown }).code;
   if (typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) {
     process.stderr.write(`pagoda: cannot use the database (${code}): ${(err as Error).message || 'connection failed'}\n`);
+    process.exit(1);
+  }
+  if (typeof code === 'string' && SYSTEM_REFUSALS.has(code)) {
+    process.stderr.write(`pagoda: ${(err as Error).message} (${code})\n`);
     process.exit(1);
   }
   throw err;

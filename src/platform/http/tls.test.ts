@@ -36,3 +36,18 @@ test('a later start reuses the pair; a public host it does not name is reported,
   const byIp = await load(dataDir, 'https://203.0.113.7');
   assert.equal(byIp.uncoveredHost, '203.0.113.7');
 });
+
+test("the operator's own files: a key of another certificate, or files that are not PEM, are refused", async () => {
+  const [a, b] = [await load(tempDir(), 'https://a.example'), await load(tempDir(), 'https://b.example')];
+  const dir = tempDir();
+  const file = (name: string, text: string) => {
+    fs.writeFileSync(path.join(dir, name), text);
+    return path.join(dir, name);
+  };
+  const own = (cert: string, key: string) => loadTls({ certFile: cert, keyFile: key, dataDir: dir, publicUrl: 'https://a.example' });
+  const served = await own(file('a.pem', a.cert), file('a.key', a.key));
+  assert.equal(served.cert, a.cert);
+  await assert.rejects(own(file('a2.pem', a.cert), file('b.key', b.key)), /the private key does not belong to the certificate/);
+  await assert.rejects(own(file('junk.pem', 'not a certificate'), file('a3.key', a.key)), /not a PEM certificate and private key/);
+  await assert.rejects(own(path.join(dir, 'missing.pem'), file('a4.key', a.key)), /ENOENT/);
+});

@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { createPrivateKey, X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -64,12 +64,16 @@ export async function loadTls(opts: {
 }): Promise<TlsMaterial> {
   // Both or neither: loadConfig refuses one alone.
   if (opts.certFile && opts.keyFile) {
-    return {
-      cert: fs.readFileSync(opts.certFile, 'utf8'),
-      key: fs.readFileSync(opts.keyFile, 'utf8'),
-      certPath: opts.certFile,
-      generated: false,
-    };
+    const cert = fs.readFileSync(opts.certFile, 'utf8');
+    const key = fs.readFileSync(opts.keyFile, 'utf8');
+    let matches: boolean;
+    try {
+      matches = new X509Certificate(cert).checkPrivateKey(createPrivateKey(key));
+    } catch (err) {
+      throw new Error(`not a PEM certificate and private key (${(err as Error).message})`);
+    }
+    if (!matches) throw new Error('the private key does not belong to the certificate');
+    return { cert, key, certPath: opts.certFile, generated: false };
   }
   const dir = path.join(opts.dataDir, 'tls');
   const certPath = path.join(dir, 'cert.pem');
