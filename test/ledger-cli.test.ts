@@ -63,6 +63,11 @@ describe('pagoda balance / ledger commands', () => {
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1.234', '--reason', 'x'), /amount/);
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'frozen', '--amount', '1', '--reason', 'x'), /account: payin or payout/);
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1', '--reason', '  '), /reason/);
+    refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '-0', '--reason', 'x'), /amount: must not be 0/);
+    // A reason ends up in terminals and CSV statements: no escapes, bounded; the adjustment is not made.
+    refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1', '--reason', 'ok\u001b[2J'), /reason: must not contain control characters/);
+    refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1', '--reason', 'x'.repeat(501)), /reason: at most 500 characters/);
+    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--currency', ' idr ', '--json')), { merchantId: m, currency: 'IDR', payin: '250', payout: '0', frozen: '0' });
     const noReason = await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1');
     assert.notEqual(noReason.code, 0);
     assert.match(noReason.stderr, /--reason/);

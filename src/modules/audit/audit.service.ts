@@ -1,4 +1,5 @@
 import type { Db } from '../../platform/db/database.ts';
+import { badRequest } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 
 export interface AuditEntry {
@@ -10,8 +11,24 @@ export interface AuditEntry {
   detail?: Record<string, unknown>;
 }
 
-/** Appends an audit fact; callers pass their transaction so it commits with the action. */
+export const MAX_REASON_CHARS = 500;
+
+/**
+ * A reason is a line of text for people: bounded, and without control
+ * characters (it is printed in terminals and written into CSV statements).
+ */
+export function checkReason(reason: string | undefined): void {
+  if (reason === undefined) return;
+  if (Array.from(reason).length > MAX_REASON_CHARS) throw badRequest(`reason: at most ${MAX_REASON_CHARS} characters`);
+  if (/\p{Cc}/u.test(reason)) throw badRequest('reason: must not contain control characters (line breaks, tabs, escapes)');
+}
+
+/**
+ * Appends an audit fact; callers pass their transaction so it commits with the
+ * action (and a reason `checkReason` refuses rolls the action back).
+ */
 export async function recordAudit(db: Db, now: number, entry: AuditEntry): Promise<void> {
+  checkReason(entry.reason);
   await db
     .insertInto('audit_log')
     .values({

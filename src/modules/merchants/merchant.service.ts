@@ -136,7 +136,7 @@ export async function updateApp(db: Db, deps: MerchantDeps, appId: string, chang
 export async function setMerchantActive(db: Db, deps: MerchantDeps, merchantId: string, active: boolean, reason: string): Promise<void> {
   if (!(await repo.findMerchant(db, merchantId))) throw notFound(`merchant ${merchantId} does not exist`);
   await repo.setMerchantStatus(db, merchantId, active ? 'active' : 'disabled', deps.now);
-  await recordAudit(db, deps.now, { actor: deps.actor, action: active ? 'merchant.enable' : 'merchant.disable', subject: merchantId, detail: { reason } });
+  await recordAudit(db, deps.now, { actor: deps.actor, action: active ? 'merchant.enable' : 'merchant.disable', subject: merchantId, reason, detail: { reason } });
 }
 
 /** What authentication needs, with the secrets valid now decrypted (newest first). */
