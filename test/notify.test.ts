@@ -141,6 +141,29 @@ describe('notifications', () => {
     assert.equal(new Set(r.received.map((x) => x.headers['webhook-id'])).size, 1);
   });
 
+  test('a resend of an order that is not the merchant\'s, or has no notification yet, is 404 and says which', async () => {
+    const r = await receiver([{ status: 200, body: 'OK' }]);
+    const paid = await paidOrder(r.url);
+    const token = await gw.token(creds);
+    const created = await gw.call('POST', '/api/v3/payment/create', {
+      body: JSON.stringify({ merOrderNo: `n-${Math.random().toString(36).slice(2)}`, currency: 'MXN', amount: 10, payMethod: 'spei', notifyUrl: r.url }),
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const pending = created.json.data.orderNo as string;
+    const other = await gw.merchant(['MXN']);
+    const resend = async (who: Credentials, orderNo: string) =>
+      gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify({ orderNo }), headers: { authorization: `Bearer ${await gw.token(who)}` } });
+    const answers = [await resend(creds, 'PI_NO_SUCH_ORDER'), await resend(other, paid), await resend(creds, pending)];
+    assert.deepEqual(
+      answers.map((a) => [a.status, a.json.error]),
+      [
+        [404, 'order PI_NO_SUCH_ORDER does not exist'],
+        [404, `order ${paid} does not exist`],
+        [404, `order ${pending} has no notification to resend`],
+      ],
+    );
+  });
+
   test('v3 payload is the order object signed over all fields, with Standard Webhooks headers', async () => {
     const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
     const orderNo = await paidOrder(r.url, { attach: 'a&b=c' });

@@ -1,22 +1,17 @@
 import type { Command } from 'commander';
 import { badRequest } from '../platform/errors.ts';
-import { currencyInfo, formatMajor, parseMajorText } from '../platform/money.ts';
+import { formatMajor, parseMajorText } from '../platform/money.ts';
 import { getBalance } from '../modules/ledger/balance.service.ts';
 import { isOperatorAccount, type OperatorAccount } from '../modules/ledger/ledger.ts';
 import { adjust, transfer, type MerchantBalances } from '../modules/ledger/ledger.service.ts';
 import { cliActor } from './actor.ts';
 import { withCore } from './merchant.commands.ts';
+import { parseCurrencyOption } from './options.ts';
 import { print } from './output.ts';
 
 function operatorAccount(option: string, value: string): OperatorAccount {
   if (!isOperatorAccount(value)) throw badRequest(`${option}: payin or payout`);
   return value;
-}
-
-function parseCurrencyOption(text: string): string {
-  const currency = text.trim().toUpperCase();
-  if (!currencyInfo(currency)) throw badRequest(`currency: ${JSON.stringify(text)} is not an ISO 4217 currency`);
-  return currency;
 }
 
 /** Balances in major units as exact decimal text (JSON numbers could round). */
@@ -40,7 +35,8 @@ function registerShow(balance: Command): void {
     .option('--currency <code>', "currency (default: the merchant's default currency)")
     .option('--json', 'machine-readable output')
     .action(async (opts: { merchant: string; currency?: string; json?: boolean }) => {
-      const b = await withCore((core) => getBalance(core.db, opts.merchant, opts.currency));
+      const asked = opts.currency === undefined ? undefined : parseCurrencyOption(opts.currency);
+      const b = await withCore((core) => getBalance(core.db, opts.merchant, asked));
       print({ merchantId: opts.merchant, currency: b.currency, ...shown(b, b.currency) }, Boolean(opts.json));
     });
 }

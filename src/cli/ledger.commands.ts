@@ -3,6 +3,7 @@ import { checkLedger } from '../modules/ledger/ledger.check.ts';
 import { formatMajor } from '../platform/money.ts';
 import { renderStatement, statementEntries, totalsOf, type StatementTotals } from '../modules/ledger/ledger.statement.ts';
 import { withCore } from './merchant.commands.ts';
+import { parseCurrencyOption } from './options.ts';
 
 export function registerLedgerCommands(program: Command): void {
   const ledger = program.command('ledger').description('the double-entry ledger');
@@ -27,7 +28,7 @@ export function registerLedgerCommands(program: Command): void {
     .requiredOption('--currency <code>', 'currency')
     .option('--json', 'the same rows and totals as JSON (amounts as exact decimal text)')
     .action(async (opts: { merchant: string; date: string; currency: string; json?: boolean }) => {
-      const currency = opts.currency.trim().toUpperCase();
+      const currency = parseCurrencyOption(opts.currency);
       const rows = await withCore((core) => statementEntries(core.db, opts.merchant, opts.date, currency));
       if (!opts.json) {
         process.stdout.write(renderStatement(rows, currency));

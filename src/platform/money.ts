@@ -131,7 +131,7 @@ function decimalsDetail(field: string, allowed: number, code: string): string {
 
 function checkRange(minor: bigint, field: string, opts: AmountOptions): bigint {
   if (minor > MAX_MINOR || minor < -MAX_MINOR) throw badRequest(`${field}: is too large`);
-  if (minor === 0n && !opts.allowZero) throw badRequest(`${field}: must be greater than 0`);
+  if (minor === 0n && !opts.allowZero) throw badRequest(opts.allowNegative ? `${field}: must not be 0` : `${field}: must be greater than 0`);
   return minor;
 }
 

@@ -207,6 +207,13 @@ export async function resendLatest(db: Db, orderNo: string, now: number): Promis
   return { row, restarted: reset.numUpdatedRows > 0n };
 }
 
+/** Whether the order exists (and, given a merchant, is that merchant's). */
+export async function orderExists(db: Db, orderNo: string, merchantId?: string): Promise<boolean> {
+  let query = db.selectFrom('orders').select('order_no').where('order_no', '=', orderNo);
+  if (merchantId) query = query.where('merchant_id', '=', merchantId);
+  return (await query.executeTakeFirst()) !== undefined;
+}
+
 export async function listNotifications(db: Db, filter: { merchantId?: string; state?: string; orderNo?: string; limit: number }): Promise<NotificationRow[]> {
   let query = db.selectFrom('notifications').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
   if (filter.merchantId) query = query.where('merchant_id', '=', filter.merchantId);

@@ -56,7 +56,11 @@ export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: s
 /** A fresh schedule for the order's latest notification (operator, or the merchant that owns it). */
 export async function resendNotification(db: Db, now: number, orderNo: string, merchantId?: string): Promise<NotificationRow> {
   const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(merchantId ? { merchantId } : {}) });
-  if (own.length === 0) throw notFound(`order ${orderNo} has no notification to resend`);
+  if (own.length === 0) {
+    // Another merchant's order is as unknown as one that does not exist.
+    const known = await repo.orderExists(db, orderNo, merchantId);
+    throw notFound(known ? `order ${orderNo} has no notification to resend` : `order ${orderNo} does not exist`);
+  }
   const resent = await repo.resendLatest(db, orderNo, now);
   if (!resent) throw notFound(`order ${orderNo} has no notification to resend`);
   if (!resent.restarted) throw conflict(`a delivery of order ${orderNo}'s notification is under way; resend it when that attempt ends`);
