@@ -168,7 +168,7 @@ describe('checkLedger', () => {
     const problems = await problemsAfter((tx) => tx.updateTable('orders').set({ fee: 1_501n }).where('order_no', '=', payin.order_no).execute());
     assert.deepEqual(problems, [
       `entry payin.paid:${payin.order_no}: moves fees by 1500, its order implies 1501`,
-      `entry payin.paid:${payin.order_no}: moves payin by 48500, its order implies 48499`,
+      `entry payin.paid:${payin.order_no}: moves payin+receivable by 48500, its order implies 48499`,
     ]);
   });
 

@@ -128,16 +128,16 @@ describe('merchantStatement', () => {
     const op = { now, actor: 'cli:ops' };
     await L.db.transaction().execute(async (tx) => {
       await transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 1_000_000n, reason: 'settle, "weekly"', operationId: 'op_stmt1' });
-      await adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: -1_234n, reason: '=HYPERLINK("http://x")\nline two', operationId: 'op_stmt2' });
+      await adjust(tx, op, { merchantId: m, currency: 'IDR', account: 'payout', amount: -1_234n, reason: '=HYPERLINK("http://x"), two', operationId: 'op_stmt2' });
     });
     const csv = await merchantStatement(L.db, m, DAY, 'IDR');
-    assert.ok(csv.includes(`"'=HYPERLINK(""http://x"")\nline two"`), csv);
+    assert.ok(csv.includes(`"'=HYPERLINK(""http://x""), two"`), csv);
     const { rows, totals } = read(csv);
     const ops = rows.filter((r) => r.kind!.startsWith('op.'));
     assert.deepEqual(
       ops.map((r) => [r.entry, r.reason, r.payin, r.payout]),
       [
-        ['op.adjust:op_stmt2', `'=HYPERLINK("http://x")\nline two`, '0', '-12.34'],
+        ['op.adjust:op_stmt2', `'=HYPERLINK("http://x"), two`, '0', '-12.34'],
         ['op.transfer:op_stmt1', 'settle, "weekly"', '-10000', '10000'],
       ],
     );

@@ -143,6 +143,22 @@ describe('ledger', () => {
     assert.deepEqual(await checkLedger(L.db), []);
   });
 
+  it('what a merchant owes is repaid first from its next payments', T, async () => {
+    const m = await newMerchant(L.db);
+    const first = await paidPayin(L, m, 3_000n, 0n);
+    await L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 3_000n }));
+    await spend(m, 3_000n);
+    await L.db.transaction().execute((tx) => move(tx, L, first.order_no, 'REFUNDED'));
+    assert.equal((await receivable(m))?.balance, -3_000n);
+    const partly = await paidPayin(L, m, 2_100n, 100n); // credits 2000: all of it repays
+    assert.deepEqual([(await receivable(m))?.balance, (await balances(L.db, m, 'IDR')).payin], [-1_000n, 0n]);
+    const postings = await L.db.selectFrom('postings').select(['account_id', 'amount']).where('entry_id', '=', `payin.paid:${partly.order_no}`).orderBy('id').execute();
+    assert.deepEqual(postings.map((p) => `${p.account_id} ${p.amount}`), ['p:IDR:clearing -2100', `m:${m}:IDR:receivable 2000`, 'p:IDR:fees 100']);
+    await paidPayin(L, m, 5_000n, 0n); // repays the last 1000, credits 4000
+    assert.deepEqual([(await receivable(m))?.balance, (await balances(L.db, m, 'IDR')).payin], [0n, 4_000n]);
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
   it('refunds racing transfers of the same money: every refund recorded, nothing guarded negative, nothing owed', T, async () => {
     const merchants = await Promise.all(Array.from({ length: 12 }, () => newMerchant(L.db)));
     const orders: OrderRow[] = [];

@@ -90,7 +90,10 @@ export class MoneyModel {
         const fee = feeOf(p, this.payinFee);
         o.paid = p;
         o.fee = fee;
-        this.payin += p - fee;
+        // A debt is repaid first from what the merchant collects.
+        const repaid = -this.receivable < p - fee ? -this.receivable : p - fee;
+        this.receivable += repaid;
+        this.payin += p - fee - repaid;
         this.fees += fee;
         this.clearing -= p;
       } else if (o.status === 'PAID' && to === 'REFUNDED') {

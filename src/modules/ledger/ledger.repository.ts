@@ -112,11 +112,11 @@ export async function moveBalances(db: Db, moves: readonly { id: string; amount:
 /**
  * An account's balance, its row locked until the transaction ends (PostgreSQL:
  * FOR NO KEY UPDATE, as moveBalances locks; a SQLite transaction is exclusive already); undefined when the
- * account was never used.
+ * account was never used. `lock: false` only reads it.
  */
-export async function lockBalance(db: Db, accountId: string): Promise<bigint | undefined> {
+export async function lockBalance(db: Db, accountId: string, opts: { lock: boolean } = { lock: true }): Promise<bigint | undefined> {
   const query = db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId);
-  const row = await (dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
+  const row = await (opts.lock && dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
   return row === undefined ? undefined : BigInt(row.balance);
 }
 

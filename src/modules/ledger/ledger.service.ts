@@ -10,11 +10,13 @@ import {
   entryId,
   isNonNegative,
   postingsFor,
+  debtRepaid,
   refundSplit,
   sumOf,
   type AccountRef,
   type EntryKind,
   type LedgerEvent,
+  type MerchantAccountKind,
   type OperatorAccount,
   type Posting,
 } from './ledger.ts';
@@ -125,15 +127,23 @@ function netMoves(rows: readonly PlacedPosting[]): { id: string; amount: bigint;
  * and read in this transaction (the posting that follows is the same
  * transaction's, so no other can spend them in between), payin covers what it
  * can, then payout, and the rest goes on receivable: money the bank returned is
- * always recorded.
+ * always recorded. A payment repays such a debt (its receivable, locked and
+ * read the same way) before it credits payin.
  */
 export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
   let settled = event;
+  const balanceOf = async (merchantId: string, kind: MerchantAccountKind, lock = true) =>
+    (await repo.lockBalance(tx, accountId({ owner: 'merchant', merchantId, kind }, entry.currency), { lock })) ?? 0n;
+  // Most merchants owe nothing, which a plain read tells; a debt is read again
+  // locked, after payin (account id order, the one lock order of every transaction).
+  if (event.kind === 'payin.paid' && event.repaid === undefined && (await balanceOf(event.merchantId, 'receivable', false)) < 0n) {
+    await balanceOf(event.merchantId, 'payin');
+    settled = { ...event, repaid: debtRepaid(await balanceOf(event.merchantId, 'receivable'), event.paid, event.fee) };
+  }
   if (event.kind === 'payin.refunded' && event.covered === undefined) {
     // Locked in account id order (payin < payout), the one lock order of every transaction.
-    const balanceOf = async (kind: 'payin' | 'payout') => (await repo.lockBalance(tx, accountId({ owner: 'merchant', merchantId: event.merchantId, kind }, entry.currency))) ?? 0n;
-    const payin = await balanceOf('payin');
-    const payout = await balanceOf('payout');
+    const payin = await balanceOf(event.merchantId, 'payin');
+    const payout = await balanceOf(event.merchantId, 'payout');
     settled = { ...event, ...refundSplit(payin, payout, event.paid, event.fee) };
   }
   return post(tx, { ...entry, kind: event.kind }, postingsFor(settled));

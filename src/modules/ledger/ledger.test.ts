@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { accountId, entryId, isNonNegative, postingsFor, refundCover, refundSplit, sumOf, type LedgerEvent } from './ledger.ts';
+import { accountId, entryId, isNonNegative, postingsFor, debtRepaid, refundCover, refundSplit, sumOf, type LedgerEvent } from './ledger.ts';
 import { accountGroups, ruleCoefficients } from './ledger.check.ts';
 import { orderChangeEvent } from './ledger.orders.ts';
 
@@ -211,6 +211,8 @@ describe('a refund the payin balance cannot cover: payin as far as it goes, the 
   test('the check compares a refund by its payin + payout + receivable sum, which every split gives', () => {
     const label = 'payin+payout+receivable';
     assert.deepEqual(accountGroups(), [
+      { kind: 'payin.paid', account: 'payin', label: 'payin+receivable' },
+      { kind: 'payin.paid', account: 'receivable', label: 'payin+receivable' },
       { kind: 'payin.refunded', account: 'payin', label },
       { kind: 'payin.refunded', account: 'payout', label },
       { kind: 'payin.refunded', account: 'receivable', label },
@@ -221,6 +223,32 @@ describe('a refund the payin balance cannot cover: payin as far as it goes, the 
       const grouped = postings.filter((p) => p.account.kind !== 'clearing' && p.account.kind !== 'fees').reduce((sum, p) => sum + p.amount, 0n);
       assert.equal(grouped, rule.cp * c.paid + rule.cf * c.fee, c.name);
     }
+  });
+
+  // A payment repays what the merchant owes before crediting payin.
+  const repayments: { name: string; receivable: bigint; paid: bigint; fee: bigint; expected: string[] }[] = [
+    { name: 'nothing owed', receivable: 0n, paid: 10_000n, fee: 250n, expected: ['p:IDR:clearing -10000', `m:${M}:IDR:payin 9750`, 'p:IDR:fees 250'] },
+    {
+      name: 'a debt smaller than the credit',
+      receivable: -3_000n,
+      paid: 10_000n,
+      fee: 250n,
+      expected: ['p:IDR:clearing -10000', `m:${M}:IDR:receivable 3000`, `m:${M}:IDR:payin 6750`, 'p:IDR:fees 250'],
+    },
+    { name: 'a debt larger than the credit', receivable: -50_000n, paid: 10_000n, fee: 250n, expected: ['p:IDR:clearing -10000', `m:${M}:IDR:receivable 9750`, 'p:IDR:fees 250'] },
+    { name: 'a debt exactly the credit', receivable: -9_750n, paid: 10_000n, fee: 250n, expected: ['p:IDR:clearing -10000', `m:${M}:IDR:receivable 9750`, 'p:IDR:fees 250'] },
+    { name: 'a positive receivable (never expected) repays nothing', receivable: 5n, paid: 100n, fee: 0n, expected: ['p:IDR:clearing -100', `m:${M}:IDR:payin 100`] },
+  ];
+  for (const c of repayments) {
+    test(`payment repays a debt: ${c.name}`, () => {
+      const event: LedgerEvent = { kind: 'payin.paid', merchantId: M, paid: c.paid, fee: c.fee, repaid: debtRepaid(c.receivable, c.paid, c.fee) };
+      assert.deepEqual(show(event), c.expected);
+      assert.equal(sumOf(postingsFor(event)), 0n);
+    });
+  }
+  test('repaid is for payments only, and never more than the credit', () => {
+    assert.throws(() => postingsFor({ kind: 'payin.refunded', merchantId: M, paid: 100n, fee: 0n, repaid: 1n }), RangeError);
+    assert.throws(() => postingsFor({ kind: 'payin.paid', merchantId: M, paid: 100n, fee: 10n, repaid: 91n }), RangeError);
   });
 
   // Where a refund's paid − fee comes from: payin first, then payout, then owed.

@@ -63,6 +63,12 @@ export interface PayinEvent {
    */
   covered?: bigint;
   fromPayout?: bigint;
+  /**
+   * Payments only: how much of `paid − fee` repays what the merchant owes
+   * (its receivable) before the rest is credited to payin. Absent: nothing.
+   * `postEvent` sets it from the receivable read with the account locked.
+   */
+  repaid?: bigint;
 }
 
 export interface PayoutEvent {
@@ -111,6 +117,7 @@ export type OrderEntryKind = (typeof ORDER_ENTRY_KINDS)[number];
  * together by `paid − fee`, split by the payin balance of the moment.
  */
 export const SPLIT_POSTINGS: readonly { kind: OrderEntryKind; accounts: readonly MerchantAccountKind[] }[] = [
+  { kind: 'payin.paid', accounts: ['payin', 'receivable'] },
   { kind: 'payin.refunded', accounts: ['payin', 'payout', 'receivable'] },
 ];
 
@@ -136,12 +143,17 @@ function payinPostings(event: PayinEvent): Posting[] {
   requireNonNegative(event, { paid: event.paid, fee: event.fee, 'paid - fee': net });
   if (event.kind === 'payin.paid') {
     if (event.covered !== undefined || event.fromPayout !== undefined) throw new RangeError('payin.paid: a split is for refunds only');
+    // A debt the merchant owes is repaid first from what it collects.
+    const repaid = event.repaid ?? 0n;
+    requireNonNegative(event, { repaid, 'paid - fee - repaid': net - repaid });
     return [
       { account: platform('clearing'), amount: -event.paid },
-      { account: merchant(event.merchantId, 'payin'), amount: net },
+      { account: merchant(event.merchantId, 'receivable'), amount: repaid },
+      { account: merchant(event.merchantId, 'payin'), amount: net - repaid },
       { account: platform('fees'), amount: event.fee },
     ];
   }
+  if (event.repaid !== undefined) throw new RangeError('payin.refunded: repaid is for payments only');
   // A refund reverses the credit: from payin as far as it covers, then from payout, the rest is owed (receivable).
   const covered = event.covered ?? net;
   const fromPayout = event.fromPayout ?? 0n;
@@ -165,6 +177,11 @@ function coverOf(balance: bigint, amount: bigint): bigint {
 /** How much of a refund's `paid − fee` a payin balance covers: all of it, part of it, or nothing. */
 export function refundCover(payinBalance: bigint, paid: bigint, fee: bigint): bigint {
   return coverOf(payinBalance, paid - fee);
+}
+
+/** How much of a payment's `paid − fee` repays a debt (a receivable balance of −owed). */
+export function debtRepaid(receivableBalance: bigint, paid: bigint, fee: bigint): bigint {
+  return coverOf(-receivableBalance, paid - fee);
 }
 
 /**
