@@ -38,7 +38,7 @@ describe('pagoda balance / ledger commands', () => {
   after(() => ws?.cleanup());
 
   it('balance show: zeros in the default currency, exact decimal text', T, async () => {
-    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--json')), { merchantId: m, currency: 'IDR', payin: '0', payout: '0', frozen: '0' });
+    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--json')), { merchantId: m, currency: 'IDR', payin: '0', payout: '0', frozen: '0', owed: '0' });
     const human = await pagoda('balance', 'show', '--merchant', m, '--currency', 'mxn');
     assert.equal(human.code, 0, human.stderr);
     assert.match(human.stdout, /^currency\s+MXN$/m);
@@ -67,7 +67,7 @@ describe('pagoda balance / ledger commands', () => {
     // A reason ends up in terminals and CSV statements: no escapes, bounded; the adjustment is not made.
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1', '--reason', 'ok\u001b[2J'), /reason: must not contain control characters/);
     refused(await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1', '--reason', 'x'.repeat(501)), /reason: at most 500 characters/);
-    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--currency', ' idr ', '--json')), { merchantId: m, currency: 'IDR', payin: '250', payout: '0', frozen: '0' });
+    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--currency', ' idr ', '--json')), { merchantId: m, currency: 'IDR', payin: '250', payout: '0', frozen: '0', owed: '0' });
     const noReason = await pagoda('balance', 'adjust', '--merchant', m, '--currency', 'IDR', '--account', 'payout', '--amount', '1');
     assert.notEqual(noReason.code, 0);
     assert.match(noReason.stderr, /--reason/);
@@ -79,7 +79,7 @@ describe('pagoda balance / ledger commands', () => {
     const out = json(await pagoda('balance', 'transfer', '--merchant', m, '--currency', 'IDR', '--from', 'payin', '--to', 'payout', '--amount', '100.50', '--reason', 'settlement', '--json'));
     assert.match(out.entryId, /^op\.transfer:op_/);
     assert.deepEqual([out.amount, out.payin, out.payout, out.frozen], ['100.5', '149.5', '100.5', '0']);
-    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--json')), { merchantId: m, currency: 'IDR', payin: '149.5', payout: '100.5', frozen: '0' });
+    assert.deepEqual(json(await pagoda('balance', 'show', '--merchant', m, '--json')), { merchantId: m, currency: 'IDR', payin: '149.5', payout: '100.5', frozen: '0', owed: '0' });
     const audit = await ws.withDb((db) =>
       db.selectFrom('audit_log').select(['actor', 'action', 'reason']).where('subject', '=', m).where('action', 'like', 'balance.%').orderBy('id').execute(),
     );
@@ -97,16 +97,16 @@ describe('pagoda balance / ledger commands', () => {
     const run = await pagoda('ledger', 'statement', '--merchant', m, '--date', day, '--currency', 'idr');
     assert.equal(run.code, 0, run.stderr);
     const lines = run.stdout.trimEnd().split('\n');
-    assert.equal(lines[0], 'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen');
+    assert.equal(lines[0], 'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen,receivable');
     assert.deepEqual(lines.slice(1, -1).map((l) => l.split(',')[2]), ['op.adjust', 'op.adjust', 'op.transfer']);
-    assert.equal(lines.at(-1), 'TOTAL,3 entries,,,,,,149.5,100.5,0');
+    assert.equal(lines.at(-1), 'TOTAL,3 entries,,,,,,149.5,100.5,0,0');
     const asJson = json(await pagoda('ledger', 'statement', '--merchant', m, '--date', day, '--currency', 'IDR', '--json'));
     assert.deepEqual(asJson.entries.map((e: any) => [e.kind, e.reason, e.payin, e.payout]), [
       ['op.adjust', 'opening balance', '250.75', '0'],
       ['op.adjust', 'bank charge', '-0.75', '0'],
       ['op.transfer', 'settlement', '-100.5', '100.5'],
     ]);
-    assert.deepEqual(asJson.totals, { payin: '149.5', payout: '100.5', frozen: '0' });
+    assert.deepEqual(asJson.totals, { payin: '149.5', payout: '100.5', frozen: '0', receivable: '0' });
     refused(await pagoda('ledger', 'statement', '--merchant', m, '--date', '2026-02-30', '--currency', 'IDR'), /date/);
   });
 

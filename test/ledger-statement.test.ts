@@ -104,7 +104,7 @@ describe('merchantStatement', () => {
     assert.deepEqual(rows.slice(0, 3).map((r) => r.orderNo), payins.map((o) => o.order_no));
     assert.deepEqual(rows.slice(0, 3).map((r) => r.merOrderNo), payins.map((o) => o.mer_order_no));
     assert.equal(totals.entry, '6 entries');
-    for (const column of ['payin', 'payout', 'frozen']) assert.equal(minor(totals[column]!), sum(rows, column), `${column}: totals = sum of rows`);
+    for (const column of ['payin', 'payout', 'frozen', 'receivable']) assert.equal(minor(totals[column]!), sum(rows, column), `${column}: totals = sum of rows`);
     // From the orders themselves.
     const credited = payins.reduce((s, o) => s + (o.paid_amount! - o.fee), 0n);
     const taken = payouts.reduce((s, o) => s + o.amount + o.fee, 0n);
@@ -141,7 +141,7 @@ describe('merchantStatement', () => {
         ['op.transfer:op_stmt1', 'settle, "weekly"', '-10000', '10000'],
       ],
     );
-    for (const column of ['payin', 'payout', 'frozen']) assert.equal(minor(totals[column]!), sum(rows, column));
+    for (const column of ['payin', 'payout', 'frozen', 'receivable']) assert.equal(minor(totals[column]!), sum(rows, column));
   });
 
   it('refuses a bad day and an unknown merchant', T, async () => {

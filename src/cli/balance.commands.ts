@@ -30,14 +30,14 @@ interface MoveOptions {
 function registerShow(balance: Command): void {
   balance
     .command('show')
-    .description("a merchant's balances: payin (collected), payout (available for payouts), frozen (payouts in flight)")
+    .description("a merchant's balances: payin (collected), payout (available for payouts), frozen (payouts in flight), owed (refunds they could not cover)")
     .requiredOption('--merchant <id>', 'merchant id')
     .option('--currency <code>', "currency (default: the merchant's default currency)")
     .option('--json', 'machine-readable output')
     .action(async (opts: { merchant: string; currency?: string; json?: boolean }) => {
       const asked = opts.currency === undefined ? undefined : parseCurrencyOption(opts.currency);
       const b = await withCore((core) => getBalance(core.db, opts.merchant, asked));
-      print({ merchantId: opts.merchant, currency: b.currency, ...shown(b, b.currency) }, Boolean(opts.json));
+      print({ merchantId: opts.merchant, currency: b.currency, ...shown(b, b.currency), owed: formatMajor(b.owed, b.currency) }, Boolean(opts.json));
     });
 }
 

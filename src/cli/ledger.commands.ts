@@ -34,7 +34,12 @@ export function registerLedgerCommands(program: Command): void {
         process.stdout.write(renderStatement(rows, currency));
         return;
       }
-      const money = (t: StatementTotals) => ({ payin: formatMajor(t.payin, currency), payout: formatMajor(t.payout, currency), frozen: formatMajor(t.frozen, currency) });
+      const money = (t: StatementTotals) => ({
+        payin: formatMajor(t.payin, currency),
+        payout: formatMajor(t.payout, currency),
+        frozen: formatMajor(t.frozen, currency),
+        receivable: formatMajor(t.receivable, currency),
+      });
       const entries = rows.map((r) => ({
         time: new Date(Number(r.created_at)).toISOString(),
         entry: r.id,

@@ -12,6 +12,8 @@ export interface Balance {
   payout: bigint;
   /** Frozen by payouts in flight. */
   frozen: bigint;
+  /** What the merchant owes: refunds its balances could not cover, repaid from its next payments. */
+  owed: bigint;
 }
 
 export type CurrenciesOf = (merchantId: string) => Promise<{ defaultCurrency: string; currencies: string[] }>;

@@ -152,6 +152,8 @@ export interface StatementRow {
   payin: bigint;
   payout: bigint;
   frozen: bigint;
+  /** What the entry changed of what the merchant owes (− a debt recorded, + one repaid). */
+  receivable: bigint;
 }
 
 const sumFor = (kind: string) => sql<bigint>`cast(coalesce(sum(case when a.kind = ${kind} then p.amount else 0 end), 0) as bigint)`;
@@ -160,7 +162,7 @@ const sumFor = (kind: string) => sql<bigint>`cast(coalesce(sum(case when a.kind 
 export async function statementRows(db: Db, merchantId: string, currency: string, from: number, to: number): Promise<StatementRow[]> {
   const result = await sql<StatementRow>`
     select e.id, e.kind, e.created_at, e.order_no, o.mer_order_no, e.reference, e.reason,
-      ${sumFor('payin')} as payin, ${sumFor('payout')} as payout, ${sumFor('frozen')} as frozen
+      ${sumFor('payin')} as payin, ${sumFor('payout')} as payout, ${sumFor('frozen')} as frozen, ${sumFor('receivable')} as receivable
     from ledger_accounts a
     join postings p on p.account_id = a.id
     join journal_entries e on e.id = p.entry_id

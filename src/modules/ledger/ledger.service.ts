@@ -170,10 +170,11 @@ export async function balances(db: Db, merchantId: string, currency: string): Pr
 }
 
 /** Committed balances, for the balance endpoints (not for use inside a transaction). */
-export async function committedBalances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances> {
-  const found: MerchantBalances = { payin: 0n, payout: 0n, frozen: 0n };
+export async function committedBalances(db: Db, merchantId: string, currency: string): Promise<MerchantBalances & { owed: bigint }> {
+  const found = { payin: 0n, payout: 0n, frozen: 0n, owed: 0n };
   for (const row of await repo.readBalances(db, merchantId, currency)) {
     if (row.kind === 'payin' || row.kind === 'payout' || row.kind === 'frozen') found[row.kind] = row.balance;
+    else if (row.kind === 'receivable') found.owed = -row.balance;
   }
   return found;
 }

@@ -47,24 +47,30 @@ test('renderStatement: header, rows, totals equal to the sum of the rows', () =>
     payin,
     payout,
     frozen,
+    receivable: 0n,
     ...extra,
   });
   const csv = renderStatement(
-    [row('payin.paid:PI1', 9_750n, 0n, 0n), row('payout.freeze:PO1', 0n, -3_100n, 3_100n, { kind: 'payout.freeze', order_no: 'PO1', mer_order_no: '=cmd|calc', reason: 'a, "b"' })],
+    [
+      row('payin.paid:PI1', 9_750n, 0n, 0n),
+      row('payout.freeze:PO1', 0n, -3_100n, 3_100n, { kind: 'payout.freeze', order_no: 'PO1', mer_order_no: '=cmd|calc', reason: 'a, "b"' }),
+      row('payin.refunded:PI0', -100n, -6_550n, 0n, { kind: 'payin.refunded', order_no: 'PI0', mer_order_no: 'm-0', receivable: -3_100n }),
+    ],
     'IDR',
   );
   assert.equal(
     csv,
     [
-      'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen',
-      '2026-03-10T08:30:00.000Z,payin.paid:PI1,payin.paid,PI1,m-1,,,97.5,0,0',
-      `2026-03-10T08:30:00.000Z,payout.freeze:PO1,payout.freeze,PO1,'=cmd|calc,,"a, ""b""",0,-31,31`,
-      'TOTAL,2 entries,,,,,,97.5,-31,31',
+      'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen,receivable',
+      '2026-03-10T08:30:00.000Z,payin.paid:PI1,payin.paid,PI1,m-1,,,97.5,0,0,0',
+      `2026-03-10T08:30:00.000Z,payout.freeze:PO1,payout.freeze,PO1,'=cmd|calc,,"a, ""b""",0,-31,31,0`,
+      '2026-03-10T08:30:00.000Z,payin.refunded:PI0,payin.refunded,PI0,m-0,,,-1,-65.5,0,-31',
+      'TOTAL,3 entries,,,,,,96.5,-96.5,31,-31',
       '',
     ].join('\n'),
   );
 });
 
 test('renderStatement of an empty day: header and zero totals', () => {
-  assert.equal(renderStatement([], 'MXN'), 'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen\nTOTAL,0 entries,,,,,,0,0,0\n');
+  assert.equal(renderStatement([], 'MXN'), 'time,entry,kind,orderNo,merOrderNo,reference,reason,payin,payout,frozen,receivable\nTOTAL,0 entries,,,,,,0,0,0,0\n');
 });

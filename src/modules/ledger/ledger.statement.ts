@@ -10,7 +10,7 @@ import { statementRows, type StatementRow } from './ledger.repository.ts';
 
 export type { StatementRow } from './ledger.repository.ts';
 
-export const STATEMENT_COLUMNS = ['time', 'entry', 'kind', 'orderNo', 'merOrderNo', 'reference', 'reason', 'payin', 'payout', 'frozen'] as const;
+export const STATEMENT_COLUMNS = ['time', 'entry', 'kind', 'orderNo', 'merOrderNo', 'reference', 'reason', 'payin', 'payout', 'frozen', 'receivable'] as const;
 
 const DAY_MS = 86_400_000;
 const FORMULA_START = /^[=+\-@\t\r]/;
@@ -42,10 +42,14 @@ export interface StatementTotals {
   payin: bigint;
   payout: bigint;
   frozen: bigint;
+  receivable: bigint;
 }
 
 export function totalsOf(rows: readonly StatementTotals[]): StatementTotals {
-  return rows.reduce((t, r) => ({ payin: t.payin + r.payin, payout: t.payout + r.payout, frozen: t.frozen + r.frozen }), { payin: 0n, payout: 0n, frozen: 0n });
+  return rows.reduce(
+    (t, r) => ({ payin: t.payin + r.payin, payout: t.payout + r.payout, frozen: t.frozen + r.frozen, receivable: t.receivable + r.receivable }),
+    { payin: 0n, payout: 0n, frozen: 0n, receivable: 0n },
+  );
 }
 
 /** Renders statement rows (pure): header, one line per entry, totals. */
@@ -65,10 +69,11 @@ export function renderStatement(rows: readonly StatementRow[], currency: string)
       money(r.payin),
       money(r.payout),
       money(r.frozen),
+      money(r.receivable),
     ]);
   }
   const totals = totalsOf(rows);
-  out += csvLine([text('TOTAL'), text(`${rows.length} entries`), text(''), text(''), text(''), text(''), text(''), money(totals.payin), money(totals.payout), money(totals.frozen)]);
+  out += csvLine([text('TOTAL'), text(`${rows.length} entries`), text(''), text(''), text(''), text(''), text(''), money(totals.payin), money(totals.payout), money(totals.frozen), money(totals.receivable)]);
   return out;
 }
 
