@@ -139,7 +139,7 @@ describe('money property: random sequences through the real services match the m
         case 'payinReport': {
           const o = pick('payin', step.pick);
           if (!o) break;
-          const paid = step.outcome === 'PAID' ? step.paid : null;
+          const paid = step.outcome === 'PAID' || step.outcome === 'EXCEPTION' ? step.paid : null;
           if (step.dup === 'same-event') {
             const sent = await settle(o, step.outcome, paid);
             await Promise.all(Array.from({ length: step.concurrent ? 3 : 1 }, () => services.sandbox.report(sent.raw, sent.headers)));

@@ -160,7 +160,7 @@ export class MoneyModel {
     return o;
   }
 
-  /** The bank settles an order and reports it (a PAID pay-in report carries what was paid). */
+  /** The bank settles an order and reports it (a PAID pay-in report carries what was paid, an EXCEPTION may). */
   report(o: ModelOrder, outcome: Status, paid: bigint | null = null): Outcome {
     o.bank = { status: outcome, due: false };
     // Money that arrived after expiry waits for an operator: no later report settles it.
@@ -170,7 +170,10 @@ export class MoneyModel {
       o.paid = paid ?? o.amount;
       return this.transition(o, 'EXCEPTION');
     }
-    return this.transition(o, outcome, outcome === 'PAID' && o.direction === 'payin' ? (paid ?? o.amount) : null);
+    const result = this.transition(o, outcome, outcome === 'PAID' && o.direction === 'payin' ? (paid ?? o.amount) : null);
+    // An exception that says what arrived keeps it: a resolution to PAID credits that.
+    if (result === 'applied' && o.direction === 'payin' && outcome === 'EXCEPTION' && paid !== null) o.paid = paid;
+    return result;
   }
 
   /** Pay-ins still waiting for payment when their time runs out. */
@@ -190,7 +193,9 @@ export class MoneyModel {
   /**
    * An operator resolution: refused by the state machine (422); for an
    * EXCEPTION, refused when the bank's record says a final status the
-   * resolution contradicts and it is not forced (409). A refund is never refused for want of balance.
+   * resolution contradicts and it is not forced (409); for a paid payout to
+   * REFUNDED, refused unless the bank says REFUNDED or it is forced (409). A
+   * refund is never refused for want of balance.
    */
   resolve(o: ModelOrder, to: 'PAID' | 'FAILED' | 'REFUNDED', force: boolean): Outcome | 409 | 422 {
     const d = decide(o.direction, o.status, to);
@@ -198,12 +203,14 @@ export class MoneyModel {
     // An operator settles an EXCEPTION, or refunds a PAID order; an order in flight belongs to its channel.
     const settles = o.status === 'EXCEPTION' || (o.status === 'PAID' && to === 'REFUNDED');
     if (!settles || d === 'refuse') return 422;
+    // A payout the bank never got moved no money: as good as FAILED. A pay-in's refund agrees with its payment.
+    const said = o.bank?.status ?? (o.direction === 'payout' ? 'FAILED' : null);
     if (o.status === 'EXCEPTION') {
-      // A payout the bank never got moved no money: as good as FAILED. A refund agrees with a payment.
-      const said = o.bank?.status ?? (o.direction === 'payout' ? 'FAILED' : null);
-      const agrees = said === to || (said === 'PAID' && to === 'REFUNDED');
+      const agrees = said === to || (o.direction === 'payin' && said === 'PAID' && to === 'REFUNDED');
       if (said !== null && FINAL.includes(said) && !agrees && !force) return 409;
     }
+    // A paid payout comes back only when its bank says it returned the money.
+    if (o.direction === 'payout' && to === 'REFUNDED' && said !== 'REFUNDED' && !force) return 409;
     try {
       return this.transition(o, to, o.paid ?? o.amount);
     } catch (err) {

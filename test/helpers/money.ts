@@ -147,7 +147,8 @@ export async function reportAsAnyChannel(
   outcome: string,
   paidAmount: bigint | null,
 ): Promise<{ raw: Buffer; headers: Record<string, string> }> {
-  const paid = outcome === 'PAID' ? (paidAmount ?? order.amount) : null;
+  // What arrived: on PAID the amount unless told otherwise; on a pay-in's EXCEPTION only if told.
+  const paid = outcome === 'PAID' ? (paidAmount ?? order.amount) : outcome === 'EXCEPTION' && order.direction === 'payin' ? paidAmount : null;
   const status = { status: outcome, paid_amount: paid, event_id: null, due_at: null, updated_at: bank.now() };
   await bank.db
     .insertInto('sandbox_bank')
@@ -159,7 +160,7 @@ export async function reportAsAnyChannel(
     channelRef: `sbx_${order.orderNo}`,
     outcome,
     paidAmountMinor: paid === null ? null : String(paid),
-    message: paid === null ? `reported ${outcome}` : null,
+    message: outcome === 'PAID' ? null : `reported ${outcome}`,
     eventId: `sbe_${randomBytes(8).toString('hex')}`,
   });
   const sent = { raw: Buffer.from(raw, 'utf8'), headers: { [SIGNATURE_HEADER]: signSandboxReport(bank.key, raw), 'content-type': 'application/json' } };
