@@ -7,7 +7,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { sql } from 'kysely';
 import { dialectOf, inTransaction, openDatabase, preparedRead, type Db } from '../src/platform/db/database.ts';
@@ -132,6 +135,19 @@ describe('database', () => {
     assert.equal(Number(sync.rows[0]?.synchronous), 2);
     const fk = await sql<{ foreign_keys: bigint | number }>`PRAGMA foreign_keys`.execute(db);
     assert.equal(Number(fk.rows[0]?.foreign_keys), 1);
+  });
+
+  it('SQLite: a new database file and its WAL are readable by their owner only', T, async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagoda-mode-'));
+    try {
+      const file = path.join(dir, 'new.db');
+      const fresh = openDatabase(`sqlite:${file}`);
+      await migrateToLatest(fresh);
+      for (const f of [file, `${file}-wal`]) assert.equal(fs.statSync(f).mode & 0o777, 0o600, f);
+      await fresh.destroy();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('SQLite: opening a new file while another process holds its write lock waits for the lock instead of failing', T, async (t) => {

@@ -114,6 +114,10 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     }
   });
 
+  test('health and metrics answers are not cached either', async () => {
+    for (const path of ['/healthz', '/readyz', '/metrics']) assert.equal((await gw.call('GET', path)).headers['cache-control'], 'no-store', path);
+  });
+
   test('X-Request-Id is echoed when sane and replaced otherwise', async () => {
     const sane = await gw.call('GET', '/healthz', { headers: { 'x-request-id': 'merchant-req.42' } });
     assert.equal(sane.headers['x-request-id'], 'merchant-req.42');

@@ -168,7 +168,11 @@ function enterWal(database: BetterSqlite3.Database): void {
 const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
 
 export function openSqlite(file: string): Db {
-  if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
+  if (file !== ':memory:') {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    // A new database is the owner's alone (it holds every order); SQLite gives its WAL the same mode.
+    fs.closeSync(fs.openSync(file, 'a', 0o600));
+  }
   const database = new BetterSqlite3(file);
   database.defaultSafeIntegers(true);
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);

@@ -125,6 +125,7 @@ export function createServer(opts: ServerOptions): App {
 
   trackHandlers(app);
 
+  const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
   // Callback hooks rather than async ones: they run on every request.
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -134,6 +135,8 @@ export function createServer(opts: ServerOptions): App {
     const path = raw.includes('%') ? (request.routeOptions.url ?? raw) : raw;
     // Tokens, balances and orders are for the caller alone: no cache keeps them (RFC 6749 §5.1 for tokens).
     if (path.startsWith('/api/')) reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
+    // Health and metrics are states of the moment: a cache answering for them would hide an outage.
+    else if (PROBES.has(path)) reply.header('cache-control', 'no-store');
     if (opts.isDraining() && path !== '/healthz') {
       done(new AppError('NOT_READY', 'the server is shutting down', 'not ready'));
       return;
