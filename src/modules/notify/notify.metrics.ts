@@ -17,13 +17,31 @@ export function registerNotifyMetrics(registry: Registry, deps: { db: Db; clock:
     buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
-  const read = () => backlog(deps.db, deps.clock.now());
+  // One read per scrape (the gauges collect together); a database that cannot be
+  // read leaves the scrape answering, with the backlog unknown (NaN) and
+  // pagoda_database_up at 0, so monitoring is not blind exactly then.
+  let scrape: Promise<Awaited<ReturnType<typeof backlog>> | null> | undefined;
+  const read = () => {
+    if (!scrape) {
+      scrape = backlog(deps.db, deps.clock.now()).catch(() => null);
+      setImmediate(() => (scrape = undefined));
+    }
+    return scrape;
+  };
+  new Gauge({
+    name: 'pagoda_database_up',
+    help: 'Whether this scrape could read the database (1) or not (0)',
+    registers: [registry],
+    async collect() {
+      this.set((await read()) === null ? 0 : 1);
+    },
+  });
   new Gauge({
     name: 'pagoda_notify_backlog',
     help: 'Notifications due now and not yet claimed',
     registers: [registry],
     async collect() {
-      this.set((await read()).due);
+      this.set((await read())?.due ?? NaN);
     },
   });
   new Gauge({
@@ -31,8 +49,9 @@ export function registerNotifyMetrics(registry: Registry, deps: { db: Db; clock:
     help: 'How long the oldest due notification has been waiting',
     registers: [registry],
     async collect() {
-      const { oldestDueAt } = await read();
-      this.set(oldestDueAt === null ? 0 : Math.max(0, (deps.clock.now() - oldestDueAt) / 1000));
+      const found = await read();
+      if (!found) return this.set(NaN);
+      this.set(found.oldestDueAt === null ? 0 : Math.max(0, (deps.clock.now() - found.oldestDueAt) / 1000));
     },
   });
   return {
