@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ConfigError, type Config } from './config.ts';
 import { buildApp } from './app.ts';
 import { openCore, type Core } from './core.ts';
@@ -80,6 +81,8 @@ type Stoppable = { stop(): Promise<void> };
 
 const RECOVERY_INTERVAL_MS = 10_000;
 const SANDBOX_INTERVAL_MS = 1000;
+/** How long a draining server still answers (503, Connection: close) before it closes. */
+const DRAIN_GRACE_MS = 500;
 
 /** The worker role: background work that must happen once, whichever process does it. */
 function startJobs(config: Config, services: Services): Stoppable[] {
@@ -137,8 +140,11 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   const stop = () => {
     stopping ??= (async () => {
       draining = true;
-      // Closing the server waits for open connections; handlers whose client left are waited for too.
-      const closeHttp = app ? app.close().then(() => app!.inFlight.idle()) : undefined;
+      // For a moment the server still reads what clients sent before the signal (or on a
+      // connection it held open) and answers 503 with Connection: close, where closing at
+      // once would reset those connections with their requests unanswered.
+      // Closing the server then waits for open connections; handlers whose client left are waited for too.
+      const closeHttp = app ? delay(DRAIN_GRACE_MS).then(() => app!.close()).then(() => app!.inFlight.idle()) : undefined;
       await Promise.all([closeHttp, ...jobs.map((job) => job.stop())]);
       await services.close();
       await core.db.destroy();

@@ -177,6 +177,27 @@ describe('pagoda serve: SIGTERM', () => {
     assert.equal(await isListening(port), false, 'the port is still open after exit');
   });
 
+  it('a request on a kept-alive connection right after SIGTERM is answered 503 with Connection: close, not reset', { timeout: 60_000 }, async (t) => {
+    const { child, port } = await startServing(t);
+    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    t.after(() => socket.destroy());
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    const get = (path: string) => {
+      const response = readResponse(socket, 5_000);
+      socket.write(`GET ${path} HTTP/1.1\r\nHost: localhost:${port}\r\n\r\n`);
+      return response;
+    };
+    assert.equal((await get('/readyz')).status, 200, 'the connection is open and kept alive');
+    child.proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 50));
+    const late = await get('/api/v3/merchant/balance');
+    assert.equal(late.status, 503, late.body);
+    assert.match(late.headers, /^connection: close$/im);
+    assert.equal(JSON.parse(late.body).msg, 'not ready');
+    const { code } = await child.exitWithin(8_000);
+    assert.equal(code, 0);
+  });
+
   it('a create whose client hung up still finishes before the database closes: its order is not left half made', { timeout: 60_000 }, async (t) => {
     // The sandbox never answers an amount ending in 98: the create waits for the 2 s channel timeout, then fails the order.
     const { child, port, banner, ws } = await startServing(t, { PAGODA_CHANNEL_TIMEOUT: '2s' });

@@ -138,6 +138,8 @@ export function createServer(opts: ServerOptions): App {
     // Health and metrics are states of the moment: a cache answering for them would hide an outage.
     else if (PROBES.has(path)) reply.header('cache-control', 'no-store');
     if (opts.isDraining() && path !== '/healthz') {
+      // The client's next request goes to a new connection (to another process).
+      reply.header('connection', 'close');
       done(new AppError('NOT_READY', 'the server is shutting down', 'not ready'));
       return;
     }
