@@ -180,6 +180,24 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     await ledgerClean();
   });
 
+  test('an operator who knows what arrived resolves a pay-in to PAID with that amount; it is refused anywhere else', async () => {
+    const { creds, token, orderNo } = await payin(80.05);
+    await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"EXCEPTION"}', headers: { authorization: `Bearer ${token}` } });
+    const refused = (paidAmount: string, to: 'PAID' | 'FAILED' = 'PAID') =>
+      assert.rejects(resolveOrder(gw.app.services.payouts, { orderNo, to, reason: 'bank statement', actor: 'test:operator', paidAmount }), (err: AppError) => err.status === 400 && /paid-amount/.test(err.detail ?? ''));
+    await refused('0');
+    await refused('12.345');
+    await refused('-5');
+    await refused('12.34', 'FAILED');
+    assert.equal((await orderRow(gw.core.db, orderNo)).status, 'EXCEPTION', 'nothing changed');
+    const done = await resolveOrder(gw.app.services.payouts, { orderNo, to: 'PAID', reason: 'bank statement', actor: 'test:operator', paidAmount: '12.34' });
+    assert.equal(done.result.kind, 'applied');
+    const paid = await orderRow(gw.core.db, orderNo);
+    assert.equal(paid.paid_amount, 1_234n);
+    assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 1_234n - paid.fee, payout: 0n, frozen: 0n });
+    await ledgerClean();
+  });
+
   test('an EXCEPTION payout cannot be resolved to REFUNDED (422); funds stay frozen', async () => {
     const p = await payout(33.98, 'EXCEPTION');
     assert.equal(await statusOf(() => resolve(p.orderNo, 'REFUNDED')), 422);

@@ -65,14 +65,22 @@ function registerResolveCommand(order: Command): void {
     .requiredOption('--status <status>', 'PAID, FAILED or REFUNDED')
     .requiredOption('--reason <text>', 'why (kept in the audit log)')
     .option('--force', 'resolve even against what the channel reports')
+    .option('--paid-amount <amount>', 'a pay-in resolved to PAID: what arrived, in major units (default: what the channel reported, else the amount)')
     .option('--json', 'machine-readable output')
-    .action(async (orderNo: string, opts: { status: string; reason: string; force?: boolean; json?: boolean }) => {
+    .action(async (orderNo: string, opts: { status: string; reason: string; force?: boolean; paidAmount?: string; json?: boolean }) => {
       if (!['PAID', 'FAILED', 'REFUNDED'].includes(opts.status)) throw badRequest('status: PAID, FAILED or REFUNDED');
       if (opts.reason.trim() === '') throw badRequest('reason: say why');
       const { result, channel } = await withCore(async (core) => {
         const services = buildServices(core, createLogger('warn'));
         try {
-          return await resolveOrder(services.payouts, { orderNo, to: opts.status as Resolution, reason: opts.reason, actor: cliActor(), force: Boolean(opts.force) });
+          return await resolveOrder(services.payouts, {
+            orderNo,
+            to: opts.status as Resolution,
+            reason: opts.reason,
+            actor: cliActor(),
+            force: Boolean(opts.force),
+            ...(opts.paidAmount !== undefined ? { paidAmount: opts.paidAmount } : {}),
+          });
         } finally {
           await services.close();
         }

@@ -1,5 +1,6 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { badRequest, conflict, notFound, unprocessable } from '../../platform/errors.ts';
+import { formatMajor, parseMajorText } from '../../platform/money.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { methodSettings } from '../channels/method-settings.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -16,6 +17,8 @@ export interface ResolveRequest {
   actor: string;
   /** Resolve against what the channel reports. */
   force?: boolean;
+  /** A pay-in resolved to PAID: what arrived, in major units (default: what the channel reported, else the amount). */
+  paidAmount?: string;
 }
 
 const FINAL: readonly OrderStatus[] = ['PAID', 'FAILED', 'REFUNDED'];
@@ -67,6 +70,10 @@ function asksChannel(order: OrderRow, to: Resolution): boolean {
 export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promise<{ result: TransitionResult; channel: string }> {
   const order = await findOrder(deps.db, req.orderNo);
   if (!order) throw notFound(`order ${req.orderNo} does not exist`);
+  if (req.paidAmount !== undefined && (order.direction !== 'payin' || req.to !== 'PAID')) {
+    throw badRequest('paid-amount: only for a pay-in resolved to PAID');
+  }
+  const paid = req.paidAmount === undefined ? undefined : parseMajorText(req.paidAmount, order.currency, { field: 'paid-amount' });
   if (order.status === req.to) return { result: { kind: 'noop', order }, channel: 'not asked' };
   checkResolvable(order, req.to);
   // The channel is asked outside the transaction; the order must not change meanwhile.
@@ -84,13 +91,13 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
     const current = (await findOrderForUpdate(tx, req.orderNo))!;
     if (current.status === req.to) return { kind: 'noop' as const, order: current };
     if (current.version !== order.version) throw conflict(`order ${req.orderNo} changed while the channel was asked; look again`);
-    const changes = await resolutionChanges(tx, current, req.to);
+    const changes = await resolutionChanges(tx, current, req.to, paid);
     const outcome = await transitionOrder(tx, deps, req.orderNo, {
       to: req.to,
       cause: 'operator',
       actor: req.actor,
       changes,
-      detail: { reason: req.reason, channel: verdict.said },
+      detail: { reason: req.reason, channel: verdict.said, ...(paid !== undefined ? { paidAmount: formatMajor(paid, current.currency) } : {}) },
     });
     if (outcome.kind === 'applied') {
       await recordAudit(tx, deps.clock.now(), { actor: req.actor, action: `order.resolve.${req.to.toLowerCase()}`, subject: req.orderNo, reason: req.reason, detail: { from: current.status, channel: verdict.said } });
@@ -100,11 +107,11 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
   return { result, channel: verdict.said };
 }
 
-async function resolutionChanges(tx: PayoutDeps['db'], order: OrderRow, to: Resolution) {
+async function resolutionChanges(tx: PayoutDeps['db'], order: OrderRow, to: Resolution, given: bigint | undefined) {
   if (to !== 'PAID' || order.status !== 'EXCEPTION') return {};
   if (order.direction === 'payout') return { paid_amount: order.amount, message: null };
-  // A pay-in resolved as paid is credited with what arrived (or the amount), less its fee.
-  const paid = order.paid_amount ?? order.amount;
+  // A pay-in resolved as paid is credited with what arrived (as the operator found, as the channel said, or the amount), less its fee.
+  const paid = given ?? order.paid_amount ?? order.amount;
   const settings = await methodSettings(tx, order.merchant_id, 'payin', order.method!);
   return { paid_amount: paid, fee: computeFee(paid, settings.fee), message: null };
 }
