@@ -88,7 +88,7 @@ describe('ledger', () => {
   it('a pay-in credits payin minus the fee; its refund reverses it exactly', T, async () => {
     const m = await newMerchant(L.db);
     const order = await paidPayin(L, m, 10_000n, 250n);
-    assert.deepEqual(await getBalance(L.db, m, 'idr'), { currency: 'IDR', payin: 9_750n, payout: 0n, frozen: 0n });
+    assert.deepEqual(await getBalance(L.db, m, 'idr'), { currency: 'IDR', payin: 9_750n, payout: 0n, frozen: 0n, owed: 0n });
     // The same event again (a resent callback): the state machine says no-op, the ledger says duplicate.
     assert.equal((await L.db.transaction().execute((tx) => move(tx, L, order.order_no, 'PAID'))).kind, 'noop');
     const created = { ...order, status: 'PENDING' };
@@ -251,7 +251,7 @@ describe('ledger', () => {
   it('balances are per currency, zero for accounts never used', T, async () => {
     const m = await newMerchant(L.db, ['MXN', 'IDR']);
     await credit(m, 12_345n, 'MXN');
-    assert.deepEqual(await getBalance(L.db, m, undefined), { currency: 'MXN', payin: 0n, payout: 12_345n, frozen: 0n });
-    assert.deepEqual(await getBalance(L.db, m, 'IDR'), { currency: 'IDR', payin: 0n, payout: 0n, frozen: 0n });
+    assert.deepEqual(await getBalance(L.db, m, undefined), { currency: 'MXN', payin: 0n, payout: 12_345n, frozen: 0n, owed: 0n });
+    assert.deepEqual(await getBalance(L.db, m, 'IDR'), { currency: 'IDR', payin: 0n, payout: 0n, frozen: 0n, owed: 0n });
   });
 });

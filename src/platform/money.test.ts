@@ -137,7 +137,7 @@ describe('parseAmount: refused', () => {
     ['-0', undefined, 'MXN', /^amount: must be greater than 0$/],
     ['-5', undefined, 'MXN', /^amount: must not be negative$/, { allowZero: true }],
     ['-0', undefined, 'MXN', /^amount: must not be negative$/, { allowZero: true }],
-    ['0', undefined, 'MXN', /^amount: must be greater than 0$/, { allowNegative: true }],
+    ['0', undefined, 'MXN', /^amount: must not be 0$/, { allowNegative: true }],
     ['10000000000000', undefined, 'MXN', /^amount: is too large$/],
     ['89999999999999.99', undefined, 'MXN', /^amount: is too large$/],
     ['1000000000000000', undefined, 'JPY', /^amount: is too large$/],
