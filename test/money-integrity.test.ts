@@ -191,11 +191,17 @@ describe('money integrity under concurrency', () => {
   // whether or not the merchant still holds it: payin covers what it can, then
   // the payout balance, and the rest is recorded as owed on the merchant's
   // receivable; never a 422.
-  test('a refund after the merchant moved the money to its payout balance is taken from there', async () => {
+  /** A paid pay-in of 100.00 whose money the operator then moved to the payout balance. */
+  async function paidAndMoved() {
     const { creds, token } = await merchant();
     const orderNo = await payin(token, 100);
     assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'PAID' }))).status, 200);
     await move(gw, creds.merchantId, 10_000n);
+    return { creds, orderNo };
+  }
+
+  test('a refund after the merchant moved the money to its payout balance is taken from there', async () => {
+    const { creds, orderNo } = await paidAndMoved();
     assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'REFUNDED' }))).status, 200);
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 0n, payout: 0n, frozen: 0n }, 'nothing left to pay out');
     assert.equal(await receivableOf(gw.core.db, creds.merchantId), 0n, 'nothing owed');
@@ -203,10 +209,7 @@ describe('money integrity under concurrency', () => {
   });
 
   test('a refund reported by the channel after the merchant paid the money out is recorded, not refused', async () => {
-    const { creds, token } = await merchant();
-    const orderNo = await payin(token, 100);
-    assert.equal((await postSandboxReport(gw, sandboxReport(gw, { orderNo, outcome: 'PAID' }))).status, 200);
-    await move(gw, creds.merchantId, 10_000n);
+    const { creds, orderNo } = await paidAndMoved();
     // The money left: the merchant's payout balance is spent.
     await gw.core.db.transaction().execute((tx) => adjust(tx, { now: gw.clock.now(), actor: 'test' }, { merchantId: creds.merchantId, currency: 'MXN', account: 'payout', amount: -10_000n, reason: 'paid out' }));
     const platform = await platformOf(gw.core.db);
