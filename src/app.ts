@@ -48,15 +48,15 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   registerBalanceRoutes(app, { db, v3Guard, v2Guard, currenciesOf: services.payins.merchantOf });
   registerPayinRoutes(app, {
     payins: services.payins,
-    publicUrl: config.publicUrl,
+    cashierLink: services.cashierLink,
     v3Guard: bearerGuard({ tokens, loadApp }, 'payin'),
     v2Guard: signGuard({ loadApp }, 'payin'),
   });
   registerCallbackRoutes(app, { channel: services.channel, dispatch: services.dispatch });
-  registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), publicUrl: config.publicUrl });
+  registerSandboxPayinRoutes(app, { ...services.sandbox, v3Guard: bearerGuard({ tokens, loadApp }, 'payin'), cashierLink: services.cashierLink });
   registerPayoutRoutes(app, {
     payouts: services.payouts,
-    publicUrl: config.publicUrl,
+    cashierLink: services.cashierLink,
     v3Guard: bearerGuard({ tokens, loadApp }, 'payout'),
     v2Guard: signGuard({ loadApp }, 'payout'),
     bank: services.sandbox,

@@ -36,6 +36,7 @@ import { applyPayoutEvent, writeNewPayouts, type NewPayout, type PayoutDeps } fr
 import { createBatcher } from './platform/batcher.ts';
 import { dialectOf, type Db } from './platform/db/database.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
+import { CASHIER_LINK_PURPOSE, cashierLinks, type CashierLink } from './modules/orders/cashier-link.ts';
 
 /** Channels this build can route to. */
 export const CHANNEL_NAMES: readonly string[] = [SANDBOX];
@@ -51,6 +52,8 @@ export interface Services {
   /** Set by the worker role; called when a commit made a notification due. */
   wakeNotifier: { wake: () => void };
   registry: Registry;
+  /** The address of a pay-in's cashier page, with its key. */
+  cashierLink: CashierLink;
   close(): Promise<void>;
 }
 
@@ -59,13 +62,13 @@ export interface Services {
  * transaction: the ledger's postings and the merchant's notification.
  * `enqueued` is called after the turn in which a notification was written.
  */
-export function orderEffects(deps: { now: () => number; publicUrl: string; enqueued: () => void }): OrderEffects {
+export function orderEffects(deps: { now: () => number; cashierLink: CashierLink; enqueued: () => void }): OrderEffects {
   const writes = (before: OrderRow, after: OrderRow) => orderChangeEvent(before, after) !== null || isNotifiable(after.status as OrderStatus);
   return {
     writes,
     async write(tx, before, after, change) {
       await postOrderChange(tx, before, after, change.actor);
-      const id = await enqueueOrderNotification(tx, deps.now(), deps.publicUrl, after);
+      const id = await enqueueOrderNotification(tx, deps.now(), deps.cashierLink, after);
       // Runs after this turn: on SQLite the worker's claim queues behind the commit on the one connection.
       if (id) setImmediate(deps.enqueued);
     },
@@ -80,7 +83,8 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   const channel = (name: string) => channels.get(name);
 
   const wakeNotifier = { wake: (): void => undefined };
-  const effects = orderEffects({ now, publicUrl: config.publicUrl, enqueued: () => wakeNotifier.wake() });
+  const cashierLink = cashierLinks(config.publicUrl, box.derive(CASHIER_LINK_PURPOSE));
+  const effects = orderEffects({ now, cashierLink, enqueued: () => wakeNotifier.wake() });
 
   // What a create reads of its merchant and method; an operator's change reaches every process within the TTL, as for apps.
   const cached = { ttlMs: config.appCacheTtlMs, now };
@@ -182,5 +186,5 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
     loadApp: ttlCache((appId) => loadSigningApp(db, box, clock.now(), appId), { ttlMs: config.appCacheTtlMs, now }),
     observe: metrics.observe,
   };
-  return { payins, payouts, channel, dispatch, sandbox, notify, wakeNotifier, registry, close: () => sender.close() };
+  return { payins, payouts, channel, dispatch, sandbox, notify, wakeNotifier, registry, cashierLink, close: () => sender.close() };
 }

@@ -16,7 +16,7 @@ describe('cashier forms: method picker and cancel', () => {
   });
   after(() => gw.close());
 
-  const page = (orderNo: string) => gw.call('GET', `/cashier/${orderNo}`);
+  const page = (orderNo: string) => gw.call('GET', gw.cashierPath(orderNo));
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
   const post = (orderNo: string, action: string, form: Record<string, string>) =>
     gw.call('POST', `/cashier/${orderNo}/${action}`, { body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
@@ -27,6 +27,22 @@ describe('cashier forms: method picker and cancel', () => {
   };
   const statusOf = async (orderNo: string) =>
     (await gw.core.db.selectFrom('orders').select(['status', 'method', 'message']).where('order_no', '=', orderNo).executeTakeFirstOrThrow());
+
+  test('the order number alone opens nothing: the page needs its link key; the forms need the token only the page gives', async () => {
+    const mine = await create({ currency: 'MXN', amount: 100, payMethod: undefined });
+    const next = await create({ currency: 'MXN', amount: 100, payMethod: undefined });
+    const link = gw.cashierPath(mine.orderNo);
+    const key = new URL(link, 'https://x').searchParams.get('k')!;
+    assert.equal((await page(mine.orderNo)).status, 200);
+    for (const path of [`/cashier/${mine.orderNo}`, `/cashier/${mine.orderNo}?k=`, `/cashier/${mine.orderNo}?k=${key.slice(0, -1)}A`, `/cashier/${next.orderNo}?k=${key}`, `${link}&k=${key}`]) {
+      const res = await gw.call('GET', path);
+      assert.equal(res.status, 404, path);
+      assert.doesNotMatch(res.text, /name="csrf"/, path);
+    }
+    // Without the page, no token: the forms refuse, and nothing changes.
+    for (const action of ['cancel', 'method', 'sandbox']) assert.equal((await post(next.orderNo, action, { method: 'MX_SPEI', outcome: 'PAID' })).status, 403, action);
+    assert.deepEqual({ ...(await statusOf(next.orderNo)) }, { status: 'CREATED', method: null, message: null });
+  });
 
   test('a method needing extra the merchant did not send is not offered, and a forged pick is refused, changing nothing', async () => {
     // PK_WALLET, PKR's only pay-in method, needs extra.payType and extra.mobile: without them nothing could be picked.
@@ -75,7 +91,7 @@ describe('cashier forms: method picker and cancel', () => {
     assert.equal(order.status, 'PENDING');
     const cancelled = await post(order.orderNo, 'cancel', { csrf: csrfOf((await page(order.orderNo)).text) });
     assert.equal(cancelled.status, 303, cancelled.text);
-    assert.equal(cancelled.headers.location, `/cashier/${order.orderNo}`, 'no returnUrl: the result is shown here');
+    assert.equal(cancelled.headers.location, gw.cashierPath(order.orderNo), 'no returnUrl: the result is shown here');
     assert.equal((await statusOf(order.orderNo)).status, 'EXPIRED');
     assert.doesNotMatch((await page(order.orderNo)).text, /\/cancel"/);
     const late = await gw.call('POST', `/sandbox/v1/payins/${order.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: bearer(token) });

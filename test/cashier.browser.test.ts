@@ -65,7 +65,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
       const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'id-ID' });
       const page = await context.newPage();
       const violations = cspViolations(page);
-      const response = await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      const response = await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
       assert.equal(response?.status(), 200);
       const csp = response!.headers()['content-security-policy'] ?? '';
       assert.match(csp, /script-src 'self'/);
@@ -113,12 +113,12 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
         dialogs++;
         void d.dismiss();
       });
-      await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
       assert.equal(await page.getAttribute('html', 'lang'), 'es');
       const body = (await page.textContent('body')) ?? '';
       assert.match(body.replace(/\s/g, ''), new RegExp(order.params.clabe.slice(0, 3)));
       await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-spei-es.png'), fullPage: true });
-      await Promise.all([page.waitForURL(new RegExp(`/cashier/${order.orderNo}$`)), page.locator('button[value="FAILED"]').click()]);
+      await Promise.all([page.waitForURL((url) => `${url.pathname}${url.search}` === gw.cashierPath(order.orderNo)), page.locator('button[value="FAILED"]').click()]);
       await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-failed-es.png'), fullPage: true });
       assert.equal(dialogs, 0);
       const res = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: { authorization: `Bearer ${await gw.token(creds)}` } });
@@ -136,7 +136,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
       const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 390, height: 844 }, locale: 'pt-BR' });
       const page = await context.newPage();
       const violations = cspViolations(page);
-      await page.goto(`${gw.url}/cashier/${order.orderNo}`);
+      await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
       await Promise.all([page.waitForURL(/\/cancelled\?/), page.getByRole('button', { name: 'Cancelar pagamento' }).click()]);
       const url = new URL(page.url());
       assert.equal(url.searchParams.get('ref'), '9');
@@ -155,7 +155,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
 
   test('the page and its assets stay under 50 KB; unknown orders get an HTML 404', async () => {
     const order = await createOrder({ merOrderNo: 'browser-3', currency: 'IDR', amount: 99000, payMethod: 'qris' });
-    const page = await gw.call('GET', `/cashier/${order.orderNo}`);
+    const page = await gw.call('GET', gw.cashierPath(order.orderNo));
     const css = await gw.call('GET', '/cashier/assets/cashier.css');
     const js = await gw.call('GET', '/cashier/assets/cashier.js');
     const total = Buffer.byteLength(page.text) + Buffer.byteLength(css.text) + Buffer.byteLength(js.text);

@@ -21,6 +21,7 @@ import { orderEffects } from '../src/services.ts';
 import { orderChangeEvent } from '../src/modules/ledger/ledger.orders.ts';
 import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { TEST_MASTER_KEY } from './helpers/gateway.ts';
+import { cashierLinks } from '../src/modules/orders/cashier-link.ts';
 
 export interface LedgerDb {
   tdb: TestDatabase;
@@ -73,7 +74,7 @@ export async function newMerchant(db: Db, currencies: string[] = ['IDR', 'MXN'])
  */
 export async function openWithEffects(funds: bigint): Promise<{ ledger: LedgerDb; deps: OrderDeps; merchantId: string }> {
   const ledger = await openLedgerDb();
-  const deps = { ...ledger.deps, effects: orderEffects({ now: () => T0, publicUrl: 'https://pagoda.example', enqueued: () => undefined }) };
+  const deps = { ...ledger.deps, effects: orderEffects({ now: () => T0, cashierLink: cashierLinks('https://pagoda.example', Buffer.alloc(32, 1)), enqueued: () => undefined }) };
   const merchantId = await newMerchant(ledger.db);
   const op = { now: T0, actor: 'test' };
   await ledger.db.transaction().execute(async (tx) => {

@@ -49,7 +49,8 @@ describe('v3 pay-in create: the order object and method params', () => {
     assert.equal(o.message, undefined);
     // params: the cashier page twice, plus what the method has
     assert.equal(o.params.url, o.params.paymentLink);
-    assert.equal(o.params.url, `${gw.config.publicUrl}/cashier/${o.orderNo}`);
+    assert.equal(o.params.url, `${gw.config.publicUrl}${gw.cashierPath(o.orderNo)}`);
+    assert.match(o.params.url, /\/cashier\/PI[0-9A-Z]+\?k=[\w-]{22}$/);
     for (const k of Object.keys(o.params)) assert.ok(PARAM_KINDS.has(k), `undocumented param ${k}`);
     assert.match(o.params.clabe, /^\d{18}$/);
     assert.ok(isValidClabe(o.params.clabe), `CLABE check digit: ${o.params.clabe}`);

@@ -10,6 +10,7 @@
 import type { FastifyInstance } from 'fastify';
 import { createOrders, type NewOrder } from '../../src/modules/orders/order.service.ts';
 import { orderEffects } from '../../src/services.ts';
+import { cashierLinks } from '../../src/modules/orders/cashier-link.ts';
 import { openSqlite, type Db } from '../../src/platform/db/database.ts';
 import type { OrderRow } from '../../src/platform/db/schema.ts';
 import { migrateToLatest } from '../../src/platform/db/migrate.ts';
@@ -41,12 +42,13 @@ export async function openWriteFloor(file: string, publicUrl: string): Promise<W
 
   const caller = { merchantId, appId: 'floor', generation: 'v3' as const };
   const QRIS = findMethod('ID_QRIS')!;
-  const effects = orderEffects({ now: Date.now, publicUrl, enqueued: () => undefined });
+  const cashierLink = cashierLinks(publicUrl, Buffer.alloc(32, 7));
+  const effects = orderEffects({ now: Date.now, cashierLink, enqueued: () => undefined });
   // What the sandbox answers for a QRIS pay-in, in size: a cashier link and an EMV payload.
   const params = (orderNo: string) =>
     JSON.stringify({
-      url: `${publicUrl}/cashier/${orderNo}`,
-      paymentLink: `${publicUrl}/cashier/${orderNo}`,
+      url: cashierLink(orderNo),
+      paymentLink: cashierLink(orderNo),
       qrCode: `00020101021226690016ID.CO.PAGODA.WWW0119936099996724465114902159838961877896050303UMI51440014ID.CO.QRIS.WWW0215ID68173764498960303UMI52045999530336054061500005802ID5913Floor Merchant6007JAKARTA61051011062290125${orderNo}6304ABCD`,
     });
   const pending = (merOrderNo: string): NewOrder => {

@@ -10,6 +10,7 @@ import { chargedFee } from '../modules/orders/fee.ts';
 import { findOrder, listOrderEvents } from '../modules/orders/order.service.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
+import { CASHIER_LINK_PURPOSE, cashierLinks } from '../modules/orders/cashier-link.ts';
 
 export function registerOrderCommands(program: Command): void {
   const order = program.command('order').description('orders');
@@ -20,10 +21,11 @@ export function registerOrderCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (orderNo: string, opts: { json?: boolean }) => {
       const config = loadConfig();
-      const { row, events } = await withCore(async (core) => {
+      const { row, events, cashier } = await withCore(async (core) => {
         const found = await findOrder(core.db, orderNo);
         if (!found) throw notFound(`order ${orderNo} does not exist`);
-        return { row: found, events: await listOrderEvents(core.db, orderNo) };
+        const link = found.direction === 'payin' ? cashierLinks(config.publicUrl, core.box.derive(CASHIER_LINK_PURPOSE))(found.order_no) : null;
+        return { row: found, events: await listOrderEvents(core.db, orderNo), cashier: link };
       });
       const money = (v: bigint | null) => (v === null ? null : formatMajor(v, row.currency));
       const history = events.map((e) => ({
@@ -48,7 +50,7 @@ export function registerOrderCommands(program: Command): void {
           method: row.method,
           channel: row.channel,
           message: row.message,
-          cashier: row.direction === 'payin' ? `${config.publicUrl}/cashier/${row.order_no}` : null,
+          cashier,
           history: opts.json ? history : history.map((h) => `${h.at} ${h.from ?? '-'}→${h.to} (${h.cause}, ${h.actor})`).join('\n  '),
         },
         Boolean(opts.json),

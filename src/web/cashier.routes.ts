@@ -11,6 +11,7 @@ import { storedExtra } from '../modules/channels/channel.ts';
 import { methodSettings, payableMethods } from '../modules/channels/method-settings.ts';
 import { SANDBOX } from '../modules/channels/sandbox/sandbox.channel.ts';
 import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service.ts';
+import { CASHIER_LINK_PURPOSE, cashierPath, isCashierKey } from '../modules/orders/cashier-link.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
 import { cancelPayin, choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
@@ -80,9 +81,15 @@ function sendHtml(reply: FastifyReply, status: number, body: string, formTargets
   return reply.code(status).headers(securityHeaders(cashierCsp({ formTargets }))).type('text/html; charset=utf-8').send(body);
 }
 
-async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: FastifyReply): Promise<OrderRow | undefined> {
+/**
+ * The pay-in the page is for. Its page (GET) needs the key of its link, as
+ * unknown orders do (404 alike); its forms need their CSRF token instead, which
+ * only the page gives.
+ */
+async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: FastifyReply, linkSecret?: Buffer): Promise<OrderRow | undefined> {
   const { orderNo } = request.params as { orderNo: string };
-  const order = await findOrder(deps.db, orderNo);
+  const opens = linkSecret === undefined || isCashierKey(linkSecret, orderNo, (request.query as Record<string, unknown> | undefined)?.k);
+  const order = opens ? await findOrder(deps.db, orderNo) : undefined;
   if (order && order.direction === 'payin') return order;
   sendHtml(reply, 404, renderNotFoundPage(negotiateLanguage(request.headers['accept-language']), ASSET_BASE), []);
   return undefined;
@@ -93,24 +100,27 @@ function formField(request: FastifyRequest, name: string): unknown {
   return body?.[name];
 }
 
-/** Form errors answer a page the consumer can read, not a JSON envelope. */
-async function orRefusedPage(request: FastifyRequest, reply: FastifyReply, orderNo: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
+/** Form errors answer a page the consumer can read (with the way back to the order's page), not a JSON envelope. */
+async function orRefusedPage(request: FastifyRequest, reply: FastifyReply, back: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
   try {
     return await action();
   } catch (err) {
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     const lang = negotiateLanguage(request.headers['accept-language']);
-    return sendHtml(reply, err.status, renderRefusedPage(lang, ASSET_BASE, err.detail ?? err.message, `/cashier/${encodeURIComponent(orderNo)}`), []);
+    return sendHtml(reply, err.status, renderRefusedPage(lang, ASSET_BASE, err.detail ?? err.message, back), []);
   }
 }
 
 /**
  * The hosted cashier page (`params.url`) and its forms. The consumer is not
- * authenticated: the unguessable order number is the capability, and every
- * form carries a token bound to the order.
+ * authenticated: the page's address, the order number with a key only the
+ * gateway makes, is the capability, and every form carries a token bound to
+ * the order that only the page gives.
  */
 export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   const csrfKey = deps.box.derive('cashier:csrf');
+  const linkSecret = deps.box.derive(CASHIER_LINK_PURPOSE);
+  const pageOf = (orderNo: string) => cashierPath(linkSecret, orderNo);
 
   app.get('/cashier/assets/:name', async (request, reply) => {
     const asset = CASHIER_ASSETS[(request.params as { name: string }).name];
@@ -121,7 +131,7 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   });
 
   app.get('/cashier/:orderNo', async (request, reply) => {
-    const order = await payinOr404(deps, request, reply);
+    const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
     const lang = negotiateLanguage(request.headers['accept-language']);
     const page = await renderCashierPage(await viewOf(deps, order, csrfKey), lang);
@@ -131,35 +141,35 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   app.post('/cashier/:orderNo/method', async (request, reply) => {
     const order = await payinOr404(deps, request, reply);
     if (!order) return reply;
-    return orRefusedPage(request, reply, order.order_no, async () => {
+    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       const method = formField(request, 'method');
       if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
       await choosePayinMethod(deps.payins, order.order_no, method);
-      return reply.redirect(`/cashier/${encodeURIComponent(order.order_no)}`, 303);
+      return reply.redirect(pageOf(order.order_no), 303);
     });
   });
 
   app.post('/cashier/:orderNo/cancel', async (request, reply) => {
     const order = await payinOr404(deps, request, reply);
     if (!order) return reply;
-    return orRefusedPage(request, reply, order.order_no, async () => {
+    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       const after = await cancelPayin(deps.payins, order.order_no);
       // The consumer goes back to the merchant with the signed outcome, or sees it here.
-      return reply.redirect((await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`, 303);
+      return reply.redirect((await returnLink(deps, after)) ?? pageOf(order.order_no), 303);
     });
   });
 
   app.post('/cashier/:orderNo/sandbox', async (request, reply) => {
     const order = await payinOr404(deps, request, reply);
     if (!order) return reply;
-    return orRefusedPage(request, reply, order.order_no, async () => {
+    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       await completeSandboxPayin(deps.sandbox, order.order_no, parseSandboxOutcome(formField(request, 'outcome')), null);
       const after = (await findOrder(deps.db, order.order_no))!;
       // Finished: back to the merchant with the signed outcome, or to the result page.
-      const target = (await returnLink(deps, after)) ?? `/cashier/${encodeURIComponent(order.order_no)}`;
+      const target = (await returnLink(deps, after)) ?? pageOf(order.order_no);
       return reply.redirect(target, 303);
     });
   });

@@ -11,6 +11,7 @@ import type { App } from '../../src/platform/http/server.ts';
 import { loadTls } from '../../src/platform/http/tls.ts';
 import { createMerchant, type Credentials } from '../../src/modules/merchants/merchant.service.ts';
 import { createTestDatabase, type TestDatabase } from './db.ts';
+import { CASHIER_LINK_PURPOSE, cashierPath } from '../../src/modules/orders/cashier-link.ts';
 
 export const TEST_MASTER_KEY = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
 
@@ -29,6 +30,8 @@ export interface TestGateway {
   merchant(currencies?: string[]): Promise<Credentials>;
   call(method: 'GET' | 'POST', pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, any>; text: string }>;
   token(creds: { appId: string; appSecret: string }): Promise<string>;
+  /** The path of a pay-in's cashier page, with its key (as in `params.url`). */
+  cashierPath(orderNo: string): string;
   close(): Promise<void>;
 }
 
@@ -109,6 +112,7 @@ export async function startGateway(env: Record<string, string> = {}, opts: { lis
       if (res.status !== 200) throw new Error(`token request failed: ${res.text}`);
       return res.json.data.token as string;
     },
+    cashierPath: (orderNo) => cashierPath(core.box.derive(CASHIER_LINK_PURPOSE), orderNo),
     async close() {
       await app.close();
       await app.services.close();

@@ -1,5 +1,6 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { v2Order, v3Order } from '../orders/order.wire.ts';
+import type { CashierLink } from '../orders/cashier-link.ts';
 
 /** The v2 fields merchant libraries re-sign (merchant-api.md §7). */
 const V2_CORE = ['orderStatus', 'orderNo', 'merOrderNo', 'amount', 'currency', 'attach', 'createTime', 'updateTime'] as const;
@@ -16,9 +17,9 @@ export interface NotificationPayload {
  * created with: v3 signs the whole order object; v2 signs exactly the core
  * fields and adds `realAmount` (when it differs) and `receiptUrl` unsigned.
  */
-export function notificationPayload(order: OrderRow, publicUrl: string): NotificationPayload {
-  if (order.generation === 'v3') return { signed: v3Order(order, publicUrl), unsigned: {} };
-  const full = v2Order(order, publicUrl);
+export function notificationPayload(order: OrderRow, cashierLink: CashierLink): NotificationPayload {
+  if (order.generation === 'v3') return { signed: v3Order(order, cashierLink), unsigned: {} };
+  const full = v2Order(order, cashierLink);
   const signed: Record<string, unknown> = {};
   for (const key of V2_CORE) {
     const value = full[key];

@@ -6,6 +6,7 @@ import { newId } from '../../platform/ids.ts';
 import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
 import * as repo from './notify.repository.ts';
+import type { CashierLink } from '../orders/cashier-link.ts';
 
 /** The destination a URL's requests share sockets (and limits) with. */
 export function originOf(url: string): string {
@@ -25,7 +26,7 @@ export const NOTIFY_CHANNEL = 'pagoda_notify';
  * the notification id merchants see in `webhook-id`, stable across retries.
  * On PostgreSQL the commit also wakes every worker (NOTIFY is transactional).
  */
-export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: string, after: OrderRow): Promise<string | undefined> {
+export async function enqueueOrderNotification(tx: Db, now: number, cashierLink: CashierLink, after: OrderRow): Promise<string | undefined> {
   if (!isNotifiable(after.status as OrderStatus)) return undefined;
   const id = newId('ntf_', now);
   await tx
@@ -38,7 +39,7 @@ export async function enqueueOrderNotification(tx: Db, now: number, publicUrl: s
       status: after.status,
       url: after.notify_url,
       origin: originOf(after.notify_url),
-      payload: JSON.stringify(notificationPayload(after, publicUrl)),
+      payload: JSON.stringify(notificationPayload(after, cashierLink)),
       state: 'pending',
       attempts: 0n,
       next_attempt_at: now,

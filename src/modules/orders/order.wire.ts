@@ -1,22 +1,18 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
+import type { CashierLink } from './cashier-link.ts';
 import { toMajorNumber } from '../../platform/money.ts';
 import { chargedFee } from './fee.ts';
 import { v2StatusCode, type OrderStatus } from './order.ts';
 
-/** The hosted cashier page of a pay-in. */
-export function cashierUrl(publicUrl: string, orderNo: string): string {
-  return `${publicUrl}/cashier/${encodeURIComponent(orderNo)}`;
-}
-
-function paramsOf(row: OrderRow, publicUrl: string): Record<string, string> | undefined {
+function paramsOf(row: OrderRow, cashierLink: CashierLink): Record<string, string> | undefined {
   if (row.direction !== 'payin') return undefined;
-  const url = cashierUrl(publicUrl, row.order_no);
+  const url = cashierLink(row.order_no);
   const stored = row.params ? (JSON.parse(row.params) as Record<string, string>) : {};
   return Object.assign({ url, paymentLink: url }, stored);
 }
 
 /** The fields both generations share, in wire order; the caller sets its own after them. */
-function shared(row: OrderRow, publicUrl: string) {
+function shared(row: OrderRow, cashierLink: CashierLink) {
   const money = (minor: bigint) => toMajorNumber(minor, row.currency);
   const status = row.status as OrderStatus;
   const out: Record<string, unknown> = {
@@ -28,7 +24,7 @@ function shared(row: OrderRow, publicUrl: string) {
   };
   if (row.method !== null) out.payMethod = row.method;
   if (row.attach !== null) out.attach = row.attach;
-  const params = paramsOf(row, publicUrl);
+  const params = paramsOf(row, cashierLink);
   if (params) out.params = params;
   out.createTime = Number(row.created_at);
   out.updateTime = Number(row.updated_at);
@@ -37,16 +33,16 @@ function shared(row: OrderRow, publicUrl: string) {
 }
 
 /** The v3 order object (merchant-api.md §3). */
-export function v3Order(row: OrderRow, publicUrl: string): Record<string, unknown> {
-  const { out, paid, status } = shared(row, publicUrl);
+export function v3Order(row: OrderRow, cashierLink: CashierLink): Record<string, unknown> {
+  const { out, paid, status } = shared(row, cashierLink);
   out.status = status;
   out.paidAmount = paid;
   return out;
 }
 
 /** The v2 order object, unsigned: `orderStatus` integer and `realAmount`. */
-export function v2Order(row: OrderRow, publicUrl: string): Record<string, unknown> {
-  const { out, paid, status } = shared(row, publicUrl);
+export function v2Order(row: OrderRow, cashierLink: CashierLink): Record<string, unknown> {
+  const { out, paid, status } = shared(row, cashierLink);
   out.orderStatus = v2StatusCode(status, row.acknowledged === 1n);
   out.realAmount = paid;
   return out;

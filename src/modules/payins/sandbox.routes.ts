@@ -10,6 +10,7 @@ import { settleInSandbox, type SandboxBank } from '../channels/sandbox/sandbox.b
 import { SANDBOX } from '../channels/sandbox/sandbox.channel.ts';
 import { findOrder } from '../orders/order.service.ts';
 import { v3Order } from '../orders/order.wire.ts';
+import type { CashierLink } from '../orders/cashier-link.ts';
 
 type Guard = (request: FastifyRequest) => Promise<void>;
 const PAYIN_OUTCOMES = ['PAID', 'FAILED', 'EXCEPTION'] as const;
@@ -33,7 +34,7 @@ export function parseSandboxOutcome(value: unknown): SandboxPayinOutcome {
 const CompleteBody = Type.Object({ outcome: Type.String({ maxLength: 16 }) });
 
 /** `POST /sandbox/v1/payins/{orderNo}/complete`, for the merchant that owns the order. */
-export function registerSandboxPayinRoutes(app: App, deps: SandboxBank & { v3Guard: Guard; publicUrl: string }): void {
+export function registerSandboxPayinRoutes(app: App, deps: SandboxBank & { v3Guard: Guard; cashierLink: CashierLink }): void {
   app.post('/sandbox/v1/payins/:orderNo/complete', { schema: { body: CompleteBody }, preValidation: deps.v3Guard }, async (request) => {
     const { orderNo } = request.params as { orderNo: string };
     const merchantId = principalOf(request).merchantId;
@@ -45,6 +46,6 @@ export function registerSandboxPayinRoutes(app: App, deps: SandboxBank & { v3Gua
       ? null
       : parseAmount(body.paidAmount, rawNumberText(body, 'paidAmount'), order.currency, { field: 'paidAmount', maxDecimals: 2 });
     await completeSandboxPayin(deps, orderNo, outcome, paid);
-    return ok(v3Order((await findOrder(deps.db, orderNo))!, deps.publicUrl));
+    return ok(v3Order((await findOrder(deps.db, orderNo))!, deps.cashierLink));
   });
 }

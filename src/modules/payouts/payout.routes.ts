@@ -11,30 +11,31 @@ import { v3Order } from '../orders/order.wire.ts';
 import { signedV2 } from '../payins/payin.routes.ts';
 import { createPayout, type PayoutDeps } from './payout.service.ts';
 import { findOwnedOrder, parseRef, QueryRef, V2QueryRef, type OrderRef } from '../orders/order.query.ts';
+import type { CashierLink } from '../orders/cashier-link.ts';
 
 type Guard = (request: FastifyRequest) => Promise<void>;
 
 const CreateBody = Type.Object({});
 const PAYOUT_OUTCOMES: readonly SandboxOutcome[] = ['PAID', 'FAILED', 'EXCEPTION', 'REFUNDED'];
 
-export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; publicUrl: string; v3Guard: Guard; v2Guard: Guard; bank: SandboxBank }): void {
-  const { payouts, publicUrl } = deps;
+export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; cashierLink: CashierLink; v3Guard: Guard; v2Guard: Guard; bank: SandboxBank }): void {
+  const { payouts, cashierLink } = deps;
   const v3Query = async (request: FastifyRequest, input: OrderRef | undefined) =>
-    ok(v3Order(await findOwnedOrder(payouts.db, principalOf(request).merchantId, 'payout', parseRef(input)), publicUrl));
+    ok(v3Order(await findOwnedOrder(payouts.db, principalOf(request).merchantId, 'payout', parseRef(input)), cashierLink));
 
   app.post('/api/v3/payout/create', { schema: { body: CreateBody }, preValidation: deps.v3Guard }, async (request) =>
-    ok(v3Order(await createPayout(payouts, principalOf(request), request.body as Record<string, unknown>), publicUrl)),
+    ok(v3Order(await createPayout(payouts, principalOf(request), request.body as Record<string, unknown>), cashierLink)),
   );
   app.post('/api/v3/payout/query', { schema: { body: QueryRef }, preValidation: deps.v3Guard }, (request) => v3Query(request, request.body));
   app.get('/api/v3/payout/query', { schema: { querystring: QueryRef }, preValidation: deps.v3Guard }, (request) => v3Query(request, request.query));
 
   app.post('/api/v2/payout/order/create', { schema: { body: CreateBody }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    return ok(signedV2(await createPayout(payouts, principal, request.body as Record<string, unknown>), publicUrl, principal));
+    return ok(signedV2(await createPayout(payouts, principal, request.body as Record<string, unknown>), cashierLink, principal));
   });
   app.get('/api/v2/payout/order/query', { schema: { querystring: V2QueryRef }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    return ok(signedV2(await findOwnedOrder(payouts.db, principal.merchantId, 'payout', parseRef(request.query)), publicUrl, principal));
+    return ok(signedV2(await findOwnedOrder(payouts.db, principal.merchantId, 'payout', parseRef(request.query)), cashierLink, principal));
   });
 
   // The sandbox bank settles a payout now instead of after its delay.
@@ -46,6 +47,6 @@ export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; publ
     const outcome = request.body.outcome as SandboxOutcome;
     if (!PAYOUT_OUTCOMES.includes(outcome)) throw badRequest('outcome: PAID, FAILED, EXCEPTION or REFUNDED');
     await settleInSandbox(deps.bank, { orderNo, channelRef: order.channel_ref, direction: 'payout', amount: order.amount }, outcome, null);
-    return ok(v3Order((await findOrder(payouts.db, orderNo))!, publicUrl));
+    return ok(v3Order((await findOrder(payouts.db, orderNo))!, cashierLink));
   });
 }
