@@ -115,6 +115,25 @@ describe('sandbox payouts: automatic completion, magic amounts, returns', () => 
     assert.deepEqual(await checkLedger(gw.core.db), []);
   });
 
+  test('a completion cut short after the bank took the payout (a crash, an error) is done again once its claim ends: no payout stays PENDING with its funds frozen', async () => {
+    await fund(gw, creds.merchantId, FUNDS);
+    const p = await create(321.5);
+    gw.clock.advance(1_001);
+    const bank = gw.app.services.sandbox;
+    // The first attempt stops between the bank's claim and its report reaching the gateway.
+    const cut = { ...bank, report: () => Promise.reject(new Error('the process stopped here')) };
+    await assert.rejects(completeDueSandboxPayouts(cut), /the process stopped here/);
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'PENDING');
+    assert.equal(await completeDueSandboxPayouts(bank), 0, 'claimed: no second report beside the first');
+    gw.clock.advance(30_001);
+    assert.equal(await completeDueSandboxPayouts(bank), 1);
+    assert.equal((await orderRow(gw.core.db, p.orderNo)).status, 'PAID');
+    const record = await gw.core.db.selectFrom('sandbox_bank').select(['status', 'due_at']).where('order_no', '=', p.orderNo).executeTakeFirstOrThrow();
+    assert.deepEqual([record.status, record.due_at], ['PAID', null]);
+    const { frozen } = await balancesOf(gw.core.db, creds.merchantId);
+    assert.equal(frozen, 0n, 'nothing left frozen');
+  });
+
   test('refused transitions move nothing: REFUNDED of a PENDING payout, PAID after FAILED, FAILED after PAID', async () => {
     await fund(gw, creds.merchantId, 100_000n);
     const pending = await create(40);

@@ -1,5 +1,5 @@
 import type { Db } from '../../../platform/db/database.ts';
-import { unprocessable } from '../../../platform/errors.ts';
+import { AppError, unprocessable } from '../../../platform/errors.ts';
 import { newId } from '../../../platform/ids.ts';
 import type { Direction } from '../../orders/order.ts';
 import type { ChannelEvent } from '../channel.ts';
@@ -86,6 +86,9 @@ export async function settleInSandbox(
 }
 
 /** Payouts the bank accepted finish by themselves once their delay is over. */
+/** How long a process holds a due payout while the bank reports it. */
+const CLAIM_MS = 30_000;
+
 export async function completeDueSandboxPayouts(bank: SandboxBank, limit = 100): Promise<number> {
   const due = await bank.db
     .selectFrom('sandbox_bank')
@@ -96,15 +99,24 @@ export async function completeDueSandboxPayouts(bank: SandboxBank, limit = 100):
     .limit(limit)
     .execute();
   for (const row of due) {
+    // Claimed for a while, not for good: a process that stops before the bank
+    // has reported (a crash, an error) leaves it due again when the claim ends.
     const claimed = await bank.db
       .updateTable('sandbox_bank')
-      .set({ due_at: null, updated_at: bank.now() })
+      .set({ due_at: BigInt(bank.now() + CLAIM_MS), updated_at: bank.now() })
       .where('order_no', '=', row.order_no)
       .where('due_at', '=', row.due_at)
       .executeTakeFirst();
     // Another process took it.
     if (Number(claimed.numUpdatedRows) !== 1) continue;
-    await settleInSandbox(bank, { orderNo: row.order_no, channelRef: `sbx_${row.order_no}`, direction: 'payout', amount: row.amount }, automaticPayoutOutcome(row.amount), null);
+    try {
+      // Its record (due no more) is written once the gateway took the report.
+      await settleInSandbox(bank, { orderNo: row.order_no, channelRef: `sbx_${row.order_no}`, direction: 'payout', amount: row.amount }, automaticPayoutOutcome(row.amount), null);
+    } catch (err) {
+      if (!(err instanceof AppError) || err.status >= 500) throw err;
+      // The order refuses the outcome (an operator settled it meanwhile): the bank stops trying.
+      await bank.db.updateTable('sandbox_bank').set({ due_at: null, updated_at: bank.now() }).where('order_no', '=', row.order_no).execute();
+    }
   }
   return due.length;
 }
