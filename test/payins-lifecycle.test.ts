@@ -6,7 +6,7 @@ import { bearer, countOrders, createV3, notifications, orderEvents, payinBody } 
 import { methodsFor } from '../src/modules/channels/catalogue.ts';
 import { DEFAULT_SETTINGS, saveMethodSettings } from '../src/modules/channels/method-settings.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { expireDuePayins } from '../src/modules/payins/payin.service.ts';
+import { cancelPayin, choosePayinMethod, expireDuePayins } from '../src/modules/payins/payin.service.ts';
 
 const complete = (gw: TestGateway, token: string, orderNo: string, body: Record<string, unknown>) =>
   gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: JSON.stringify(body), headers: bearer(token) });
@@ -94,6 +94,29 @@ describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
     const statuses = (await orderEvents(gw, o.orderNo)).map((e) => e.to_status);
     assert.deepEqual(statuses, ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
     assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status), ['EXPIRED', 'EXCEPTION']);
+  });
+
+  // The expiry job runs every few seconds; between an order's expiry time and
+  // its run, the order is already over for the consumer (the page says so).
+  test('past its time but before the expiry job: a payment is an EXCEPTION, a method pick or a cancel expires it; nothing is paid', async () => {
+    const paidLate = (await createV3(gw, token, payinBody())).json.data;
+    const unpicked = (await createV3(gw, token, payinBody({ payMethod: undefined }))).json.data;
+    const cancelled = (await createV3(gw, token, payinBody())).json.data;
+    gw.clock.advance(60_001);
+    const late = await complete(gw, token, paidLate.orderNo, { outcome: 'PAID' });
+    assert.equal(late.status, 200, late.text);
+    assert.deepEqual((await orderEvents(gw, paidLate.orderNo)).map((e) => [e.to_status, e.cause]), [
+      ['CREATED', 'create'],
+      ['PENDING', 'channel'],
+      ['EXPIRED', 'expiry'],
+      ['EXCEPTION', 'channel'],
+    ]);
+    assert.match((await query(gw, token, paidLate.orderNo)).message, /after the order expired/);
+    const picked = await choosePayinMethod(gw.app.services.payins, unpicked.orderNo, 'spei');
+    assert.deepEqual([picked.status, picked.method, picked.params], ['EXPIRED', null, null], 'no channel was asked');
+    const gone = await cancelPayin(gw.app.services.payins, cancelled.orderNo);
+    assert.deepEqual([gone.status, gone.message], ['EXPIRED', null]);
+    assert.equal(await expire(), 0, 'nothing left for the job');
   });
 
   // Providers resend a callback until it is acknowledged. The resent late-payment

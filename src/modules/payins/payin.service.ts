@@ -17,7 +17,6 @@ import {
   listOrderEvents,
   recordChannelEvent,
   transitionKnownOrder,
-  transitionOrder,
   type NewOrder,
   type OrderRef,
   type OrderDeps,
@@ -112,11 +111,28 @@ async function startWithChannel(deps: PayinDeps, order: OrderRow, method: Method
   return outcome.order;
 }
 
+const EXPIRY: Transition = { to: 'EXPIRED', cause: 'expiry', actor: 'system:expiry', changes: { fee: 0n } };
+
+/** An open pay-in whose time is up, whether or not the expiry job has come by. */
+function isDue(order: OrderRow, now: number): boolean {
+  return (order.status === 'CREATED' || order.status === 'PENDING') && order.expires_at !== null && order.expires_at <= BigInt(now);
+}
+
+/** Expires the pay-in if its time is up (re-checked in the transaction); the order as it then is. */
+async function expireNow(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
+  return deps.transact(async (tx) => {
+    const order = (await findOrderForUpdate(tx, orderNo))!;
+    return isDue(order, deps.clock.now()) ? (await transitionKnownOrder(tx, deps, order, EXPIRY)).order : order;
+  });
+}
+
 /** The consumer picks a method on the cashier page of an order created without one. */
 export async function choosePayinMethod(deps: PayinDeps, orderNo: string, methodText: string): Promise<OrderRow> {
   const order = await findOrder(deps.db, orderNo);
   if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
   if (order.method !== null || order.status !== 'CREATED') return order;
+  // Its time is up (the expiry job has not come by yet): no payment starts now.
+  if (isDue(order, deps.clock.now())) return expireNow(deps, orderNo);
   const method = resolveMethod(methodText, order.currency, 'payin');
   // The page offers only methods the order's extra suits; a forged form gets the create's 400.
   validateExtra(method, 'payin', storedExtra(order));
@@ -147,6 +163,7 @@ export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<Ord
     const order = await findOrderForUpdate(tx, orderNo);
     if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
     if (order.status !== 'CREATED' && order.status !== 'PENDING') return order;
+    if (isDue(order, deps.clock.now())) return (await transitionKnownOrder(tx, deps, order, EXPIRY)).order;
     const to: OrderStatus = order.method === null ? 'FAILED' : 'EXPIRED';
     const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: 'cancelled by the consumer' } });
     return result.order;
@@ -160,9 +177,12 @@ export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<Ord
  */
 export async function applyPayinEvent(deps: PayinDeps, channelName: string, event: ChannelEvent): Promise<TransitionResult> {
   return deps.transact(async (tx) => {
-    const order = await findOrderForUpdate(tx, event.orderNo);
+    let order = await findOrderForUpdate(tx, event.orderNo);
     if (!order || order.direction !== 'payin' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} pay-in`);
     if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
+    // Its time ran out before the expiry job came by: it expires first, as the job would
+    // have, so money that arrives now is an EXCEPTION as after any expiry, never PAID.
+    if (isDue(order, deps.clock.now())) order = (await transitionKnownOrder(tx, deps, order, EXPIRY)).order;
     const actor = `channel:${channelName}`;
     const detail = { eventId: event.eventId, outcome: event.outcome, ...(event.paidAmount !== null ? { paidAmount: event.paidAmount } : {}) };
     const paid = event.paidAmount ?? order.amount;
@@ -207,8 +227,8 @@ export async function expireDuePayins(deps: PayinDeps, batch = 100): Promise<num
     const result = await deps.transact(async (tx) => {
       const order = await findOrderForUpdate(tx, orderNo);
       // Re-checked inside the transaction: another process or a payment may have come first.
-      if (!order || order.expires_at === null || order.expires_at > BigInt(deps.clock.now())) return undefined;
-      return transitionOrder(tx, deps, orderNo, { to: 'EXPIRED', cause: 'expiry', actor: 'system:expiry', changes: { fee: 0n } });
+      if (!order || !isDue(order, deps.clock.now())) return undefined;
+      return transitionKnownOrder(tx, deps, order, EXPIRY);
     });
     if (result?.kind === 'applied') expired++;
   }
