@@ -153,6 +153,27 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     }
   });
 
+  test('the countdown reaching zero reads "expired", not "expires in expired"; the currency code stays whole on a narrow screen', { timeout: 60_000 }, async () => {
+    const order = await createOrder({ merOrderNo: 'browser-5', currency: 'IDR', amount: 1234567.5, payMethod: 'va' });
+    // Two seconds left when the page is served.
+    gw.clock.advance(Number(order.params.expireTime) - gw.clock.now() - 2_000);
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 360, height: 740 }, locale: 'pt-BR' });
+      const page = await context.newPage();
+      await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
+      // "1.234.567,50 IDR" at 360 px: the code used to break as "I / DR".
+      const code = page.locator('.amount small');
+      assert.equal((await code.evaluate((el) => el.getClientRects().length)), 1, 'one box: the code is not broken across lines');
+      await page.locator('.countdown.is-expired').waitFor({ timeout: 10_000 });
+      assert.equal((await page.locator('.countdown').innerText()).trim(), 'Expirado');
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-expired-pt.png') });
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
   test('the page and its assets stay under 50 KB; unknown orders get an HTML 404', async () => {
     const order = await createOrder({ merOrderNo: 'browser-3', currency: 'IDR', amount: 99000, payMethod: 'qris' });
     const page = await gw.call('GET', gw.cashierPath(order.orderNo));

@@ -21,7 +21,7 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 .test-note{margin:0 0 1rem;padding:.75rem 1rem;border-radius:.75rem;background:var(--sand);color:var(--warn);font-size:.9375rem}
 .amount-label{margin:0;color:var(--muted);font-size:.875rem}
 .amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem}
+.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem;white-space:nowrap;overflow-wrap:normal}
 .meta{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;margin:0;font-size:.8125rem;color:var(--muted)}
 .meta dt{display:inline}
 .meta dd{display:inline;margin:0 0 0 .25rem;overflow-wrap:anywhere}
@@ -89,7 +89,8 @@ export const CASHIER_JS = `(function () {
       var left = left0 - (Date.now() - t0);
       if (left > 0) { out.textContent = fmt(left); return; }
       clearInterval(timer);
-      out.textContent = text('expired');
+      // The whole line, label and all: "Expired", not "Expires in Expired".
+      cd.textContent = text('expired');
       cd.classList.add('is-expired');
       // Reload once, and only if it expired while open: a page rendered
       // already expired (server not caught up yet) must not loop.

@@ -44,14 +44,15 @@ describe('cashierCsp', () => {
   });
 
   it('a host a CSP source cannot spell (underscore, trailing dot) still lets the redirect through, by its scheme', () => {
-    for (const target of ['https://shop_name.example/r', 'https://shop.example./r']) {
+    for (const target of ['https://shop_name.example/r', 'https://shop.example./r', 'https://[2001:db8::7]:8443/r', 'https://[::1]/r']) {
       assert.deepEqual(directives(cashierCsp({ formTargets: [target] })).get('form-action'), ["'self'", 'https:'], target);
     }
     assert.deepEqual(directives(cashierCsp({ formTargets: ['http://shop_name.example/r'] })).get('form-action'), ["'self'", 'http:']);
   });
 
-  it('keeps IPv6 literals and ports', () => {
-    assert.equal(httpOrigin('https://[::1]:8443/x'), 'https://[::1]:8443');
+  it('has no CSP spelling for IPv6 literals; keeps ports', () => {
+    assert.equal(httpOrigin('https://[::1]:8443/x'), null);
+    assert.equal(httpOrigin('https://127.0.0.1:8443/x'), 'https://127.0.0.1:8443');
     assert.equal(httpOrigin('https://xn--nand-hqa.example/'), 'https://xn--nand-hqa.example');
     assert.equal(httpOrigin('https://ñandú.example/'), 'https://xn--and-6ma2c.example');
   });

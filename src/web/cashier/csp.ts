@@ -6,10 +6,11 @@
 
 // After new URL() an origin is already canonical, but WHATWG hosts may still
 // hold ";", "," or quotes, which would split or extend a CSP directive. Only
-// plain DNS names, IPv4 and bracketed IPv6 literals get through.
-const SAFE_ORIGIN = /^https?:\/\/(?:[a-z0-9-]+(?:\.[a-z0-9-]+)*|\[[0-9a-f:.]+\])(?::\d{1,5})?$/;
+// plain DNS names and IPv4 get through: a CSP host-source has no spelling for
+// an IPv6 literal (browsers drop "[::1]" as invalid).
+const SAFE_ORIGIN = /^https?:\/\/[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d{1,5})?$/;
 
-/** The origin of an absolute http(s) URL, or null when it is anything else. */
+/** The origin of an absolute http(s) URL as a CSP source can spell it, or null. */
 export function httpOrigin(url: string): string | null {
   let parsed: URL;
   try {
@@ -33,8 +34,8 @@ export interface CspOptions {
 
 /**
  * The source that lets a form submission end up at `target`: its origin, or,
- * for a host no CSP host-source can spell (an underscore, a trailing dot, or
- * worse), its scheme, so the redirect to the merchant still happens.
+ * for a host no CSP host-source can spell (an underscore, a trailing dot, an
+ * IPv6 literal, or worse), its scheme, so the redirect to the merchant still happens.
  */
 function formSource(target: string): string | null {
   const origin = httpOrigin(target);
