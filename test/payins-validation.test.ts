@@ -164,6 +164,9 @@ describe('v3 pay-in create: other fields', () => {
     ['extra an array', { extra: ['x'] }, /extra/],
     ['extra a number', { extra: 5 }, /extra/],
     ['extra member not a string', { extra: { email: 5 } }, /extra/],
+    ['extra member with a lone surrogate', { extra: { email: 'a\ud800@shop.example' } }, /extra\.email: must be valid Unicode/],
+    ['extra member name with a lone surrogate', { extra: { ['n\udc00']: 'x' } }, /extra: a member name must be valid Unicode/],
+    ['extra member over 256 characters', { extra: { email: `${'a'.repeat(250)}@x.example` } }, /extra\.email: at most 256 characters/],
     ['body an array', '[]', /./],
   ];
   for (const [name, over, detail] of refused) {

@@ -27,8 +27,9 @@ const MAX_DECIMALS = 2;
 
 type Body = Record<string, unknown>;
 
-function optionalString(body: Body, field: string, max: number): string | null {
-  const value = body[field];
+/** `body[key]` as text, or null when absent or empty; `field` names it in refusals. */
+function optionalString(body: Body, key: string, max: number, field = key): string | null {
+  const value = body[key];
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') throw badRequest(`${field}: must be a string`);
   if (value.length > max && codePointCount(value) > max) throw badRequest(`${field}: at most ${max} characters`);
@@ -76,12 +77,11 @@ function parseExtra(body: Body): Record<string, string> | null {
   if (extra === undefined || extra === null) return null;
   if (typeof extra !== 'object' || Array.isArray(extra)) throw badRequest('extra: must be an object');
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(extra)) {
+  for (const key of Object.keys(extra)) {
+    if (LONE_SURROGATE.test(key)) throw badRequest('extra: a member name must be valid Unicode (it has a lone surrogate)');
     // As in the signature rule, an empty member is an absent one: a retry that adds one is the same request.
-    if (value === null || value === undefined || value === '') continue;
-    if (typeof value !== 'string') throw badRequest(`extra.${key}: must be a string`);
-    if (value.length > 256) throw badRequest(`extra.${key}: at most 256 characters`);
-    out[key] = value;
+    const value = optionalString(extra as Body, key, 256, `extra.${key}`);
+    if (value !== null) out[key] = value;
   }
   return Object.keys(out).length > 0 ? out : null;
 }
