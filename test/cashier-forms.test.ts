@@ -44,6 +44,18 @@ describe('cashier forms: method picker and cancel', () => {
     assert.deepEqual({ ...(await statusOf(next.orderNo)) }, { status: 'CREATED', method: null, message: null });
   });
 
+  test('past its time, before the expiry job: the page shows the order expired, with the signed way back to the merchant', async () => {
+    const order = await create({ currency: 'MXN', amount: 100, returnUrl: 'https://shop.example/back?cart=7' });
+    gw.clock.advance(gw.config.orderTtlMs + 1);
+    const html = (await page(order.orderNo)).text;
+    assert.equal((await statusOf(order.orderNo)).status, 'EXPIRED');
+    const back = /href="(https:\/\/shop\.example\/back[^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    assert.ok(back, 'a link back to the merchant');
+    const params = new URL(back).searchParams;
+    assert.deepEqual([params.get('cart'), params.get('orderNo'), params.get('status')], ['7', order.orderNo, 'EXPIRED']);
+    assert.doesNotMatch(html, /name="csrf"/, 'nothing left to submit');
+  });
+
   test('a method needing extra the merchant did not send is not offered, and a forged pick is refused, changing nothing', async () => {
     // PK_WALLET, PKR's only pay-in method, needs extra.payType and extra.mobile: without them nothing could be picked.
     const unpayable = await createV3(gw, token, payinBody({ currency: 'PKR', amount: 500, payMethod: undefined }));

@@ -14,7 +14,7 @@ import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service
 import { CASHIER_LINK_PURPOSE, cashierPath, isCashierKey } from '../modules/orders/cashier-link.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
-import { cancelPayin, choosePayinMethod, type PayinDeps } from '../modules/payins/payin.service.ts';
+import { cancelPayin, choosePayinMethod, currentPayin, type PayinDeps } from '../modules/payins/payin.service.ts';
 import { completeSandboxPayin, parseSandboxOutcome, } from '../modules/payins/sandbox.routes.ts';
 import type { SandboxBank } from '../modules/channels/sandbox/sandbox.bank.ts';
 import { CASHIER_ASSETS } from './cashier/assets.ts';
@@ -131,8 +131,10 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   });
 
   app.get('/cashier/:orderNo', async (request, reply) => {
-    const order = await payinOr404(deps, request, reply, linkSecret);
-    if (!order) return reply;
+    const found = await payinOr404(deps, request, reply, linkSecret);
+    if (!found) return reply;
+    // Past its time, the page shows it expired, with the way back to the merchant.
+    const order = await currentPayin(deps.payins, found);
     const lang = negotiateLanguage(request.headers['accept-language']);
     const page = await renderCashierPage(await viewOf(deps, order, csrfKey), lang);
     return sendHtml(reply, 200, page, order.return_url ? [order.return_url] : []);

@@ -118,6 +118,11 @@ function isDue(order: OrderRow, now: number): boolean {
   return (order.status === 'CREATED' || order.status === 'PENDING') && order.expires_at !== null && order.expires_at <= BigInt(now);
 }
 
+/** The pay-in as it is now: expired if its time is up, whether or not the expiry job came by (the cashier page shows it so). */
+export async function currentPayin(deps: PayinDeps, order: OrderRow): Promise<OrderRow> {
+  return isDue(order, deps.clock.now()) ? expireNow(deps, order.order_no) : order;
+}
+
 /** Expires the pay-in if its time is up (re-checked in the transaction); the order as it then is. */
 async function expireNow(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
   return deps.transact(async (tx) => {
