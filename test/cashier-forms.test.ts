@@ -34,7 +34,7 @@ describe('cashier forms: method picker and cancel', () => {
     const link = gw.cashierPath(mine.orderNo);
     const key = new URL(link, 'https://x').searchParams.get('k')!;
     assert.equal((await page(mine.orderNo)).status, 200);
-    for (const path of [`/cashier/${mine.orderNo}`, `/cashier/${mine.orderNo}?k=`, `/cashier/${mine.orderNo}?k=${key.slice(0, -1)}A`, `/cashier/${next.orderNo}?k=${key}`, `${link}&k=${key}`]) {
+    for (const path of [`/cashier/${mine.orderNo}`, `/cashier/${mine.orderNo}?k=`, `/cashier/${mine.orderNo}?k=${key.slice(0, -1)}${key.endsWith('A') ? 'B' : 'A'}`, `/cashier/${next.orderNo}?k=${key}`, `${link}&k=${key}`]) {
       const res = await gw.call('GET', path);
       assert.equal(res.status, 404, path);
       assert.doesNotMatch(res.text, /name="csrf"/, path);
@@ -54,6 +54,31 @@ describe('cashier forms: method picker and cancel', () => {
     const params = new URL(back).searchParams;
     assert.deepEqual([params.get('cart'), params.get('orderNo'), params.get('status')], ['7', order.orderNo, 'EXPIRED']);
     assert.doesNotMatch(html, /name="csrf"/, 'nothing left to submit');
+  });
+
+  test('two tabs: an outcome pressed after the order was settled in the other shows the outcome, not a refusal', async () => {
+    const order = await create({ currency: 'MXN', amount: 100 });
+    const csrf = csrfOf((await page(order.orderNo)).text);
+    const first = await post(order.orderNo, 'sandbox', { csrf, outcome: 'PAID' });
+    assert.equal(first.status, 303, first.text);
+    const second = await post(order.orderNo, 'sandbox', { csrf, outcome: 'FAILED' });
+    assert.equal(second.status, 303, second.text);
+    assert.equal(second.headers.location, gw.cashierPath(order.orderNo));
+    assert.equal((await statusOf(order.orderNo)).status, 'PAID');
+  });
+
+  test('a refused form answers in the page language, with the reason and a way back to the payment', async () => {
+    const order = await create({ currency: 'MXN', amount: 100, payMethod: undefined });
+    const refused = await gw.call('POST', `/cashier/${order.orderNo}/method`, {
+      body: new URLSearchParams({ csrf: csrfOf((await page(order.orderNo)).text), method: 'NOPE' }).toString(),
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'es-MX' },
+    });
+    assert.equal(refused.status, 400);
+    assert.match(refused.text, /<h1>No se pudo completar<\/h1>/);
+    assert.match(refused.text, /Vuelve a la página de pago/);
+    assert.match(refused.text, /<p class="hint">payMethod NOPE is not a known method<\/p>/);
+    const back = /<a class="btn" href="([^"]+)">Volver al pago<\/a>/.exec(refused.text)?.[1]?.replaceAll('&amp;', '&');
+    assert.equal(back, gw.cashierPath(order.orderNo));
   });
 
   test('a method needing extra the merchant did not send is not offered, and a forged pick is refused, changing nothing', async () => {

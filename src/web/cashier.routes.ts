@@ -168,6 +168,8 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
     if (!order) return reply;
     return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
+      // Settled meanwhile (another tab, the bank): the consumer sees the outcome, not a refusal.
+      if (order.status !== 'CREATED' && order.status !== 'PENDING') return reply.redirect((await returnLink(deps, order)) ?? pageOf(order.order_no), 303);
       await completeSandboxPayin(deps.sandbox, order.order_no, parseSandboxOutcome(formField(request, 'outcome')), null);
       const after = (await findOrder(deps.db, order.order_no))!;
       // Finished: back to the merchant with the signed outcome, or to the result page.

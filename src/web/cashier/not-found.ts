@@ -9,11 +9,11 @@ const TEXT: Record<Lang, { title: string; body: string }> = {
   id: { title: 'Pembayaran tidak ditemukan', body: 'Tautan pembayaran ini tidak valid. Kembali ke toko dan mulai pembayaran lagi.' },
 };
 
-const REFUSED: Record<Lang, string> = {
-  en: 'That did not work',
-  es: 'No se pudo completar',
-  pt: 'Não foi possível concluir',
-  id: 'Tidak berhasil',
+const REFUSED: Record<Lang, { title: string; body: string; back: string }> = {
+  en: { title: 'That did not work', body: 'Go back to the payment page and try again.', back: 'Back to the payment' },
+  es: { title: 'No se pudo completar', body: 'Vuelve a la página de pago e inténtalo de nuevo.', back: 'Volver al pago' },
+  pt: { title: 'Não foi possível concluir', body: 'Volte à página de pagamento e tente novamente.', back: 'Voltar ao pagamento' },
+  id: { title: 'Tidak berhasil', body: 'Kembali ke halaman pembayaran dan coba lagi.', back: 'Kembali ke pembayaran' },
 };
 
 /** The page for an order number that does not exist (or is not a pay-in). */
@@ -21,12 +21,13 @@ export function renderNotFoundPage(lang: Lang, assetBase: string): string {
   return messagePage(lang, assetBase, TEXT[lang]);
 }
 
-/** A refused form (stale page, method not available): the reason, and a way back. */
+/** A refused form (stale page, method not available): what to do in the page's language, the reason as given, and a way back. */
 export function renderRefusedPage(lang: Lang, assetBase: string, reason: string, backHref: string): string {
-  return messagePage(lang, assetBase, { title: REFUSED[lang], body: reason, backHref });
+  const t = REFUSED[lang];
+  return messagePage(lang, assetBase, { title: t.title, body: t.body, detail: reason, back: { href: backHref, label: t.back } });
 }
 
-function messagePage(lang: Lang, assetBase: string, t: { title: string; body: string; backHref?: string }): string {
+function messagePage(lang: Lang, assetBase: string, t: { title: string; body: string; detail?: string; back?: { href: string; label: string } }): string {
   return html`<!doctype html>
 <html lang="${lang}">
 <head>
@@ -42,7 +43,8 @@ function messagePage(lang: Lang, assetBase: string, t: { title: string; body: st
 <section class="card">
 <h1>${t.title}</h1>
 <p>${t.body}</p>
-${t.backHref ? html`<p><a class="button" href="${t.backHref}">←</a></p>` : ''}
+${t.detail ? html`<p class="hint">${t.detail}</p>` : ''}
+${t.back ? html`<p class="actions"><a class="btn" href="${t.back.href}">${t.back.label}</a></p>` : ''}
 </section>
 </main>
 </body>
