@@ -1,5 +1,6 @@
 import type { Core } from './core.ts';
 import { ping } from './platform/db/database.ts';
+import { requireSchema } from './platform/db/migrate.ts';
 import { ttlCache } from './platform/ttl-cache.ts';
 import { bearerGuard, signGuard, type LoadApp } from './platform/http/auth.ts';
 import { createAuthThrottle } from './platform/http/auth-throttle.ts';
@@ -42,7 +43,11 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   const v2Guard = signGuard({ loadApp });
   const services = buildServices(deps, app.log);
 
-  registerHealthRoutes(app, { ping: () => ping(db), isDraining: deps.isDraining });
+  const ready = async () => {
+    await ping(db);
+    await requireSchema(db);
+  };
+  registerHealthRoutes(app, { ping: ready, isDraining: deps.isDraining });
   registerTokenRoutes(app, { tokens, loadApp });
   // Enabled currencies change rarely (operator only); balances are always read fresh.
   registerBalanceRoutes(app, { db, v3Guard, v2Guard, currenciesOf: services.payins.merchantOf });

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { sql } from 'kysely';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { updateApp } from '../src/modules/merchants/merchant.service.ts';
 import { handshake, httpsGet, plainHttpGet } from './helpers/tls-client.ts';
@@ -94,6 +95,21 @@ describe('TLS with the default configuration', () => {
     const res = await gw.call('GET', '/readyz');
     assert.equal(res.status, 200);
     assert.deepEqual(res.json, { code: 0, msg: 'success', data: { status: 'ready' } });
+  });
+
+  it('/readyz answers 503 while the database lacks this version\'s schema (re-created empty, or not migrated)', T, async () => {
+    const latest = await sql<{ name: string }>`select max(name) as name from pagoda_migrations`.execute(gw.core.db);
+    const name = latest.rows[0]!.name;
+    const row = await sql<{ name: string; timestamp: string }>`select name, timestamp from pagoda_migrations where name = ${name}`.execute(gw.core.db);
+    await sql`delete from pagoda_migrations where name = ${name}`.execute(gw.core.db);
+    try {
+      const res = await gw.call('GET', '/readyz');
+      assert.equal(res.status, 503);
+      assert.match(res.json.error, new RegExp(`the database schema is not this version's \\(.+, needs ${name}\\)`));
+    } finally {
+      await sql`insert into pagoda_migrations (name, timestamp) values (${name}, ${row.rows[0]!.timestamp})`.execute(gw.core.db);
+    }
+    assert.equal((await gw.call('GET', '/readyz')).status, 200);
   });
 
   it('X-Request-Id: echoed when sane, replaced when not, present on 404s', T, async () => {

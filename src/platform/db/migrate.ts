@@ -1,5 +1,5 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import { conflict } from '../errors.ts';
+import { Migrator, sql, type Migration, type MigrationProvider } from 'kysely';
+import { AppError, conflict } from '../errors.ts';
 import type { Db } from './database.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_orders.ts';
@@ -23,6 +23,21 @@ const MIGRATIONS: Record<string, Migration> = {
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+
+const LATEST = Object.keys(MIGRATIONS).at(-1)!;
+
+/**
+ * Readiness of the schema: the database holds this version's last migration, or
+ * a later one (a newer version migrated it; the schema only grows). A database
+ * re-created empty under a running process is not ready.
+ */
+export async function requireSchema(db: Db): Promise<void> {
+  const found = await sql<{ name: string | null }>`select max(name) as name from pagoda_migrations`.execute(db).then(
+    (r) => r.rows[0]?.name ?? null,
+    () => null,
+  );
+  if (found === null || found < LATEST) throw new AppError('NOT_READY', `the database schema is not this version's (${found ?? 'none'}, needs ${LATEST})`, 'not ready');
+}
 
 /**
  * Applies pending migrations. Safe when several processes start at once: on
