@@ -56,6 +56,14 @@ describe('cashier forms: method picker and cancel', () => {
     assert.doesNotMatch(html, /name="csrf"/, 'nothing left to submit');
   });
 
+  test('a picker whose every method goes to the sandbox is marked as a test order before a method is picked', async () => {
+    const order = await create({ currency: 'MXN', amount: 100, payMethod: undefined });
+    const html = (await page(order.orderNo)).text;
+    assert.match(html, /name="method" value="MX_SPEI"/);
+    assert.match(html, /<span class="badge">/);
+    assert.match(html, /<p class="test-note">/);
+  });
+
   test('two tabs: an outcome pressed after the order was settled in the other shows the outcome, not a refusal', async () => {
     const order = await create({ currency: 'MXN', amount: 100 });
     const csrf = csrfOf((await page(order.orderNo)).text);

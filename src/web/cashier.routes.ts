@@ -51,14 +51,17 @@ async function returnLink(deps: CashierDeps, order: OrderRow): Promise<string | 
   return app?.secrets[0] ? signedReturnUrl(order, app.secrets[0]) : null;
 }
 
-async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<Array<{ code: string; label: string }>> {
+/** The methods the consumer may pick, and whether every one of them goes to the sandbox (a test order). */
+async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<{ choices: Array<{ code: string; label: string }>; sandbox: boolean }> {
   const settingsOf = (method: string) => methodSettings(deps.db, order.merchant_id, 'payin', method, { committed: true });
   const payable = await payableMethods(settingsOf, order.currency, order.amount, storedExtra(order));
-  return payable.map((def) => ({ code: def.code, label: def.label }));
+  const channels = await Promise.all(payable.map(async (def) => (await settingsOf(def.code)).channel));
+  return { choices: payable.map((def) => ({ code: def.code, label: def.label })), sandbox: channels.length > 0 && channels.every((c) => c === SANDBOX) };
 }
 
 async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<CashierView> {
   const def = order.method ? findMethod(order.method) : undefined;
+  const picker = order.method === null && order.status === 'CREATED' ? await choicesFor(deps, order) : { choices: [], sandbox: false };
   return {
     orderNo: order.order_no,
     merchantName: await merchantName(deps.db, order.merchant_id),
@@ -68,8 +71,9 @@ async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<
     expiresAt: order.expires_at === null ? null : Number(order.expires_at),
     now: deps.now(),
     method: def ? { code: def.code, label: def.label, params: order.params ? (JSON.parse(order.params) as Record<string, string>) : {} } : null,
-    choices: order.method === null && order.status === 'CREATED' ? await choicesFor(deps, order) : [],
-    sandbox: order.channel === SANDBOX,
+    choices: picker.choices,
+    // Before a method is picked the order has no channel: a test order when every choice is the sandbox.
+    sandbox: order.channel === SANDBOX || picker.sandbox,
     csrfToken: csrfToken(key, order.order_no),
     returnUrl: order.return_url,
     returnLink: order.status === 'CREATED' || order.status === 'PENDING' ? null : await returnLink(deps, order),
