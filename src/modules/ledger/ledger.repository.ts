@@ -110,13 +110,14 @@ export async function moveBalances(db: Db, moves: readonly { id: string; amount:
 }
 
 /**
- * An account's balance, its row locked until the transaction ends (PostgreSQL:
- * FOR NO KEY UPDATE, as moveBalances locks; a SQLite transaction is exclusive already); undefined when the
- * account was never used. `lock: false` only reads it.
+ * An account's balance in the caller's transaction; undefined when the account
+ * was never used. `forUpdate` also locks its row until the transaction ends
+ * (PostgreSQL: FOR NO KEY UPDATE, as moveBalances locks; a SQLite transaction
+ * is exclusive already).
  */
-export async function lockBalance(db: Db, accountId: string, opts: { lock: boolean } = { lock: true }): Promise<bigint | undefined> {
+export async function accountBalance(db: Db, accountId: string, opts: { forUpdate: boolean }): Promise<bigint | undefined> {
   const query = db.selectFrom('ledger_accounts').select('balance').where('id', '=', accountId);
-  const row = await (opts.lock && dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
+  const row = await (opts.forUpdate && dialectOf(db) === 'postgres' ? query.forNoKeyUpdate() : query).executeTakeFirst();
   return row === undefined ? undefined : BigInt(row.balance);
 }
 

@@ -132,8 +132,8 @@ function netMoves(rows: readonly PlacedPosting[]): { id: string; amount: bigint;
  */
 export async function postEvent(tx: Db, entry: Omit<EntryInput, 'kind'>, event: LedgerEvent): Promise<PostResult> {
   let settled = event;
-  const balanceOf = async (merchantId: string, kind: MerchantAccountKind, lock = true) =>
-    (await repo.lockBalance(tx, accountId({ owner: 'merchant', merchantId, kind }, entry.currency), { lock })) ?? 0n;
+  const balanceOf = async (merchantId: string, kind: MerchantAccountKind, forUpdate = true) =>
+    (await repo.accountBalance(tx, accountId({ owner: 'merchant', merchantId, kind }, entry.currency), { forUpdate })) ?? 0n;
   // Most merchants owe nothing, which a plain read tells; a debt is read again
   // locked, after payin (account id order, the one lock order of every transaction).
   if (event.kind === 'payin.paid' && event.repaid === undefined && (await balanceOf(event.merchantId, 'receivable', false)) < 0n) {
