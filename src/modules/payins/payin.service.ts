@@ -133,11 +133,11 @@ async function expireNow(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
 
 /** The consumer picks a method on the cashier page of an order created without one. */
 export async function choosePayinMethod(deps: PayinDeps, orderNo: string, methodText: string): Promise<OrderRow> {
-  const order = await findOrder(deps.db, orderNo);
-  if (!order || order.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
+  const found = await findOrder(deps.db, orderNo);
+  if (!found || found.direction !== 'payin') throw notFound(`order ${orderNo} does not exist`);
+  // Its time is up (the expiry job has not come by yet): it expires, and no payment starts.
+  const order = await currentPayin(deps, found);
   if (order.method !== null || order.status !== 'CREATED') return order;
-  // Its time is up (the expiry job has not come by yet): no payment starts now.
-  if (isDue(order, deps.clock.now())) return expireNow(deps, orderNo);
   const method = resolveMethod(methodText, order.currency, 'payin');
   // The page offers only methods the order's extra suits; a forged form gets the create's 400.
   validateExtra(method, 'payin', storedExtra(order));
