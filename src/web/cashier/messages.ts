@@ -5,6 +5,8 @@ import type { Lang, OrderStatus } from './i18n.ts';
  * key fails the typecheck instead of showing a consumer a blank.
  */
 
+export type DescribedMethod = 'MX_SPEI' | 'ID_VA';
+
 export interface Messages {
   title: string;
   payTo: string;
@@ -39,6 +41,8 @@ export interface Messages {
   sandboxException: string;
   testOrder: string;
   testBadge: string;
+  /** Pay-in methods whose name is a description, not a brand (brands keep the catalogue's label everywhere). */
+  methodNames: Record<DescribedMethod, string>;
   statusTitle: Record<OrderStatus, string>;
   statusDetail: Record<OrderStatus, string>;
 }
@@ -77,6 +81,7 @@ const en: Messages = {
   sandboxException: 'Simulate exception',
   testOrder: 'This is a test order: no real money moves.',
   testBadge: 'TEST',
+  methodNames: { MX_SPEI: 'SPEI bank transfer', ID_VA: 'Bank virtual account' },
   statusTitle: {
     CREATED: 'Awaiting payment',
     PENDING: 'Payment in progress',
@@ -131,6 +136,7 @@ const es: Messages = {
   sandboxException: 'Simular excepción',
   testOrder: 'Este es un pedido de prueba: no se mueve dinero real.',
   testBadge: 'PRUEBA',
+  methodNames: { MX_SPEI: 'Transferencia SPEI', ID_VA: 'Cuenta virtual bancaria' },
   statusTitle: {
     CREATED: 'Pendiente de pago',
     PENDING: 'Pago en proceso',
@@ -185,6 +191,7 @@ const pt: Messages = {
   sandboxException: 'Simular exceção',
   testOrder: 'Este é um pedido de teste: nenhum dinheiro real é movimentado.',
   testBadge: 'TESTE',
+  methodNames: { MX_SPEI: 'Transferência SPEI', ID_VA: 'Conta virtual bancária' },
   statusTitle: {
     CREATED: 'Aguardando pagamento',
     PENDING: 'Pagamento em processamento',
@@ -239,6 +246,7 @@ const id: Messages = {
   sandboxException: 'Simulasikan pengecualian',
   testOrder: 'Ini adalah pesanan uji coba: tidak ada uang sungguhan yang berpindah.',
   testBadge: 'UJI COBA',
+  methodNames: { MX_SPEI: 'Transfer bank SPEI', ID_VA: 'Virtual account bank' },
   statusTitle: {
     CREATED: 'Menunggu pembayaran',
     PENDING: 'Pembayaran sedang diproses',

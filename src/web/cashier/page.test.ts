@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CASHIER_CSS, CASHIER_JS } from './assets.ts';
 import { LANGS, messages } from './i18n.ts';
-import type { OrderStatus } from './i18n.ts';
+import type { Lang, OrderStatus } from './i18n.ts';
 import { renderCashierPage } from './page.ts';
 import type { CashierView } from './page.ts';
 
@@ -110,6 +110,24 @@ describe('renderCashierPage: content', () => {
     assert.ok(out.includes('<dd>SPEI bank transfer</dd>'));
   });
 
+  it('names a described method in the page language and keeps brands as they are', async () => {
+    const cases: Array<[Lang, string, string]> = [
+      ['es', 'MX_SPEI', 'Transferencia SPEI'],
+      ['pt', 'MX_SPEI', 'Transferência SPEI'],
+      ['id', 'ID_VA', 'Virtual account bank'],
+      ['es', 'ID_VA', 'Cuenta virtual bancaria'],
+      ['es', 'BR_PIX', 'PIX'],
+    ];
+    for (const [lang, code, name] of cases) {
+      const method = { code, label: code === 'BR_PIX' ? 'PIX' : 'catalogue label', params: {} };
+      const shown = await renderCashierPage(view({ method }), lang);
+      assert.ok(shown.includes(`<dd>${name}</dd>`), `${lang} ${code}`);
+      assert.ok(shown.includes(`${messages(lang).payWith} ${name}</h2>`), `${lang} ${code} heading`);
+      const picker = await renderCashierPage(picking({ choices: [{ code, label: method.label }] }), lang);
+      assert.ok(picker.includes(`value="${code}">${name}</button>`), `${lang} ${code} picker`);
+    }
+  });
+
   it('links the assets under assetBase', async () => {
     const out = await renderCashierPage(view(), 'en');
     assert.match(out, /<link rel="stylesheet" href="\/cashier\/assets\/cashier\.css\?v=[\w-]+">/);
@@ -142,7 +160,7 @@ describe('renderCashierPage: forms', () => {
   it('shows the method picker only for CREATED orders without a method', async () => {
     const out = await renderCashierPage(picking(), 'en');
     assert.ok(out.includes('<form method="post" action="/cashier/PI202511250001/method">'));
-    assert.ok(out.includes('<button type="submit" name="method" value="MX_SPEI">SPEI</button>'));
+    assert.ok(out.includes('<button type="submit" name="method" value="MX_SPEI">SPEI bank transfer</button>'));
     assert.ok(out.includes('<button type="submit" name="method" value="MX_OXXO">OXXO</button>'));
     assert.ok(!(await renderCashierPage(picking({ status: 'PENDING' }), 'en')).includes('/method'));
     assert.ok(!(await renderCashierPage(picking({ status: 'EXPIRED' }), 'en')).includes('/method'));

@@ -4,6 +4,7 @@ import { html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';
 import { messages } from './i18n.ts';
 import type { Lang, Messages, OrderStatus } from './i18n.ts';
+import type { DescribedMethod } from './messages.ts';
 import { renderInstructions } from './instructions.ts';
 
 /**
@@ -96,12 +97,17 @@ function countdown(view: CashierView, t: Messages): SafeHtml | null {
   return html`<p class="countdown" role="timer" data-expires-at="${view.expiresAt}" data-now="${view.now}">${t.expiresIn} <time datetime="${new Date(view.expiresAt).toISOString()}">${left}</time></p>`;
 }
 
+/** A method as the page's language names it; brands keep the catalogue's label. */
+function methodName(method: { code: string; label: string }, t: Messages): string {
+  return Object.hasOwn(t.methodNames, method.code) ? t.methodNames[method.code as DescribedMethod] : method.label;
+}
+
 function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
   return html`<section class="card" aria-label="${t.amount}">
 <p class="amount-label">${t.amount}</p>
 <p class="amount">${formatAmount(view.amountText, lang)}<small>${view.currency}</small></p>
 <dl class="meta">
-${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${view.method.label}</dd></div>`}
+${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${methodName(view.method, t)}</dd></div>`}
 <div><dt>${t.orderNo}:</dt> <dd class="mono">${view.orderNo}</dd></div>
 </dl>
 ${countdown(view, t)}
@@ -118,7 +124,7 @@ function methodPicker(view: CashierView, t: Messages): SafeHtml {
   return html`<form method="post" action="${orderPath(view.orderNo, 'method')}">
 ${csrfInput(view)}
 <fieldset class="methods"><legend>${t.chooseMethod}</legend>
-${view.choices.map((c) => html`<button type="submit" name="method" value="${c.code}">${c.label}</button>`)}
+${view.choices.map((c) => html`<button type="submit" name="method" value="${c.code}">${methodName(c, t)}</button>`)}
 </fieldset>
 </form>`;
 }
@@ -148,7 +154,7 @@ ${cancelForm(view, t)}` : statusBlock(view.status, t);
   }
   // An empty href reloads this same URL: a status check that needs no script.
   return html`${view.status === 'PENDING' && statusBlock('PENDING', t)}
-<h2>${t.payWith} ${view.method.label}</h2>
+<h2>${t.payWith} ${methodName(view.method, t)}</h2>
 ${await renderInstructions(view.method.params, t)}
 <p class="actions"><a class="btn secondary" href="">${t.checkStatus}</a></p>
 ${cancelForm(view, t)}`;
