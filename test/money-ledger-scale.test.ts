@@ -1,8 +1,9 @@
 /**
  * `pagoda ledger check` (checkLedger) must stay usable as the ledger grows:
  * its cost should grow about linearly with the number of entries. Measured as
- * a ratio (4× the orders may cost at most 8× the time), so a slow or busy
- * machine does not make it fail, a quadratic plan (16×) does. Run with the
+ * a ratio (4× the orders may cost at most 8× the time, the fastest of five
+ * checks each), so a slow or busy machine does not make it fail, a quadratic
+ * plan (16×) does. Run with the
  * statistics a running database has (ANALYZE on PostgreSQL after each load).
  */
 import assert from 'node:assert/strict';
@@ -50,21 +51,22 @@ describe('ledger check scales with the ledger', () => {
   }
 
   async function timeCheck(): Promise<number> {
-    const runs: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // The fastest of five: a busy machine only ever adds time, so the minimum is the run it disturbed least.
+    let fastest = Infinity;
+    for (let i = 0; i < 5; i++) {
       const started = performance.now();
       assert.deepEqual(await checkLedger(gw.core.db), []);
-      runs.push(performance.now() - started);
+      fastest = Math.min(fastest, performance.now() - started);
     }
-    return runs.sort((a, b) => a - b)[1]!;
+    return fastest;
   }
 
   test('4× the orders costs at most 8× the time', { timeout: 120_000 }, async () => {
-    await addPaidPayins(500);
+    await addPaidPayins(1000);
     const small = await timeCheck();
-    await addPaidPayins(1500);
+    await addPaidPayins(3000);
     const large = await timeCheck();
     const ratio = large / Math.max(small, 1);
-    assert.ok(ratio < 8, `checkLedger took ${small.toFixed(0)} ms on 500 paid pay-ins and ${large.toFixed(0)} ms on 2000 (×${ratio.toFixed(1)}): it grows quadratically`);
+    assert.ok(ratio < 8, `checkLedger took ${small.toFixed(0)} ms on 1000 paid pay-ins and ${large.toFixed(0)} ms on 4000 (×${ratio.toFixed(1)}): it grows quadratically`);
   });
 });
