@@ -62,6 +62,7 @@ describe('cashier forms: method picker and cancel', () => {
     assert.match(html, /name="method" value="MX_SPEI"/);
     assert.match(html, /<span class="badge">/);
     assert.match(html, /<p class="test-note">/);
+    assert.doesNotMatch(html, /name="outcome"/, 'no outcome until the order is on the sandbox channel');
   });
 
   test('two tabs: an outcome pressed after the order was settled in the other shows the outcome, not a refusal', async () => {

@@ -195,11 +195,19 @@ describe('renderCashierPage: forms', () => {
     assert.ok(!(await renderCashierPage(view({ sandbox: true, status: 'PAID' }), 'en')).includes('outcome'));
   });
 
-  it('puts the CSRF token in every form, and every form posts', async () => {
+  it('shows a test order without a method its badge, but no outcome buttons until a method is picked', async () => {
     const out = await renderCashierPage(picking({ sandbox: true }), 'en');
-    assert.equal(count(out, /<form /), 3);
-    assert.equal(count(out, /<form method="post" /), 3);
-    assert.equal(count(out, /<input type="hidden" name="csrf" value="csrf-token-1">/), 3);
+    assert.ok(out.includes(messages('en').testBadge) && out.includes(messages('en').testOrder));
+    assert.ok(!out.includes('/sandbox') && !out.includes('name="outcome"'));
+  });
+
+  it('puts the CSRF token in every form, and every form posts', async () => {
+    for (const [v, forms] of [[picking({ sandbox: true }), 2], [view({ sandbox: true }), 2]] as const) {
+      const out = await renderCashierPage(v, 'en');
+      assert.equal(count(out, /<form /), forms);
+      assert.equal(count(out, /<form method="post" /), forms);
+      assert.equal(count(out, /<input type="hidden" name="csrf" value="csrf-token-1">/), forms);
+    }
   });
 
   it('encodes the order number into form paths', async () => {

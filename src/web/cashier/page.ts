@@ -160,8 +160,9 @@ ${await renderInstructions(view.method.params, t)}
 ${cancelForm(view, t)}`;
 }
 
+/** The bank's outcomes, once the order is on the sandbox channel: before a method is picked there is nothing to complete. */
 function sandboxPanel(view: CashierView, t: Messages): SafeHtml | null {
-  if (!view.sandbox || !isOpen(view.status)) return null;
+  if (!view.sandbox || view.method === null || !isOpen(view.status)) return null;
   const label = { PAID: t.sandboxPay, FAILED: t.sandboxFail, EXCEPTION: t.sandboxException };
   return html`<section class="card sandbox" aria-labelledby="sandbox-title">
 <h2 id="sandbox-title">${t.sandboxTitle}</h2>
