@@ -111,6 +111,11 @@ describe('v3 pay-in create: amounts', () => {
     ['currency missing', { currency: undefined }, 400, /currency/],
     ['currency not enabled for the merchant', { currency: 'BRL', payMethod: 'BR_PIX' }, 422, /currency/],
     ['unknown payMethod', { payMethod: 'NO_SUCH_METHOD' }, 400, /payMethod/],
+    // Unicode upper case makes "ı" an I and "ſ" an S: a code is ASCII, matched in ASCII case only.
+    ['currency with a dotless i', { currency: 'ıdr', payMethod: 'ID_QRIS' }, 400, /currency: ıDR is not an ISO 4217/],
+    ['currency with a long s', { currency: 'mxſ' }, 400, /currency: MXſ is not an ISO 4217/],
+    ['payMethod with dotless i', { currency: 'MXN', payMethod: 'ſpeı' }, 400, /payMethod ſPEı is not a known method/],
+    ['payMethod of another currency', { currency: 'MXN', payMethod: 'id_qris' }, 422, /payMethod ID_QRIS is for IDR, not MXN/],
   ];
   for (const [name, over, status, detail] of currencyCases) {
     test(`${name} → ${status}, nothing created`, async () => {

@@ -11,6 +11,7 @@ import { recordAudit } from '../modules/audit/audit.service.ts';
 import { cliActor } from './actor.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
+import { asciiUpper } from '../platform/ascii.ts';
 
 interface SetOptions {
   merchant: string;
@@ -48,7 +49,7 @@ export function registerMethodCommands(program: Command): void {
     .option('--enable', 'accept orders with this method again')
     .option('--json', 'machine-readable output')
     .action(async (opts: SetOptions) => {
-      const def = findMethod(opts.method.trim().toUpperCase());
+      const def = findMethod(asciiUpper(opts.method.trim()));
       if (!def) throw badRequest(`method: ${opts.method} is not in the catalogue`);
       if (!isDirection(opts.direction) || !def.directions.includes(opts.direction)) {
         throw badRequest(`direction: ${def.code} serves ${def.directions.join(' and ')}`);

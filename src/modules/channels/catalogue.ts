@@ -4,6 +4,7 @@ import { findBank, isValidIfsc } from './banks.ts';
 import type { BankKind, Country } from './banks.ts';
 import { compactPhone, isValidBankAccount, isValidMobile, pixKeyType } from './beneficiary.ts';
 import { isValidClabe } from './sandbox/clabe.ts';
+import { asciiUpper } from '../../platform/ascii.ts';
 
 /**
  * The method catalogue (spec section 5): what each `payMethod` is, where it is
@@ -123,12 +124,12 @@ export function findMethod(code: string): MethodDef | undefined {
 }
 
 export function methodsFor(currency: string, direction: Direction): MethodDef[] {
-  const cur = currency.toUpperCase();
+  const cur = asciiUpper(currency);
   return CATALOGUE.filter((m) => m.currency === cur && m.directions.includes(direction));
 }
 
 function normalizeName(s: string): string {
-  return s.trim().toUpperCase().replace(/[\s-]+/g, '_');
+  return asciiUpper(s.trim()).replace(/[\s-]+/g, '_');
 }
 
 function withoutCountry(name: string, country: Country): string {
@@ -149,10 +150,11 @@ export function resolveMethod(input: string, currency: string, direction: Direct
   const wanted = normalizeName(input);
   if (wanted === '') throw badRequest('payMethod must not be empty');
   const shown = wanted.slice(0, 64);
-  const cur = currency.trim().toUpperCase();
+  const cur = asciiUpper(currency.trim());
   const def = CATALOGUE.find((m) => m.currency === cur && matches(m, wanted));
   if (def === undefined) {
-    if (CATALOGUE.some((m) => matches(m, wanted))) throw unprocessable(`payMethod ${shown} is not available for ${cur}`);
+    const elsewhere = [...new Set(CATALOGUE.filter((m) => matches(m, wanted)).map((m) => m.currency))];
+    if (elsewhere.length > 0) throw unprocessable(`payMethod ${shown} is for ${elsewhere.join(', ')}, not ${cur}`);
     throw badRequest(`payMethod ${shown} is not a known method`);
   }
   if (!def.directions.includes(direction)) {
@@ -176,7 +178,7 @@ const CHECKS: Readonly<Record<string, Check>> = {
     if (!isValidMobile(def.country, v)) throw badRequest(`extra.mobile must be a ${def.country} mobile number`);
   },
   payType: (def, v) => {
-    if (!def.payTypes?.includes(v.toUpperCase())) {
+    if (!def.payTypes?.includes(asciiUpper(v))) {
       throw badRequest(`extra.payType must be one of ${(def.payTypes ?? []).join(', ')}`);
     }
   },
@@ -187,7 +189,7 @@ const CHECK_ORDER = ['accountName', 'bankCode', 'accountNo', 'mobile', 'payType'
 
 function checkBankCode(def: MethodDef, v: string): void {
   if (def.country === 'IN') {
-    if (!isValidIfsc(v.toUpperCase())) throw badRequest('extra.bankCode must be an IFSC code (e.g. HDFC0001234)');
+    if (!isValidIfsc(asciiUpper(v))) throw badRequest('extra.bankCode must be an IFSC code (e.g. HDFC0001234)');
     return;
   }
   const bank = findBank(def.country, v);
@@ -274,8 +276,8 @@ export function extraSuits(def: MethodDef, direction: Direction, extra: Record<s
 
 /** The canonical form of a validated `extra.bankCode` (uppercase, aliases resolved), for channels. */
 export function canonicalBankCode(def: MethodDef, code: string): string {
-  if (def.country === 'IN') return code.trim().toUpperCase();
-  return findBank(def.country, code)?.code ?? code.trim().toUpperCase();
+  if (def.country === 'IN') return asciiUpper(code.trim());
+  return findBank(def.country, code)?.code ?? asciiUpper(code.trim());
 }
 
 /**

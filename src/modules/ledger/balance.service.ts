@@ -3,6 +3,7 @@ import { badRequest, unprocessable } from '../../platform/errors.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { merchantCurrencies } from '../merchants/merchant.service.ts';
 import { committedBalances } from './ledger.service.ts';
+import { asciiUpper } from '../../platform/ascii.ts';
 
 export interface Balance {
   currency: string;
@@ -22,7 +23,7 @@ export type CurrenciesOf = (merchantId: string) => Promise<{ defaultCurrency: st
 export async function resolveBalanceCurrency(currenciesOf: CurrenciesOf, merchantId: string, asked: string | undefined): Promise<string> {
   const { defaultCurrency, currencies } = await currenciesOf(merchantId);
   if (asked === undefined || asked === '') return defaultCurrency;
-  const code = asked.toUpperCase();
+  const code = asciiUpper(asked);
   if (!currencyInfo(code)) throw badRequest(`currency: ${asked} is not an ISO 4217 currency`);
   if (!currencies.includes(code)) throw unprocessable(`currency: ${code} is not enabled for this merchant`);
   return code;

@@ -2,6 +2,7 @@ import ipaddr from 'ipaddr.js';
 import { badRequest } from '../../platform/errors.ts';
 import type { Scope } from '../../platform/http/auth.ts';
 import { currencyInfo } from '../../platform/money.ts';
+import { asciiUpper } from '../../platform/ascii.ts';
 
 export type AckMode = 'strict' | 'any-2xx';
 export const ACK_MODES: readonly AckMode[] = ['strict', 'any-2xx'];
@@ -25,7 +26,7 @@ export function parseScopes(text: string): Scope[] {
 }
 
 export function parseCurrencies(text: string): string[] {
-  const codes = [...new Set(text.split(',').map((s) => s.trim().toUpperCase()).filter(Boolean))];
+  const codes = [...new Set(text.split(',').map((s) => asciiUpper(s.trim())).filter(Boolean))];
   if (codes.length === 0) throw badRequest('currencies: at least one ISO 4217 code is required');
   for (const code of codes) {
     if (!currencyInfo(code)) throw badRequest(`currencies: ${code} is not an ISO 4217 currency`);

@@ -6,6 +6,7 @@ import { rawNumberText } from '../../platform/json.ts';
 import { currencyInfo, parseAmount } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
 import type { Direction } from './order.ts';
+import { asciiUpper } from '../../platform/ascii.ts';
 
 /** The fields pay-ins and payouts share, validated and normalised. */
 export interface OrderRequest {
@@ -87,7 +88,7 @@ function parseExtra(body: Body): Record<string, string> | null {
 }
 
 function parseCurrency(body: Body): string {
-  const raw = requiredString(body, 'currency', 8).toUpperCase();
+  const raw = asciiUpper(requiredString(body, 'currency', 8));
   if (!currencyInfo(raw)) throw badRequest(`currency: ${raw} is not an ISO 4217 currency`);
   return raw;
 }

@@ -6,6 +6,7 @@ import { qrPhPayload, qrisPayload } from './qris.ts';
 import { seedDigits, seedHex } from './seed.ts';
 import { upiDeeplink } from './upi.ts';
 import { makeVaNumber } from './va.ts';
+import { asciiUpper } from '../../../platform/ascii.ts';
 
 /**
  * The `params` the sandbox channel returns for a pay-in: the same shapes a real
@@ -113,7 +114,7 @@ const ovo: Generator = (o) => {
 };
 
 const pkWallet: Generator = (o) => {
-  const wallet = o.extra?.payType?.toUpperCase() === 'PK_WALLET_EASYPAISA' ? 'Easypaisa' : 'JazzCash';
+  const wallet = asciiUpper(o.extra?.payType ?? '') === 'PK_WALLET_EASYPAISA' ? 'Easypaisa' : 'JazzCash';
   const to = o.extra?.mobile ? ` sent to ${o.extra.mobile}` : '';
   return { content: `Approve the ${wallet} payment request for order ${o.orderNo}, PKR ${twoDecimals(o.amountText)} to ${o.merchantName}${to}.` };
 };

@@ -1,4 +1,5 @@
 import { seedDigits } from './seed.ts';
+import { asciiUpper } from '../../../platform/ascii.ts';
 
 /**
  * Indonesian virtual account numbers: the bank's prefix (the company / client
@@ -27,7 +28,7 @@ export const VA_FORMATS: Readonly<Record<string, VaFormat>> = {
 export const DEFAULT_VA_BANK = 'BNI';
 
 export function vaBankFor(bankCode: string | undefined): string {
-  const code = (bankCode ?? '').toUpperCase();
+  const code = asciiUpper(bankCode ?? '');
   return code in VA_FORMATS ? code : DEFAULT_VA_BANK;
 }
 
