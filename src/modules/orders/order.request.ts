@@ -57,9 +57,12 @@ function requiredString(body: Body, field: string, max: number): string {
 /** An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused. */
 export function parseUrl(field: string, text: string, requireHttps: boolean): string {
   if (text.length > MAX_URL) throw badRequest(`${field}: at most ${MAX_URL} characters`);
-  // Spelled out as scheme://host: the URL parser would also read `https:host` and
-  // `https:\\host` as https://host/, and the merchant's text is what is stored.
-  if (!/^https?:\/\/[^/\\]/i.test(text)) throw badRequest(`${field}: must be an absolute http or https URL`);
+  // A backslash anywhere is read as "/" by WHATWG parsers and kept by RFC 3986 ones (http://a.example\@b.example/
+  // names a different host to each); format characters (bidi overrides) make the stored text read otherwise.
+  if (/[\s<>"\\\p{Cc}\p{Cf}]/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  // Spelled out as scheme://host: the URL parser would also read `https:host` as
+  // https://host/, and the merchant's text is what is stored.
+  if (!/^https?:\/\/[^/]/i.test(text)) throw badRequest(`${field}: must be an absolute http or https URL`);
   let url: URL;
   try {
     url = new URL(text);
@@ -68,8 +71,9 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest(`${field}: must be an absolute http or https URL`);
   if (requireHttps && url.protocol !== 'https:') throw badRequest(`${field}: must be an https URL`);
-  if (url.username || url.password) throw badRequest(`${field}: must not carry credentials`);
-  if (/[\s<>"\p{Cc}]/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  // An "@" in the authority, even with nothing before it (http://:@host/).
+  if (url.username || url.password || /^https?:\/\/[^/?#]*@/i.test(text)) throw badRequest(`${field}: must not carry credentials`);
+  if (url.port === '0') throw badRequest(`${field}: port 0 cannot be reached`);
   return text;
 }
 
