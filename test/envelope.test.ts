@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import tls from 'node:tls';
+import { gzipSync } from 'node:zlib';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { readResponse } from './helpers/tls-client.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
@@ -54,6 +55,8 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     ['text/plain', () => ({ body: goodBody(), headers: { 'content-type': 'text/plain' } }), 415, /application\/json/],
     ['form encoded', () => ({ body: 'grant_type=client_credentials', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415, /application\/json/],
     ['json in latin1', () => ({ body: goodBody(), headers: { 'content-type': 'application/json; charset=iso-8859-1' } }), 415, /charset/],
+    ['a gzip-compressed body', () => ({ body: gzipSync(goodBody()), headers: { 'content-encoding': 'gzip' } }), 415, /Content-Encoding gzip is not supported/],
+    ['a body with an unknown coding', () => ({ body: goodBody(), headers: { 'content-encoding': 'br, gzip' } }), 415, /Content-Encoding br, gzip/],
     ['a body over 64 KiB', () => ({ body: JSON.stringify({ grant_type: 'client_credentials', pad: 'x'.repeat(64 * 1024) }) }), 413, /64 KiB/],
   ];
   for (const [name, make, status, detail] of refused) {

@@ -83,6 +83,13 @@ function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
   return opts.logStream ? { ...base, stream: opts.logStream } : base;
 }
 
+/** A body sent compressed is refused as such (415), not parsed as if it were plain and found broken. */
+function codedBody(contentEncoding: string | undefined): AppError | null {
+  const coding = contentEncoding?.trim().toLowerCase() ?? '';
+  if (coding === '' || coding === 'identity') return null;
+  return new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${contentEncoding!.trim().slice(0, 32)} is not supported; send the body uncompressed`);
+}
+
 /**
  * The bare HTTP(S) server: TLS, request ids, strict JSON bodies, the envelope for
  * every error, proxy and draining guards. Routes are registered by the caller.
@@ -176,6 +183,11 @@ export function createServer(opts: ServerOptions): App {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
+    const encoding = codedBody(request.headers['content-encoding']);
+    if (encoding !== null) {
+      done(encoding, undefined);
+      return;
+    }
     const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(request.headers['content-type'] ?? '')?.[1];
     if (charset && charset.toLowerCase() !== 'utf-8' && charset.toLowerCase() !== 'utf8') {
       done(new AppError('UNSUPPORTED_MEDIA_TYPE', `charset ${charset} is not supported; use utf-8`), undefined);
@@ -194,6 +206,11 @@ export function createServer(opts: ServerOptions): App {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (request, body, done) => {
     if (!request.url.startsWith('/cashier/')) {
       done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json; charset=utf-8'), undefined);
+      return;
+    }
+    const encoding = codedBody(request.headers['content-encoding']);
+    if (encoding !== null) {
+      done(encoding, undefined);
       return;
     }
     const fields: Record<string, string> = Object.create(null);
