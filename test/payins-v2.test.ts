@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { countOrders, newRef, referenceCanonical, referenceSign } from './helpers/payins.ts';
-import { createApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { createApp, rotateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 
 // merchant-api.md §2 test vector
 const VECTOR_SECRET = 'daa153d25c25c3736b474a91aeaa7fa7';
@@ -184,6 +184,30 @@ describe('v2 pay-in create and query (signed)', () => {
       assert.equal(res.status, 200, `${qs} ${res.text}`);
       assert.deepEqual(res.json.data, created.json.data);
       assertSignedData(res.json.data);
+    }
+  });
+
+  test("during a rotation's grace an answer is signed with the secret that signed the request, which the merchant holds", async () => {
+    const m = await gw.merchant(['MXN']);
+    const rotated = await rotateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, m.appId, 3_600_000);
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    const body = v2Body({ appId: m.appId });
+    const created = await createV2(signed(body, m.appSecret));
+    assert.equal(created.status, 200, created.text);
+    assertSignedData(created.json.data, m.appSecret);
+    const again = await createV2(signed(body, rotated.appSecret));
+    assert.equal(again.status, 200, again.text);
+    assertSignedData(again.json.data, rotated.appSecret);
+    for (const secret of [m.appSecret, rotated.appSecret]) {
+      const params = { appId: m.appId, orderNo: created.json.data.orderNo as string };
+      const query = await gw.call('GET', `/api/v2/payment/order/query?${new URLSearchParams({ ...params, sign: referenceSign(params, secret) }).toString()}`);
+      assert.equal(query.status, 200, query.text);
+      assertSignedData(query.json.data, secret);
+      const balanceParams = { appId: m.appId, currency: 'MXN' };
+      const balance = await gw.call('GET', `/api/v2/merchant/balance?${new URLSearchParams({ ...balanceParams, sign: referenceSign(balanceParams, secret) }).toString()}`);
+      assert.equal(balance.status, 200, balance.text);
+      const { sign, ...rest } = balance.json.data as Record<string, unknown>;
+      assert.equal(sign, referenceSign(rest, secret));
     }
   });
 

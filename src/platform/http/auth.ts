@@ -101,9 +101,10 @@ export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
     if (typeof appId !== 'string' || appId === '') throw unauthorized('appId is required');
     if (typeof sign !== 'string' || sign === '') throw unauthorized('sign is required');
     const app = await deps.loadApp(appId);
-    const valid = app?.active ? app.secrets.some((secret) => verifySign(params, secret)) : false;
-    if (!app || !valid) throw unauthorized('invalid appId or sign');
+    // During a rotation's grace the answer is signed with the secret that signed the request: the one the caller holds.
+    const secret = app?.active ? app.secrets.find((candidate) => verifySign(params, candidate)) : undefined;
+    if (!app || secret === undefined) throw unauthorized('invalid appId or sign');
     checkAppAccess(app, request.ip, scope);
-    request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
+    request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: secret };
   };
 }
