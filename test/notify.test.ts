@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
-import { updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { verifyWebhook } from '../src/modules/notify/webhook-signature.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { referenceSign } from './helpers/payins.ts';
 import { eventually, startReceiver, type Answer } from './helpers/receiver.ts';
@@ -37,8 +38,8 @@ describe('notifications', () => {
     return r;
   }
 
-  async function paidOrder(notifyUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
-    const token = await gw.token(creds);
+  async function paidOrder(notifyUrl: string, extra: Record<string, unknown> = {}, app: Credentials = creds): Promise<string> {
+    const token = await gw.token(app);
     const auth = { authorization: `Bearer ${token}` };
     const created = await gw.call('POST', '/api/v3/payment/create', {
       body: JSON.stringify({ merOrderNo: `n-${Math.random().toString(36).slice(2)}`, currency: 'MXN', amount: 1250.5, payMethod: 'spei', notifyUrl, ...extra }),
@@ -177,6 +178,20 @@ describe('notifications', () => {
     const key = createHmac('sha256', creds.appSecret).update('pagoda-webhook-signature').digest();
     const expected = createHmac('sha256', key).update(`${got.headers['webhook-id']}.${got.headers['webhook-timestamp']}.${got.body}`).digest('base64');
     assert.equal(got.headers['webhook-signature'], `v1,${expected}`);
+  });
+
+  test("during a rotation's grace the webhook-signature header verifies under the old and the new secret; the body is signed with the new", async () => {
+    const m = await gw.merchant(['MXN']);
+    const rotated = await rotateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, m.appId, H);
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
+    await paidOrder(r.url, {}, m);
+    await eventually(async () => r.received.length === 1);
+    const got = r.received[0]!;
+    const nowSec = Math.floor(gw.clock.now() / 1000);
+    assert.equal(String(got.headers['webhook-signature']).split(' ').length, 2);
+    for (const secret of [rotated.appSecret, m.appSecret]) assert.deepEqual(verifyWebhook(got.headers, got.body, secret, { nowSec }), { ok: true });
+    assert.equal(JSON.parse(got.body).sign, referenceSign(JSON.parse(got.body), rotated.appSecret));
   });
 
   test('v2 payload: exactly the core fields signed, realAmount unsigned, no message; status 3 once acknowledged', async () => {

@@ -83,8 +83,9 @@ export async function insertSecret(db: Db, row: AppSecretRow): Promise<void> {
   await db.insertInto('app_secrets').values(row).execute();
 }
 
+/** Newest first; ids are time-ordered, so two secrets made in the same millisecond keep their order too. */
 export async function listSecrets(db: Db, appId: string): Promise<AppSecretRow[]> {
-  return db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).orderBy('created_at', 'desc').execute();
+  return db.selectFrom('app_secrets').selectAll().where('app_id', '=', appId).orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
 }
 
 /** Ends the validity of every secret of the app still open, at `expiresAt`. */

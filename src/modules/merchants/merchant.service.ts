@@ -189,12 +189,12 @@ export async function merchantName(db: Db, merchantId: string): Promise<string> 
   return merchant.name;
 }
 
-/** What signing a notification needs: the newest valid secret and the app's acknowledgement rule. */
-export async function loadSigningApp(db: Db, box: SecretBox, now: number, appId: string): Promise<{ secret: string; ackMode: AckMode } | undefined> {
+/** What signing a notification needs: the valid secrets, newest first (more than one during a rotation's grace), and the app's acknowledgement rule. */
+export async function loadSigningApp(db: Db, box: SecretBox, now: number, appId: string): Promise<{ secrets: string[]; ackMode: AckMode } | undefined> {
   const app = await repo.findApp(db, appId);
   if (!app) return undefined;
-  const secret = (await repo.listSecrets(db, appId))
+  const secrets = (await repo.listSecrets(db, appId))
     .filter((s) => isSecretValid(s.expires_at, now))
-    .map((s) => box.open(s.secret_enc, appSecretContext(appId, s.id)))[0];
-  return secret === undefined ? undefined : { secret, ackMode: app.ack_mode as AckMode };
+    .map((s) => box.open(s.secret_enc, appSecretContext(appId, s.id)));
+  return secrets.length === 0 ? undefined : { secrets, ackMode: app.ack_mode as AckMode };
 }

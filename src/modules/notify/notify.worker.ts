@@ -15,7 +15,8 @@ import type { SendResult } from './sender.ts';
 import { webhookHeaders } from './webhook-signature.ts';
 
 export interface NotifyApp {
-  secret: string;
+  /** Newest first: the body is signed with the newest, the webhook-signature header carries one signature per secret. */
+  secrets: readonly string[];
   ackMode: AckMode;
 }
 
@@ -47,16 +48,20 @@ export interface NotifyWorker {
   stop(): Promise<void>;
 }
 
-/** The request the merchant receives: the payload signed with the app's newest secret. */
-export function renderRequest(n: NotificationRow, secret: string, nowMs: number): { body: string; headers: Record<string, string> } {
+/**
+ * The request the merchant receives: the payload signed with the app's newest
+ * secret, and the webhook-signature header under every valid one, so that during
+ * a rotation's grace a receiver that still holds the old secret verifies it too.
+ */
+export function renderRequest(n: NotificationRow, secrets: readonly string[], nowMs: number): { body: string; headers: Record<string, string> } {
   const payload = JSON.parse(n.payload) as NotificationPayload;
-  const body = JSON.stringify({ ...payload.signed, sign: signParams(payload.signed, secret), ...payload.unsigned });
+  const body = JSON.stringify({ ...payload.signed, sign: signParams(payload.signed, secrets[0]!), ...payload.unsigned });
   return {
     body,
     headers: {
       'content-type': 'application/json; charset=utf-8',
       'user-agent': 'Pagoda-Notify/1',
-      ...webhookHeaders(n.id, Math.floor(nowMs / 1000), body, secret),
+      ...webhookHeaders(n.id, Math.floor(nowMs / 1000), body, secrets),
     },
   };
 }
@@ -77,7 +82,7 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<repo
   if (!app) {
     result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
   } else {
-    request = renderRequest(n, app.secret, startedAt);
+    request = renderRequest(n, app.secrets, startedAt);
     result = await deps.send({ url: n.url, ...request });
   }
   const verdict = judgeResponse(result, app?.ackMode ?? 'strict');

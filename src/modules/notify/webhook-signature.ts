@@ -6,6 +6,8 @@
  *   webhook-id:        the notification id, the same on every retry
  *   webhook-timestamp: unix seconds of this attempt
  *   webhook-signature: v1,<base64 HMAC-SHA256(key, "<id>.<timestamp>.<body>")>
+ *                      (one per valid app secret, space-separated, newest first:
+ *                      two during a rotation's grace)
  *
  * The key is derived from the app secret, so merchants need no second secret:
  *
@@ -55,13 +57,13 @@ export function webhookSignature(key: Buffer, id: string, timestampSec: number, 
  * An id with a dot or whitespace, or a timestamp that is not whole seconds,
  * is a bug in the caller (the spec forbids ambiguous signed content): throws.
  */
-export function webhookHeaders(id: string, timestampSec: number, body: string, appSecret: string): WebhookHeaders {
+export function webhookHeaders(id: string, timestampSec: number, body: string, appSecrets: string | readonly string[]): WebhookHeaders {
   if (!/^[^\s.]+$/.test(id)) throw new TypeError(`webhook id ${JSON.stringify(id)} must be non-empty, without dots or whitespace`);
   if (!Number.isSafeInteger(timestampSec) || timestampSec < 0) throw new TypeError(`webhook timestamp ${timestampSec} must be whole unix seconds`);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSec),
-    'webhook-signature': webhookSignature(webhookKey(appSecret), id, timestampSec, body),
+    'webhook-signature': (typeof appSecrets === 'string' ? [appSecrets] : appSecrets).map((secret) => webhookSignature(webhookKey(secret), id, timestampSec, body)).join(' '),
   };
 }
 
