@@ -7,6 +7,7 @@ import { currencyInfo, parseAmount } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
 import type { Direction } from './order.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
+import { RETURN_PARAMS } from '../payins/return-url.ts';
 
 /** The fields pay-ins and payouts share, validated and normalised. */
 export interface OrderRequest {
@@ -77,6 +78,13 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   return text;
 }
 
+function parseReturnUrl(text: string): string {
+  const url = parseUrl('returnUrl', text, false);
+  const taken = [...new URL(url).searchParams.keys()].find((name) => RETURN_PARAMS.has(name));
+  if (taken !== undefined) throw badRequest(`returnUrl: its query has "${taken}", a parameter the gateway appends on return; use another name`);
+  return url;
+}
+
 function parseExtra(body: Body): Record<string, string> | null {
   const extra = body.extra;
   if (extra === undefined || extra === null) return null;
@@ -115,7 +123,7 @@ export function parseOrderRequest(body: Body, direction: Direction, opts: { requ
   const attach = optionalString(body, 'attach', MAX_ATTACH);
   const notifyUrl = parseUrl('notifyUrl', requiredString(body, 'notifyUrl', MAX_URL + 1), opts.requireHttps);
   const returnText = optionalString(body, 'returnUrl', MAX_URL + 1) ?? optionalString(body, 'return_url', MAX_URL + 1);
-  const returnUrl = direction === 'payin' && returnText !== null ? parseUrl('returnUrl', returnText, false) : null;
+  const returnUrl = direction === 'payin' && returnText !== null ? parseReturnUrl(returnText) : null;
   return { merOrderNo, currency, amount, method, extra, attach, notifyUrl, returnUrl };
 }
 

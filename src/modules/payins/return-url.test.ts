@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { signParams } from '../../platform/sign.ts';
-import { signedReturnUrl } from './return-url.ts';
+import { RETURN_PARAMS, signedReturnUrl } from './return-url.ts';
 
 const SECRET = 'daa153d25c25c3736b474a91aeaa7fa7';
 
@@ -53,5 +53,14 @@ describe('signedReturnUrl', () => {
     assert.equal(sign, signParams(signed, SECRET));
     // A form decoder reads the same values.
     assert.equal(new URL(url).searchParams.get('attach'), attach);
+  });
+});
+
+describe('RETURN_PARAMS', () => {
+  it('names every parameter a redirect appends, in both generations', () => {
+    for (const over of [{}, { generation: 'v2' }, { attach: 'a&b' }] as Array<Partial<OrderRow>>) {
+      const appended = new URL(signedReturnUrl(order('https://shop.example/r', over), SECRET)!).searchParams;
+      for (const name of appended.keys()) assert.ok(RETURN_PARAMS.has(name), name);
+    }
   });
 });

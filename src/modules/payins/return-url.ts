@@ -4,6 +4,13 @@ import { signParams } from '../../platform/sign.ts';
 import { v2StatusCode, type OrderStatus } from '../orders/order.ts';
 
 /**
+ * The names signedReturnUrl appends. A returnUrl whose own query uses one is
+ * refused at create: the redirect would carry the name twice, and a merchant
+ * whose framework reads the first value would verify the wrong one.
+ */
+export const RETURN_PARAMS: ReadonlySet<string> = new Set(['orderNo', 'merOrderNo', 'status', 'orderStatus', 'amount', 'currency', 'attach', 'sign']);
+
+/**
  * The synchronous callback (merchant-api.md §8): the merchant's returnUrl with
  * the order's outcome appended as signed query parameters, each value
  * percent-encoded as UTF-8 (a space is %20, never +), keeping the query the URL
