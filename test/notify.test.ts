@@ -195,7 +195,7 @@ describe('notifications', () => {
   });
 
   test('v2 payload: exactly the core fields signed, realAmount unsigned, no message; status 3 once acknowledged', async () => {
-    const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
+    const r = await receiver([{ status: 500, body: 'busy' }, { status: 200, body: 'SUCCESS' }]);
     const body: Record<string, unknown> = { appId: creds.appId, merOrderNo: 'v2-n-1', currency: 'IDR', amount: '150000', payMethod: 'ID_QRIS', notifyUrl: r.url, attach: 'x' };
     body.sign = referenceSign(body, creds.appSecret);
     const created = await gw.call('POST', '/api/v2/payment/order/create', { body: JSON.stringify(body) });
@@ -212,12 +212,16 @@ describe('notifications', () => {
     assert.equal(realAmount, 149000);
     assert.equal(sign, referenceSign(core, creds.appSecret));
     assert.equal(got.message, undefined);
+    // Acknowledged on the retry, minutes after PAID.
+    await eventually(async () => (await attemptsOf(orderNo)).length === 1);
+    await advanceToNext(orderNo);
     await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
     const q: Record<string, unknown> = { appId: creds.appId, orderNo, merOrderNo: '' };
     q.sign = referenceSign(q, creds.appSecret);
     const query = await gw.call('GET', `/api/v2/payment/order/query?${new URLSearchParams(q as Record<string, string>)}`);
     assert.equal(query.status, 200, query.text);
     assert.equal(query.json.data.orderStatus, 3);
+    assert.equal(query.json.data.updateTime, core.updateTime, 'the acknowledgement is not a change of status: updateTime stays that of PAID');
   });
 
   test('private targets are refused unless allow-listed: loopback forms delivered, others still refused', async () => {

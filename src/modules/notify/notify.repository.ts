@@ -91,7 +91,6 @@ export async function recordOutcomes(db: Db, outcomes: readonly Outcome[], now: 
   await markAcknowledged(
     db,
     paidAcknowledged.map((o) => o.notification.order_no),
-    now,
   );
   return settled;
 }
@@ -163,7 +162,7 @@ async function recordInOneStatement(db: Db, outcomes: readonly Outcome[], now: n
              case when settled.id is null then 'superseded' when v.acknowledged then 'delivered' else 'failed' end, v.reason
       from v left join settled on settled.id = v.id),
     acknowledged as (
-      update orders set acknowledged = 1, updated_at = ${now}, version = version + 1
+      update orders set acknowledged = 1, version = version + 1
       from settled join v on v.id = settled.id
       where v.acknowledged and settled.status = 'PAID'
         and orders.order_no = settled.order_no and orders.status = 'PAID' and orders.acknowledged = 0)

@@ -309,11 +309,12 @@ export async function findExpiredPayins(db: Db, now: number, limit: number): Pro
 }
 
 /** v2 orders whose PAID notification was acknowledged show status 3 from then on. */
-export async function markAcknowledged(db: Db, orderNos: readonly string[], now: number): Promise<void> {
+export async function markAcknowledged(db: Db, orderNos: readonly string[]): Promise<void> {
   if (orderNos.length === 0) return;
   await db
     .updateTable('orders')
-    .set({ acknowledged: 1n, updated_at: now, version: sql<bigint>`version + 1` })
+    // Not a change of status: updateTime stays the time of the PAID the merchant was told about.
+    .set({ acknowledged: 1n, version: sql<bigint>`version + 1` })
     .where('order_no', 'in', [...orderNos])
     .where('status', '=', 'PAID')
     .where('acknowledged', '=', 0n)
