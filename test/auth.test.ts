@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeProtectedHeader } from 'jose';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { createTokenService, signingKeyContext } from '../src/platform/auth/tokens.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { createApp, rotateApp, setMerchantActive, updateApp } from '../src/modules/merchants/merchant.service.ts';
 
@@ -210,6 +211,27 @@ describe('v3 token and bearer guard', () => {
     gw.clock.advance(gw.config.appCacheTtlMs);
     assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 200);
     assert.equal((await gw.call('GET', `/api/v2/merchant/balance?${v2Query(other.appSecret)}`)).status, 200);
+  });
+
+  test("a rotation by another process (pagoda keys rotate) is seen within a second; its retired key signs nothing new and verifies no token made after it", async () => {
+    const before = await gw.token(creds);
+    const oldKid = decodeProtectedHeader(before).kid!;
+    const cli = createTokenService({ db: gw.core.db, box: gw.core.box, clock: gw.clock, issuer: gw.config.tokenIssuer });
+    const newKid = await cli.rotate();
+    gw.clock.advance(1_001);
+    assert.equal(decodeProtectedHeader(await gw.token(creds)).kid, newKid);
+    const row = await gw.core.db.selectFrom('signing_keys').selectAll().where('kid', '=', oldKid).executeTakeFirstOrThrow();
+    const oldKey = Buffer.from(gw.core.box.open(row.key_enc, signingKeyContext(oldKid)), 'base64');
+    const balance = (token: string) => gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal((await balance(before)).status, 200, 'a token made before the rotation stays valid');
+    const app = await gw.core.db.selectFrom('app_secrets').select('id').where('app_id', '=', creds.appId).executeTakeFirstOrThrow();
+    const claims = { mid: creds.merchantId, aid: creds.appId, sid: app.id, tep: 0, type: 'merchant', jti: 'forged' };
+    const now = Math.floor(gw.clock.now() / 1000);
+    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: oldKid }).setIssuer(gw.config.tokenIssuer).setIssuedAt(now + 61).setExpirationTime(now + 600).sign(oldKey);
+    gw.clock.advance(61_000);
+    const refused = await balance(forged);
+    assert.equal(refused.status, 401, refused.text);
+    assert.equal(refused.json.error, 'token signed with a retired key');
   });
 
   test('signing key rotation keeps live tokens valid and signs new ones with the new kid', async () => {

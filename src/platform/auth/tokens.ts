@@ -9,7 +9,8 @@ import type { SecretBox } from '../secret-box.ts';
 export const TOKEN_TTL_SECONDS = 1800;
 const ALG = 'HS256';
 const CLOCK_SKEW_SECONDS = 60;
-const KEY_RELOAD_MS = 60_000;
+// Another process's rotation (`pagoda keys rotate` is one) reaches this one within this time.
+const KEY_RELOAD_MS = 1_000;
 
 export interface TokenClaims {
   mid: string;
@@ -98,7 +99,8 @@ function remember(cache: Map<string, TokenClaims>, token: string, claims: TokenC
  * Merchant tokens (v3): HS256 JWTs with a `kid`, the algorithm pinned on verify
  * (the header must say HS256; nothing else is even parsed further).
  * Keys live encrypted in the database so every process shares them; each process
- * caches them and reloads on an unknown `kid`.
+ * caches them and reloads on an unknown `kid`, and at most once a second to see
+ * another process's rotation (new tokens then use the new key).
  */
 export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock; issuer: string }): TokenService {
   const { db, box, clock, issuer } = deps;
@@ -146,6 +148,8 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       key = cache.get(kid);
     }
     if (!key) throw unauthorized('token signed with an unknown key');
+    // A key still active here may have been retired by another process since.
+    if (key.retiredAt === null && clock.now() - loadedAt > KEY_RELOAD_MS) await reload();
     // A retired key verifies only tokens it could have signed before retirement.
     if (key.retiredAt !== null && clock.now() > key.retiredAt + (TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) * 1000) {
       throw unauthorized('token signed with a retired key');
@@ -184,6 +188,7 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       const given = Buffer.from(parts[2]!);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized('invalid token');
       const claims = checkClaims(decodeSegment(parts[1]!), issuer, clock.now() / 1000);
+      if (key.retiredAt !== null && (claims.iat - CLOCK_SKEW_SECONDS) * 1000 > key.retiredAt) throw unauthorized('token signed with a retired key');
       remember(verified, token, claims);
       return claims;
     },
