@@ -146,6 +146,11 @@ describe('v3 token and bearer guard', () => {
       const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: header ? { authorization: header } : {} });
       assert.equal(res.status, 401, header);
     }
+    for (const pair of [[`Bearer ${token}`, 'Bearer garbage'], [`Bearer ${token}`, `Bearer ${token}`]]) {
+      const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: pair } });
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.error, 'the Authorization header appears more than once');
+    }
   });
 
   test('a token of a disabled app stops working within the app cache TTL (1 s)', async () => {

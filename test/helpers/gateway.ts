@@ -28,7 +28,7 @@ export interface TestGateway {
   agent: Agent;
   setDraining(on: boolean): void;
   merchant(currencies?: string[]): Promise<Credentials>;
-  call(method: 'GET' | 'POST', pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, any>; text: string }>;
+  call(method: 'GET' | 'POST', pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string | string[]> }): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, any>; text: string }>;
   token(creds: { appId: string; appSecret: string }): Promise<string>;
   /** The path of a pay-in's cashier page, with its key (as in `params.url`). */
   cashierPath(orderNo: string): string;
@@ -94,7 +94,7 @@ export async function startGateway(env: Record<string, string> = {}, opts: { lis
         createMerchant(tx, { box: core.box, now: clock.now(), actor: 'test' }, { name: 'Test Merchant', currencies }),
       ),
     async call(method, pathAndQuery, o = {}) {
-      const headers: Record<string, string> = { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
+      const headers: Record<string, string | string[]> = { ...(o.body !== undefined ? { 'content-type': 'application/json' } : {}), ...o.headers };
       const res = await request(url + pathAndQuery, { method, headers, body: o.body, dispatcher: agent });
       const text = await res.body.text();
       let json: Record<string, any> = {};

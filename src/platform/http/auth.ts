@@ -65,6 +65,16 @@ export function checkAppAccess(app: AuthApp, ip: string, scope: Scope | undefine
   if (scope && !app.scopes.includes(scope)) throw forbidden(`app scope does not include ${scope}`);
 }
 
+/** Node keeps the first of repeated Authorization headers; a proxy in front may read another, so two are refused. */
+function repeatedAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = 0;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length === 13 && name.toLowerCase() === 'authorization' && ++seen > 1) return true;
+  }
+  return false;
+}
+
 function bearerToken(header: string | undefined): string {
   const match = typeof header === 'string' ? /^Bearer\s+([A-Za-z0-9._~+/=-]+)\s*$/i.exec(header) : null;
   if (!match) throw unauthorized(header ? 'Authorization must be "Bearer <token>"' : 'missing Authorization header');
@@ -75,6 +85,7 @@ function bearerToken(header: string | undefined): string {
 export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, scope?: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
     const header = request.headers.authorization;
+    if (repeatedAuthorization(request.raw.rawHeaders)) throw unauthorized('the Authorization header appears more than once');
     // A token this process verified before, sent in the usual form, is looked up as it is.
     const known = typeof header === 'string' && header.startsWith('Bearer ') ? deps.tokens.known(header.slice(7)) : undefined;
     const claims = known ?? (await deps.tokens.verify(bearerToken(header)));
