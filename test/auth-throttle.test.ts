@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { TOKEN_TTL_SECONDS } from '../src/platform/auth/tokens.ts';
 
 const tokenBody = (appId: string, appSecret: string) => JSON.stringify({ grant_type: 'client_credentials', app_id: appId, app_secret: appSecret });
 
@@ -50,5 +51,29 @@ describe('failed authentications per address: past the limit, 429 with Retry-Aft
 
     gw.clock.advance(40_000);
     assert.equal((await token(creds.appSecret)).status, 200, 'a new minute');
+  });
+
+  test('a token we issued that has expired or was revoked is refused (401) but is no guess: it never blocks the address', async () => {
+    gw.clock.advance(60_000);
+    const other = await gw.merchant(['MXN']);
+    const revoked = await gw.token(other);
+    await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, other.appId, { active: false });
+    gw.clock.advance(gw.config.appCacheTtlMs + 1);
+    const expired = await gw.token(creds);
+    const balance = (token: string) => gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    for (let i = 0; i < 5; i++) {
+      const res = await balance(revoked);
+      assert.equal(res.status, 401, res.text);
+      assert.match(res.json.error, /revoked/);
+    }
+    gw.clock.advance(TOKEN_TTL_SECONDS * 1000 + 61_000);
+    for (let i = 0; i < 5; i++) {
+      const res = await balance(expired);
+      assert.equal(res.status, 401, res.text);
+      assert.match(res.json.error, /token expired/);
+    }
+    assert.equal((await token(creds.appSecret)).status, 200, 'a new token is still to be had');
+    for (let i = 0; i < 3; i++) assert.equal((await balance('nope')).status, 401);
+    assert.equal((await token(creds.appSecret)).status, 429, 'guesses still count');
   });
 });

@@ -41,12 +41,19 @@ export class AppError extends Error {
   readonly code: ErrorCode;
   /** Detail for the caller (`error` of the envelope): which field, why. */
   readonly detail: string | undefined;
+  /**
+   * A refused credential that the caller proved it once held (a token with our
+   * signature that expired or was revoked): not a guess, so it does not count
+   * towards the limit on failed authentications.
+   */
+  readonly proven: boolean;
 
-  constructor(code: ErrorCode, detail?: string, message?: string) {
+  constructor(code: ErrorCode, detail?: string, message?: string, opts: { proven?: boolean } = {}) {
     super(message ?? DEFAULT_MESSAGES[code]);
     this.name = 'AppError';
     this.code = code;
     this.detail = detail;
+    this.proven = opts.proven ?? false;
   }
 
   get status(): number {
@@ -56,6 +63,8 @@ export class AppError extends Error {
 
 export const badRequest = (detail: string): AppError => new AppError('BAD_REQUEST', detail, 'invalid request');
 export const unauthorized = (detail: string): AppError => new AppError('UNAUTHORIZED', detail, 'authentication failed');
+/** A token with a valid signature that is no longer accepted (expired, revoked): 401, not counted as a failed guess. */
+export const staleCredential = (detail: string): AppError => new AppError('UNAUTHORIZED', detail, 'authentication failed', { proven: true });
 export const forbidden = (detail: string): AppError => new AppError('FORBIDDEN', detail, 'forbidden');
 export const notFound = (detail: string): AppError => new AppError('NOT_FOUND', detail, 'not found');
 export const conflict = (detail: string): AppError => new AppError('CONFLICT', detail, 'conflict');

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes, timingSafeEqual, webcrypto } from 'node:crypto';
 import { SignJWT } from 'jose';
 import type { Db } from '../db/database.ts';
-import { unauthorized } from '../errors.ts';
+import { staleCredential, unauthorized } from '../errors.ts';
 import type { Clock } from '../clock.ts';
 import { newId } from '../ids.ts';
 import type { SecretBox } from '../secret-box.ts';
@@ -72,6 +72,7 @@ function decodeSegment(segment: string): Record<string, unknown> {
 }
 
 /** The registered and private claims a merchant token must carry (RFC 7519 §4). */
+/** Runs after the signature check: an expired or early token is one we issued (staleCredential). */
 function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: number): TokenClaims {
   const { mid, aid, sid, tep, jti, iat, exp, iss, type, nbf } = payload;
   if (typeof mid !== 'string' || typeof aid !== 'string' || typeof jti !== 'string' || type !== 'merchant') {
@@ -79,9 +80,9 @@ function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: n
   }
   if (typeof iat !== 'number' || typeof exp !== 'number') throw unauthorized('token lacks iat or exp');
   if (iss !== issuer) throw unauthorized('token from another issuer');
-  if (exp + CLOCK_SKEW_SECONDS <= nowSec) throw unauthorized('token expired');
+  if (exp + CLOCK_SKEW_SECONDS <= nowSec) throw staleCredential('token expired');
   if (iat - CLOCK_SKEW_SECONDS > nowSec || (typeof nbf === 'number' && nbf - CLOCK_SKEW_SECONDS > nowSec)) {
-    throw unauthorized('token not valid yet');
+    throw staleCredential('token not valid yet');
   }
   if (sid !== undefined && typeof sid !== 'string') throw unauthorized('token is not a merchant token');
   if (tep !== undefined && !(Number.isSafeInteger(tep) && (tep as number) >= 0)) throw unauthorized('token is not a merchant token');

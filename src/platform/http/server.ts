@@ -223,7 +223,7 @@ export function createServer(opts: ServerOptions): App {
   });
 
   app.setErrorHandler((err, request, reply) => {
-    if (opts.authThrottle && err instanceof AppError && err.code === 'UNAUTHORIZED') opts.authThrottle.failed(request.ip);
+    if (opts.authThrottle && err instanceof AppError && err.code === 'UNAUTHORIZED' && !err.proven) opts.authThrottle.failed(request.ip);
     return sendError(request, reply, err);
   });
   app.setNotFoundHandler((request, reply) =>
