@@ -78,10 +78,10 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   return text;
 }
 
-function parseReturnUrl(text: string): string {
-  const url = parseUrl('returnUrl', text, false);
+function parseReturnUrl(field: string, text: string): string {
+  const url = parseUrl(field, text, false);
   const taken = [...new URL(url).searchParams.keys()].find((name) => RETURN_PARAMS.has(name));
-  if (taken !== undefined) throw badRequest(`returnUrl: its query has "${taken}", a parameter the gateway appends on return; use another name`);
+  if (taken !== undefined) throw badRequest(`${field}: its query has "${taken}", a parameter the gateway appends on return; use another name`);
   return url;
 }
 
@@ -122,8 +122,10 @@ export function parseOrderRequest(body: Body, direction: Direction, opts: { requ
   if (method) validateExtra(method, direction, extra ?? undefined);
   const attach = optionalString(body, 'attach', MAX_ATTACH);
   const notifyUrl = parseUrl('notifyUrl', requiredString(body, 'notifyUrl', MAX_URL + 1), opts.requireHttps);
-  const returnText = optionalString(body, 'returnUrl', MAX_URL + 1) ?? optionalString(body, 'return_url', MAX_URL + 1);
-  const returnUrl = direction === 'payin' && returnText !== null ? parseReturnUrl(returnText) : null;
+  const camelReturn = optionalString(body, 'returnUrl', MAX_URL + 1);
+  const returnText = camelReturn ?? optionalString(body, 'return_url', MAX_URL + 1);
+  // Errors name the field as the merchant spelled it.
+  const returnUrl = direction === 'payin' && returnText !== null ? parseReturnUrl(camelReturn !== null ? 'returnUrl' : 'return_url', returnText) : null;
   return { merOrderNo, currency, amount, method, extra, attach, notifyUrl, returnUrl };
 }
 
