@@ -155,6 +155,32 @@ describe('sandbox completion and channel callbacks of pay-ins', () => {
     assert.equal((await query(order.orderNo)).status, 'PAID');
   });
 
+  test('a signed report that breaks the rules of any report is refused (400) and changes nothing', async () => {
+    const order = await create();
+    const key = gw.app.services.sandbox.key;
+    const cases: Array<[string, Record<string, unknown>, RegExp]> = [
+      ['paid nothing', { paidAmountMinor: '0' }, /paidAmount: must be more than 0/],
+      ['paid more than the gateway keeps exact', { paidAmountMinor: '1000000000000000' }, /paidAmount: must be more than 0 and at most 999999999999999/],
+      ['another payment\'s reference', { channelRef: 'sbx_PIOTHER' }, /channelRef: sbx_PIOTHER is not the reference of order/],
+      ['a message that is an object', { message: { a: 1 } }, /message: must be a string/],
+      ['a message that is a number', { message: 12345 }, /message: must be a string/],
+      ['a message of 257 characters', { message: 'm'.repeat(257) }, /message: at most 256 characters/],
+      ['a message with a control character', { message: 'a\u001b[2Jb' }, /message: must be text without control characters/],
+      ['an empty event id', { eventId: '' }, /eventId/],
+      ['a reference that is a number', { channelRef: 7 }, /channelRef: must be a string/],
+    ];
+    for (const [name, over, detail] of cases) {
+      const raw = report(order, 'PAID', over);
+      const res = await callback(raw, hmac(key, raw));
+      assert.equal(res.status, 400, `${name}: ${res.text}`);
+      assert.match(res.json.error, detail, name);
+    }
+    assert.equal((await query(order.orderNo)).status, 'PENDING');
+    assert.equal((await orderEvents(gw, order.orderNo)).length, 2);
+    const used = await gw.core.db.selectFrom('channel_events').select('event_id').where('order_no', '=', order.orderNo).execute();
+    assert.deepEqual(used, [], 'no refused report spends its event id');
+  });
+
   test('5 concurrent identical PAID reports: one PAID transition, one notification', async () => {
     const order = await create();
     const raw = report(order, 'PAID', { paidAmountMinor: '125050' });

@@ -153,6 +153,19 @@ describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
     assert.deepEqual((await notifications(gw, o.orderNo)).map((n) => n.status).sort(), ['EXCEPTION', 'EXPIRED']);
   });
 
+  test('a late payment completed again through the sandbox, even five times at once, answers 200 and changes nothing', async () => {
+    const o = (await createV3(gw, token, payinBody())).json.data;
+    gw.clock.advance(61_000);
+    const first = await complete(gw, token, o.orderNo, { outcome: 'PAID' });
+    assert.equal(first.status, 200, first.text);
+    const exception = await query(gw, token, o.orderNo);
+    assert.equal(exception.status, 'EXCEPTION');
+    const again = await Promise.all(Array.from({ length: 5 }, () => complete(gw, token, o.orderNo, { outcome: 'PAID' })));
+    assert.deepEqual(again.map((r) => r.status), [200, 200, 200, 200, 200], again.map((r) => r.text).join('\n'));
+    assert.deepEqual(await query(gw, token, o.orderNo), exception);
+    assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
+  });
+
   test('a paid order is not expired', async () => {
     const o = (await createV3(gw, token, payinBody())).json.data;
     await complete(gw, token, o.orderNo, { outcome: 'PAID' });

@@ -1,7 +1,7 @@
 import { notFound } from '../../platform/errors.ts';
 import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import type { Channel, ChannelEvent } from './channel.ts';
+import { checkChannelEvent, type Channel, type ChannelEvent } from './channel.ts';
 
 /** Applies a verified event to its order; returns what happened to it. */
 export type DispatchEvent = (channelName: string, event: ChannelEvent) => Promise<{ kind: string }>;
@@ -18,7 +18,7 @@ export async function handleChannelCallback(
 ): Promise<{ orderNo: string; result: string }> {
   const channel = deps.channel(channelName);
   if (!channel) throw notFound(`no channel ${channelName}`);
-  const event = channel.parseCallback(raw, headers);
+  const event = checkChannelEvent(channel.parseCallback(raw, headers));
   const outcome = await deps.dispatch(channelName, event);
   return { orderNo: event.orderNo, result: outcome.kind };
 }

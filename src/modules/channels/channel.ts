@@ -1,5 +1,6 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
-import { formatMajor } from '../../platform/money.ts';
+import { badRequest } from '../../platform/errors.ts';
+import { formatMajor, MAX_MINOR } from '../../platform/money.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
 import { channelExtra, type MethodDef } from './catalogue.ts';
 
@@ -60,6 +61,43 @@ export interface ChannelEvent {
   message: string | null;
   /** The provider's id of this report; a repeated report carries the same one. */
   eventId: string;
+}
+
+const MAX_EVENT_TEXT = 256;
+
+function eventText(field: string, value: unknown, required: boolean): string | null {
+  if (value === null || value === undefined) {
+    if (required) throw badRequest(`${field}: is required`);
+    return null;
+  }
+  if (typeof value !== 'string' || (required && value === '')) throw badRequest(`${field}: must be a${required ? ' non-empty' : ''} string`);
+  if ([...value].length > MAX_EVENT_TEXT) throw badRequest(`${field}: at most ${MAX_EVENT_TEXT} characters`);
+  if (/[\p{Cc}\p{Cs}]/u.test(value)) throw badRequest(`${field}: must be text without control characters`);
+  return value;
+}
+
+/**
+ * The rules every channel's report must meet, whatever its own format: a
+ * provider's report is input like any other. Amounts are positive and within
+ * what the gateway keeps exact; texts are bounded (a message reaches the
+ * merchant's order and the operator's terminal).
+ */
+export function checkChannelEvent(event: ChannelEvent): ChannelEvent {
+  eventText('orderNo', event.orderNo, true);
+  eventText('eventId', event.eventId, true);
+  eventText('channelRef', event.channelRef, false);
+  eventText('message', event.message, false);
+  if (event.paidAmount !== null && (typeof event.paidAmount !== 'bigint' || event.paidAmount <= 0n || event.paidAmount > MAX_MINOR)) {
+    throw badRequest(`paidAmount: must be more than 0 and at most ${MAX_MINOR} minor units`);
+  }
+  return event;
+}
+
+/** A report naming a channel reference other than the order's is about another payment. */
+export function checkChannelRef(order: Pick<OrderRow, 'order_no' | 'channel_ref'>, event: ChannelEvent): void {
+  if (event.channelRef !== null && order.channel_ref !== null && event.channelRef !== order.channel_ref) {
+    throw badRequest(`channelRef: ${event.channelRef} is not the reference of order ${order.order_no}`);
+  }
 }
 
 /**

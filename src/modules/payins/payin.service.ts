@@ -3,7 +3,7 @@ import type { OrderRow } from '../../platform/db/schema.ts';
 import { notFound, unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
-import { channelOrderOf, storedExtra, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
+import { channelOrderOf, checkChannelRef, storedExtra, withDeadline, type Channel, type ChannelCreateResult, type ChannelEvent } from '../channels/channel.ts';
 import { checkAmountAllowed, methodSettings, payableMethods, type MethodSettings } from '../channels/method-settings.ts';
 import type { MerchantFacts } from '../merchants/merchant.service.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -184,6 +184,7 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
   return deps.transact(async (tx) => {
     let order = await findOrderForUpdate(tx, event.orderNo);
     if (!order || order.direction !== 'payin' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} pay-in`);
+    checkChannelRef(order, event);
     if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
     // Its time ran out before the expiry job came by: it expires first, as the job would
     // have, so money that arrives now is an EXCEPTION as after any expiry, never PAID.
@@ -194,7 +195,8 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
     // Money that arrived after expiry is recorded; no later report of the channel settles it.
     if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
       deps.log.warn({ orderNo: order.order_no, eventId: event.eventId, outcome: event.outcome }, 'late payment awaits an operator; channel report ignored');
-      return { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
+      // PAID again says what is already recorded: nothing new, as for any repeated outcome.
+      return event.outcome === 'PAID' ? { kind: 'noop', order } : { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
     }
     if (event.outcome === 'PAID') {
       if (order.status === 'EXPIRED') {

@@ -2,7 +2,7 @@ import type { Db } from '../../platform/db/database.ts';
 import type { OrderRow } from '../../platform/db/schema.ts';
 import { AppError, notFound, unprocessable } from '../../platform/errors.ts';
 import { findMethod } from '../channels/catalogue.ts';
-import { channelOrderOf, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
+import { channelOrderOf, checkChannelRef, withDeadline, type ChannelCreateResult, type ChannelEvent, type ChannelQueryResult } from '../channels/channel.ts';
 import { checkAmountAllowed } from '../channels/method-settings.ts';
 import { freezeForPayouts } from '../ledger/ledger.service.ts';
 import { computeFee } from '../orders/fee.ts';
@@ -106,6 +106,7 @@ export async function applyPayoutEvent(deps: PayoutDeps, channelName: string, ev
   return deps.transact(async (tx) => {
     const order = await findOrderForUpdate(tx, event.orderNo);
     if (!order || order.direction !== 'payout' || order.channel !== channelName) throw notFound(`order ${event.orderNo} is not a ${channelName} payout`);
+    checkChannelRef(order, event);
     if (!(await recordChannelEvent(tx, channelName, event.eventId, order.order_no, deps.clock.now()))) return { kind: 'noop', order };
     const to: OrderStatus = event.outcome;
     const changes = to === 'PAID' ? { paid_amount: order.amount, message: null } : to === 'FAILED' || to === 'EXCEPTION' ? { message: event.message ?? `${to.toLowerCase()} reported by ${channelName}` } : {};
