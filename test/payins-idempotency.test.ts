@@ -41,13 +41,17 @@ describe(`v3 pay-in create: idempotency on merOrderNo (${TEST_DB})`, () => {
     assert.equal((await rowsOf(body.merOrderNo as string)).length, 1);
   });
 
-  const changes: Array<[string, Record<string, unknown>]> = [
-    ['another amount', { amount: 1250.51 }],
-    ['another notifyUrl', { notifyUrl: 'https://merchant.example/other' }],
-    ['another attach', { attach: 'other' }],
-    ['another payMethod', { payMethod: undefined }],
+  const changes: Array<[string, Record<string, unknown>, string]> = [
+    ['another amount', { amount: 1250.51 }, ': amount differs'],
+    ['another notifyUrl', { notifyUrl: 'https://merchant.example/other' }, ': notifyUrl differs'],
+    ['another attach', { attach: 'other' }, ': attach differs'],
+    ['another amount and attach', { amount: 1, attach: 'other' }, ': amount, attach differ'],
+    ['another returnUrl', { returnUrl: 'https://shop.example/back' }, ': returnUrl differs'],
+    ['another extra', { extra: { email: 'other@shop.example' } }, ': extra differs'],
+    // Not named: the consumer may have picked a method on the cashier page since.
+    ['another payMethod', { payMethod: undefined }, ''],
   ];
-  for (const [name, change] of changes) {
+  for (const [name, change, which] of changes) {
     test(`the same merOrderNo with ${name} → 409; the original is unchanged`, async () => {
       const body = payinBody({ attach: 'orig' });
       const first = await createV3(gw, token, body);
@@ -57,7 +61,7 @@ describe(`v3 pay-in create: idempotency on merOrderNo (${TEST_DB})`, () => {
       const res = await createV3(gw, token, payinBody({ ...body, ...change }));
       assert.equal(res.status, 409, res.text);
       assert.equal(res.json.code, 409);
-      assert.match(res.json.error, /merOrderNo/);
+      assert.equal(res.json.error, `merOrderNo ${body.merOrderNo as string} was already used with other parameters${which}`);
       assert.equal(res.json.data, undefined);
       const after = await rowsOf(body.merOrderNo as string);
       assert.equal(after.length, 1);

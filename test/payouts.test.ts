@@ -69,10 +69,11 @@ describe('v3 payouts: idempotency and refusals', () => {
     const first = await createPayoutV3(gw, token, body);
     assert.equal(first.status, 200, first.text);
     const mid = await balances();
-    for (const changed of [{ amount: 51 }, { extra: { accountName: 'OTRA PERSONA', accountNo: (body.extra as { accountNo: string }).accountNo } }]) {
+    for (const [changed, which] of [[{ amount: 51 }, 'amount'], [{ extra: { accountName: 'OTRA PERSONA', accountNo: (body.extra as { accountNo: string }).accountNo } }, 'extra']] as const) {
       const res = await createPayoutV3(gw, token, { ...body, ...changed });
       assert.equal(res.status, 409, res.text);
       assert.equal(res.json.code, 409);
+      assert.equal(res.json.error, `merOrderNo ${body.merOrderNo as string} was already used with other parameters: ${which} differs`);
       assert.equal(res.json.data, undefined);
     }
     assert.deepEqual(await balances(), mid);

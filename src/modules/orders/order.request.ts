@@ -151,10 +151,34 @@ export interface Caller {
   generation: 'v2' | 'v3';
 }
 
-/** An existing order answers a retry only if every parameter is the same (else 409). */
-export function sameRequest(existing: OrderRow, hash: string, merOrderNo: string): OrderRow {
-  if (existing.request_hash !== hash) throw conflict(`merOrderNo ${merOrderNo} was already used with other parameters`);
-  return existing;
+/** Stored order fields a retry can be told apart by, as the request names them. */
+const RETRY_FIELDS: ReadonlyArray<[string, (order: OrderRow, req: OrderRequest) => boolean]> = [
+  ['currency', (o, r) => o.currency === r.currency],
+  ['amount', (o, r) => o.amount === r.amount],
+  ['notifyUrl', (o, r) => o.notify_url === r.notifyUrl],
+  ['returnUrl', (o, r) => o.return_url === r.returnUrl],
+  ['attach', (o, r) => o.attach === r.attach],
+  ['extra', (o, r) => JSON.stringify(storedExtraOf(o)) === JSON.stringify(sortedExtra(r.extra))],
+];
+
+function sortedExtra(extra: Record<string, string> | null): Array<[string, string]> | null {
+  return extra ? Object.keys(extra).sort().map((k) => [k, extra[k]!]) : null;
+}
+
+function storedExtraOf(order: OrderRow): Array<[string, string]> | null {
+  return sortedExtra(order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null);
+}
+
+/**
+ * An existing order answers a retry only if every parameter is the same (else
+ * 409, naming what differs; the method is not named, since the consumer may
+ * have picked one on the cashier page since).
+ */
+export function sameRequest(existing: OrderRow, hash: string, req: OrderRequest): OrderRow {
+  if (existing.request_hash === hash) return existing;
+  const differ = RETRY_FIELDS.filter(([, same]) => !same(existing, req)).map(([name]) => name);
+  const which = differ.length > 0 ? `: ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'}` : '';
+  throw conflict(`merOrderNo ${req.merOrderNo} was already used with other parameters${which}`);
 }
 
 /** The row of a new order, CREATED; what differs by direction comes in `more`. */

@@ -62,7 +62,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const hash = requestHash(req);
   // A retry answers the order it made even if the merchant's settings changed since.
   const known = await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payin', merOrderNo: req.merOrderNo });
-  if (known) return sameRequest(known, hash, req.merOrderNo);
+  if (known) return sameRequest(known, hash, req);
   const merchant = await deps.merchantOf(caller.merchantId);
   if (!merchant.currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = req.method ? await deps.settingsOf(caller.merchantId, 'payin', req.method.code) : null;
@@ -77,7 +77,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const answered = req.method ? answerOf(row.channel!, await askChannel(deps, row, req.method, merchant.name)) : undefined;
   const order = await deps.newOrder({ row, actor: `merchant:${caller.appId}`, ...(answered ? { answered } : {}) });
   // Lost the race to a concurrent identical request: the unique constraint decided.
-  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req.merOrderNo);
+  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payin', req.merOrderNo))!, hash, req);
   return order;
 }
 

@@ -36,11 +36,11 @@ export async function createPayout(deps: PayoutDeps, caller: Caller, body: Recor
     row = await newPayoutRow(deps, caller, req, hash);
   } catch (err) {
     const known = err instanceof AppError ? await deps.knownOrder({ merchantId: caller.merchantId, direction: 'payout', merOrderNo: req.merOrderNo }) : undefined;
-    if (known) return sameRequest(known, hash, req.merOrderNo);
+    if (known) return sameRequest(known, hash, req);
     throw err;
   }
   const order = await deps.newPayout({ row, actor: `merchant:${caller.appId}` });
-  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req.merOrderNo);
+  if (!order) return sameRequest((await findOrderByRef(deps.db, caller.merchantId, 'payout', req.merOrderNo))!, hash, req);
   return submitPayout(deps, order);
 }
 
