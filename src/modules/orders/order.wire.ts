@@ -4,11 +4,18 @@ import { toMajorNumber } from '../../platform/money.ts';
 import { chargedFee } from './fee.ts';
 import { v2StatusCode, type OrderStatus } from './order.ts';
 
-function paramsOf(row: OrderRow, cashierLink: CashierLink): Record<string, string> | undefined {
+/** Params that are times: epoch milliseconds, a JSON number like every other time on the wire. */
+const TIME_PARAMS = ['expireTime'] as const;
+
+function paramsOf(row: OrderRow, cashierLink: CashierLink): Record<string, string | number> | undefined {
   if (row.direction !== 'payin') return undefined;
   const url = cashierLink(row.order_no);
-  const stored = row.params ? (JSON.parse(row.params) as Record<string, string>) : {};
-  return Object.assign({ url, paymentLink: url }, stored);
+  const params: Record<string, string | number> = Object.assign({ url, paymentLink: url }, row.params ? (JSON.parse(row.params) as Record<string, string>) : {});
+  for (const name of TIME_PARAMS) {
+    const value = params[name];
+    if (typeof value === 'string' && /^\d{1,15}$/.test(value)) params[name] = Number(value);
+  }
+  return params;
 }
 
 /** The fields both generations share, in wire order; the caller sets its own after them. */
