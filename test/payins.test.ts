@@ -91,6 +91,12 @@ describe('v3 pay-in create: the order object and method params', () => {
     const va = await createV3(gw, token, payinBody({ currency: 'IDR', payMethod: 'ID_VA', amount: 50000 }));
     assert.equal(va.status, 200, va.text);
     assert.match(va.json.data.params.vaNumber, /^\d{8,20}$/);
+    // The bank by name or by its Bank Indonesia code: the same bank's account.
+    for (const bankCode of ['BCA', 'bca', '014']) {
+      const atBca = await createV3(gw, token, payinBody({ currency: 'IDR', payMethod: 'ID_VA', amount: 50000, extra: { bankCode } }));
+      assert.equal(atBca.status, 200, atBca.text);
+      assert.match(atBca.json.data.params.vaNumber, /^39358\d{11}$/, bankCode);
+    }
   });
 
   test('payMethod is matched case-insensitively without country prefix: qris on IDR is ID_QRIS', async () => {

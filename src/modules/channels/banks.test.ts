@@ -54,6 +54,10 @@ test('aliases resolve to the canonical entry', () => {
   assert.equal(findBank('MX', 'bancomer')?.code, '012');
   assert.equal(findBank('MX', '137')?.name, 'BANCOPPEL');
   assert.equal(findBank('MX', '072')?.name, 'BANORTE');
+  assert.equal(findBank('ID', '014')?.code, 'BCA');
+  assert.equal(findBank('ID', '213')?.code, 'BTPN');
+  assert.equal(findBank('ID', '008')?.code, 'MANDIRI');
+  assert.equal(findBank('ID', '999'), undefined);
 });
 
 test('tables are well-formed: unique codes and aliases, Mexico 3-digit', () => {
