@@ -10,7 +10,7 @@ import {
   parseIpAllowList,
   parseScopes,
 } from '../modules/merchants/merchant.ts';
-import { createApp, createMerchant, rotateApp, setMerchantActive, updateApp } from '../modules/merchants/merchant.service.ts';
+import { createApp, createMerchant, describeMerchant, rotateApp, setMerchantActive, updateApp } from '../modules/merchants/merchant.service.ts';
 import { cliActor } from './actor.ts';
 import { print } from './output.ts';
 
@@ -58,6 +58,24 @@ export function registerMerchantCommands(program: Command): void {
         { create: true },
       );
       print({ ...result }, Boolean(opts.json));
+    });
+
+  merchant
+    .command('show')
+    .description('a merchant: its status, currencies (the default first) and apps (no secrets)')
+    .requiredOption('--merchant <id>', 'merchant id')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { merchant: string; json?: boolean }) => {
+      const shown = await withCore((core) => describeMerchant(core.db, core.clock.now(), opts.merchant));
+      if (opts.json) {
+        print(shown, true);
+        return;
+      }
+      print({ ...shown, apps: shown.apps.map((a) => a.appId) }, false);
+      for (const a of shown.apps) {
+        process.stdout.write('\n');
+        print(a, false);
+      }
     });
 
   merchant

@@ -43,6 +43,11 @@ export async function insertApp(db: Db, row: AppRow): Promise<void> {
   await db.insertInto('apps').values(row).execute();
 }
 
+/** A merchant's apps, oldest first. */
+export async function listApps(db: Db, merchantId: string): Promise<AppRow[]> {
+  return db.selectFrom('apps').selectAll().where('merchant_id', '=', merchantId).orderBy('created_at').orderBy('app_id').execute();
+}
+
 export async function findApp(db: Db, appId: string): Promise<AppRow | undefined> {
   return db.selectFrom('apps').selectAll().where('app_id', '=', appId).executeTakeFirst();
 }

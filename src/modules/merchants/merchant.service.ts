@@ -178,6 +178,32 @@ export async function merchantCurrencies(db: Db, merchantId: string, opts: ReadO
   return { name: merchant.name, defaultCurrency: merchant.default_currency, currencies };
 }
 
+/** What an operator is shown of a merchant: its state, currencies (the default first) and apps, never a secret. */
+export async function describeMerchant(db: Db, now: number, merchantId: string) {
+  const merchant = await repo.findMerchant(db, merchantId);
+  if (!merchant) throw notFound(`merchant ${merchantId} does not exist`);
+  const currencies = await repo.listCurrencies(db, merchantId);
+  const apps = [];
+  for (const app of await repo.listApps(db, merchantId)) {
+    const secrets = (await repo.listSecrets(db, app.app_id)).filter((s) => isSecretValid(s.expires_at, now));
+    apps.push({
+      appId: app.app_id,
+      status: app.status,
+      scopes: app.scopes.split(','),
+      ackMode: app.ack_mode,
+      ipAllow: app.ip_allow ? app.ip_allow.split(',') : [],
+      validSecrets: secrets.length,
+    });
+  }
+  return {
+    merchantId: merchant.id,
+    name: merchant.name,
+    status: merchant.status,
+    currencies: [merchant.default_currency, ...currencies.filter((c) => c !== merchant.default_currency)],
+    apps,
+  };
+}
+
 export async function hasMerchants(db: Db): Promise<boolean> {
   return (await repo.countMerchants(db)) > 0;
 }
