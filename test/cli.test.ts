@@ -189,6 +189,27 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('notify', 'resend', '--order', 'PI_NOPE'), /PI_NOPE/);
   });
 
+  it('merchant show: status, currencies with the default first, and apps without their secrets', T, async () => {
+    const run = await pagoda('merchant', 'show', '--merchant', merchantId, '--json');
+    const shown = json(run);
+    assert.equal(shown.merchantId, merchantId);
+    assert.deepEqual(shown.currencies, ['MXN', 'BRL']);
+    assert.ok(shown.apps.some((a: Record<string, unknown>) => a.appId === firstApp.appId && a.status === 'active'));
+    for (const secret of secrets) assert.ok(!run.stdout.includes(secret), 'no secret is shown');
+    assertRefused(await pagoda('merchant', 'show', '--merchant', 'mch_NOPE'), /merchant mch_NOPE does not exist/);
+  });
+
+  it('method list and method banks: the catalogue and the bank codes, without a database', T, async () => {
+    const listed = json(await pagoda('method', 'list', '--currency', 'pkr', '--json'));
+    assert.deepEqual(listed.map((m: Record<string, unknown>) => m.method), ['PK_WALLET', 'PK_DF']);
+    assert.deepEqual(listed[0].payinExtra, ['payType', 'mobile']);
+    const banks = json(await pagoda('method', 'banks', '--country', 'id', '--json'));
+    assert.deepEqual(banks.find((b: Record<string, unknown>) => b.bankCode === 'BCA'), { bankCode: 'BCA', name: 'Bank Central Asia', kind: 'bank', aliases: ['014'] });
+    assertRefused(await pagoda('method', 'banks', '--country', 'XX'), /country: XX is not one of/);
+    assertRefused(await pagoda('method', 'banks', '--country', 'IN'), /IFSC/);
+    assertRefused(await pagoda('method', 'list', '--currency', 'EURO'), /currency/);
+  });
+
   it('bad input exits 2 with a message naming the option', T, async () => {
     assertRefused(await pagoda('merchant', 'create', '--name', 'Bad', '--currencies', 'XXX1', '--json'), /currenc/i);
     assertRefused(await pagoda('app', 'create', '--merchant', merchantId, '--scope', 'admin', '--json'), /scope/i);

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { badRequest } from '../platform/errors.ts';
 import { formatMajor, parseMajorText } from '../platform/money.ts';
-import { findMethod } from '../modules/channels/catalogue.ts';
+import { BANKS, type Country } from '../modules/channels/banks.ts';
+import { CATALOGUE, findMethod, type MethodDef } from '../modules/channels/catalogue.ts';
 import { methodSettings, saveMethodSettings } from '../modules/channels/method-settings.ts';
 import { merchantCurrencies } from '../modules/merchants/merchant.service.ts';
 import { validateFeeRule } from '../modules/orders/fee.ts';
@@ -12,6 +13,7 @@ import { cliActor } from './actor.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
 import { asciiUpper } from '../platform/ascii.ts';
+import { parseCurrencyOption } from './options.ts';
 
 interface SetOptions {
   merchant: string;
@@ -32,8 +34,57 @@ function parseBps(text: string): bigint {
   return BigInt(text);
 }
 
+/** A catalogue entry as `method list` prints it. */
+function listed(def: MethodDef): Record<string, unknown> {
+  return {
+    method: def.code,
+    currency: def.currency,
+    name: def.label,
+    directions: def.directions,
+    aliases: def.aliases ?? [],
+    payinExtra: def.directions.includes('payin') ? (def.requiredExtra.payin ?? []) : undefined,
+    payinOptional: def.directions.includes('payin') ? (def.optionalExtra.payin ?? []) : undefined,
+    payoutExtra: def.directions.includes('payout') ? (def.requiredExtra.payout ?? []) : undefined,
+    payoutOptional: def.directions.includes('payout') ? (def.optionalExtra.payout ?? []) : undefined,
+    payTypes: def.payTypes,
+    params: def.directions.includes('payin') ? ['url', 'paymentLink', ...def.paramKinds] : undefined,
+  };
+}
+
+function printList(rows: Array<Record<string, unknown>>, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(rows) + '\n');
+    return;
+  }
+  rows.forEach((row, i) => {
+    if (i > 0) process.stdout.write('\n');
+    print(row, false);
+  });
+}
+
 export function registerMethodCommands(program: Command): void {
-  const method = program.command('method').description("a merchant's methods: channel routing, fees and limits");
+  const method = program.command('method').description("the method catalogue, and a merchant's methods: channel routing, fees and limits");
+  method
+    .command('list')
+    .description('the catalogue: every method, its currency, directions, aliases, required extra and pay-in params (also docs/methods.md)')
+    .option('--currency <code>', 'only the methods of this currency')
+    .option('--json', 'machine-readable output')
+    .action((opts: { currency?: string; json?: boolean }) => {
+      const currency = opts.currency === undefined ? undefined : parseCurrencyOption(opts.currency);
+      printList(CATALOGUE.filter((def) => currency === undefined || def.currency === currency).map(listed), Boolean(opts.json));
+    });
+  method
+    .command('banks')
+    .description("the codes a payout's extra.bankCode accepts in a country (also docs/methods.md)")
+    .requiredOption('--country <code>', Object.keys(BANKS).join(', '))
+    .option('--json', 'machine-readable output')
+    .action((opts: { country: string; json?: boolean }) => {
+      const country = asciiUpper(opts.country.trim());
+      if (!Object.hasOwn(BANKS, country)) throw badRequest(`country: ${opts.country} is not one of ${Object.keys(BANKS).join(', ')}`);
+      const banks = BANKS[country as Country];
+      if (banks.length === 0) throw badRequest(`country: ${country} has no bank codes (${country === 'IN' ? 'bankCode is the branch IFSC' : 'payouts go to a PIX key'})`);
+      printList(banks.map((b) => ({ bankCode: b.code, name: b.name, kind: b.kind, aliases: b.aliases ?? [] })), Boolean(opts.json));
+    });
   method
     .command('set')
     .description('route a method to a channel and set its fee and limits for one merchant')

@@ -193,7 +193,7 @@ function checkBankCode(def: MethodDef, v: string): void {
     return;
   }
   const bank = findBank(def.country, v);
-  if (bank === undefined) throw badRequest(`extra.bankCode ${v.slice(0, 32)} is not a known ${def.country} bank code`);
+  if (bank === undefined) throw badRequest(`extra.bankCode ${v.slice(0, 32)} is not a known ${def.country} bank code (the codes are listed in docs/methods.md)`);
   if (def.bankKinds !== undefined && !def.bankKinds.includes(bank.kind)) {
     throw badRequest(`extra.bankCode ${bank.code} is a ${bank.kind}; ${def.code} accepts ${def.bankKinds.join(' or ')} codes only`);
   }
