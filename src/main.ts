@@ -22,8 +22,12 @@ export { openCore, type Core };
 
 const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT'];
 
-/** The demo merchant's credentials for the banner; `stale` when its kept secret no longer authenticates. */
-type DemoCredentials = Credentials & { file: string; stale: boolean };
+/**
+ * The demo merchant's credentials for the banner. `stale`: its kept secret no
+ * longer authenticates; `elsewhere`: its app is not in this database (the data
+ * directory was first used with another one).
+ */
+type DemoCredentials = Credentials & { file: string; state: 'ok' | 'stale' | 'elsewhere' };
 
 /** On a fresh embedded install: a demo merchant whose credentials are kept for the banner. */
 async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefined> {
@@ -32,8 +36,9 @@ async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefin
     const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
     // Rotated or disabled since: a secret that no longer works is not shown again.
     const app = await loadAuthApp(core.db, core.box, core.clock.now(), kept.appId);
-    const works = Boolean(app?.active) && app!.secrets.some((secret) => safeEqual(secret, kept.appSecret));
-    return { ...kept, file, stale: !works };
+    if (!app) return { ...kept, file, state: 'elsewhere' };
+    const works = app.active && app.secrets.some((secret) => safeEqual(secret, kept.appSecret));
+    return { ...kept, file, state: works ? 'ok' : 'stale' };
   }
   if (!core.config.demoMerchant) return undefined;
   const created = await core.db.transaction().execute(async (tx) => {
@@ -44,7 +49,7 @@ async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefin
     fs.mkdirSync(core.config.dataDir, { recursive: true });
     fs.writeFileSync(file, JSON.stringify(created, null, 2) + '\n', { mode: 0o600 });
   }
-  return created && { ...created, file, stale: false };
+  return created && { ...created, file, state: 'ok' };
 }
 
 function banner(config: Config, role: Role, demo: DemoCredentials | undefined, tls: TlsMaterial | undefined): string {
@@ -57,8 +62,10 @@ function banner(config: Config, role: Role, demo: DemoCredentials | undefined, t
   if (tls?.uncoveredHost) {
     lines.push(`warning: that certificate, generated on an earlier start, does not name ${tls.uncoveredHost} (PAGODA_PUBLIC_URL); delete ${path.dirname(tls.certPath)} to generate one that does, or set PAGODA_TLS_CERT and PAGODA_TLS_KEY`);
   }
-  if (demo?.stale) {
+  if (demo?.state === 'stale') {
     lines.push('', `Demo merchant ${demo.merchantId}: the app secret kept in ${demo.file} no longer authenticates (rotated or disabled), so it is not shown.`);
+  } else if (demo?.state === 'elsewhere') {
+    lines.push('', `Demo merchant ${demo.merchantId} of ${demo.file} is not in this database (that file was written with another one), so it is not shown.`);
   } else if (demo) {
     const body = JSON.stringify({ grant_type: 'client_credentials', app_id: demo.appId, app_secret: demo.appSecret });
     lines.push(
@@ -67,6 +74,7 @@ function banner(config: Config, role: Role, demo: DemoCredentials | undefined, t
       `  merchantId  ${demo.merchantId}`,
       `  appId       ${demo.appId}`,
       `  appSecret   ${demo.appSecret}`,
+      `  currencies  ${DEMO_CURRENCIES.join(', ')} (the first is the default)`,
       '',
       'Get a token:',
       `  curl -k -X POST ${base}/api/v3/oauth/token -H 'Content-Type: application/json' -d '${body}'`,

@@ -60,6 +60,7 @@ describe('pagoda serve: first start', () => {
     const banner = parseBanner(await first.waitFor(BANNER_DONE, 30_000));
     assert.match(banner.appId, /^[0-9a-f]{32}$/);
     assert.match(banner.appSecret, /^[0-9a-f]{32}$/);
+    assert.match(first.stdout(), /^\s*currencies\s+IDR, MXN, BRL, INR, THB, PHP, PKR, BDT \(the first is the default\)$/m);
     assert.ok(banner.tokenCurl.includes(`https://localhost:${port}/api/v3/oauth/token`), banner.tokenCurl);
 
     // The token line, exactly as printed.
@@ -113,6 +114,13 @@ describe('pagoda serve: first start', () => {
     assert.ok(!stale.includes(banner.appSecret), `a revoked secret was printed:\n${stale}`);
     assert.match(stale, new RegExp(`Demo merchant ${banner.merchantId}: the app secret kept in \\S+demo-merchant\\.json no longer authenticates`));
     assert.equal(await stop(third, 15_000), 0);
+
+    // The same data directory with another database: the kept merchant is not there, and the banner says so.
+    const fourth = ws.spawn(['serve'], { ...env, PAGODA_DATABASE_URL: `sqlite:${path.join(ws.dataDir, 'other.db')}` });
+    const elsewhere = await fourth.waitFor(/is not in this database[^\n]*\n/, 30_000);
+    assert.match(elsewhere, new RegExp(`Demo merchant ${banner.merchantId} of \\S+demo-merchant\\.json is not in this database`));
+    assert.ok(!elsewhere.includes('no longer authenticates'));
+    assert.equal(await stop(fourth, 15_000), 0);
   });
 });
 
