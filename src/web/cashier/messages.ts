@@ -94,7 +94,7 @@ const en: Messages = {
   statusDetail: {
     CREATED: 'Follow the instructions below to pay.',
     PENDING: 'We are waiting for confirmation from your bank.',
-    PAID: 'Thank you. The merchant has been notified.',
+    PAID: 'Thank you. The merchant is being told of your payment.',
     FAILED: 'The payment could not be completed. You can start a new one from the merchant.',
     EXPIRED: 'Please do not pay this order any more. Start a new payment from the merchant.',
     REFUNDED: 'The money has been returned to you.',
@@ -149,7 +149,7 @@ const es: Messages = {
   statusDetail: {
     CREATED: 'Sigue las instrucciones de abajo para pagar.',
     PENDING: 'Estamos esperando la confirmación de tu banco.',
-    PAID: 'Gracias. Ya avisamos al comercio.',
+    PAID: 'Gracias. Estamos avisando al comercio de tu pago.',
     FAILED: 'No se pudo completar el pago. Puedes iniciar uno nuevo desde el comercio.',
     EXPIRED: 'Ya no pagues este pedido. Inicia un nuevo pago desde el comercio.',
     REFUNDED: 'El dinero te fue devuelto.',
@@ -204,7 +204,7 @@ const pt: Messages = {
   statusDetail: {
     CREATED: 'Siga as instruções abaixo para pagar.',
     PENDING: 'Estamos aguardando a confirmação do seu banco.',
-    PAID: 'Obrigado. A loja já foi avisada.',
+    PAID: 'Obrigado. Estamos avisando a loja do seu pagamento.',
     FAILED: 'Não foi possível concluir o pagamento. Você pode iniciar um novo pela loja.',
     EXPIRED: 'Não pague mais este pedido. Inicie um novo pagamento pela loja.',
     REFUNDED: 'O dinheiro foi devolvido para você.',
@@ -259,7 +259,7 @@ const id: Messages = {
   statusDetail: {
     CREATED: 'Ikuti petunjuk di bawah ini untuk membayar.',
     PENDING: 'Kami sedang menunggu konfirmasi dari bank Anda.',
-    PAID: 'Terima kasih. Penjual sudah diberi tahu.',
+    PAID: 'Terima kasih. Kami sedang memberi tahu penjual tentang pembayaran Anda.',
     FAILED: 'Pembayaran tidak dapat diselesaikan. Anda dapat memulai pembayaran baru dari penjual.',
     EXPIRED: 'Jangan bayar pesanan ini lagi. Mulai pembayaran baru dari penjual.',
     REFUNDED: 'Uang Anda sudah dikembalikan.',
