@@ -182,6 +182,9 @@ describe('v3 pay-in create: other fields', () => {
     ['extra member not a string', { extra: { email: 5 } }, /extra/],
     ['extra member with a lone surrogate', { extra: { email: 'a\ud800@shop.example' } }, /extra\.email: must be valid Unicode/],
     ['extra member name with a lone surrogate', { extra: { ['n\udc00']: 'x' } }, /extra: a member name must be valid Unicode/],
+    ['extra with 51 members', { extra: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, /extra: at most 50 members/],
+    ['extra member name of 65 characters', { extra: { ['n'.repeat(65)]: 'x' } }, /extra: a member name must be at most 64 characters/],
+    ['extra member name with a newline', { extra: { 'a\nb': 'x' } }, /extra: a member name must be at most 64 characters, without control characters/],
     ['extra member over 256 characters', { extra: { email: `${'a'.repeat(250)}@x.example` } }, /extra\.email: at most 256 characters/],
     ['body an array', '[]', /./],
   ];

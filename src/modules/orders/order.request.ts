@@ -41,6 +41,9 @@ function optionalString(body: Body, key: string, max: number, field = key): stri
 }
 
 const LONE_SURROGATE = /\p{Cs}/u;
+// extra carries a method's few fields (a beneficiary, a mobile): bounded like every other text.
+const MAX_EXTRA_MEMBERS = 50;
+const MAX_EXTRA_NAME = 64;
 
 /** Characters as the contract counts them: code points, so an emoji is one, not two UTF-16 units. */
 function codePointCount(value: string): number {
@@ -90,8 +93,13 @@ function parseExtra(body: Body): Record<string, string> | null {
   if (extra === undefined || extra === null) return null;
   if (typeof extra !== 'object' || Array.isArray(extra)) throw badRequest('extra: must be an object');
   const out: Record<string, string> = {};
-  for (const key of Object.keys(extra)) {
+  const keys = Object.keys(extra);
+  if (keys.length > MAX_EXTRA_MEMBERS) throw badRequest(`extra: at most ${MAX_EXTRA_MEMBERS} members`);
+  for (const key of keys) {
     if (LONE_SURROGATE.test(key)) throw badRequest('extra: a member name must be valid Unicode (it has a lone surrogate)');
+    if ([...key].length > MAX_EXTRA_NAME || /\p{Cc}/u.test(key)) {
+      throw badRequest(`extra: a member name must be at most ${MAX_EXTRA_NAME} characters, without control characters`);
+    }
     // As in the signature rule, an empty member is an absent one: a retry that adds one is the same request.
     const value = optionalString(extra as Body, key, 256, `extra.${key}`);
     if (value !== null) out[key] = value;
