@@ -153,6 +153,16 @@ describe('v2 pay-in create and query (signed)', () => {
     assert.equal(res.json.data.amount, 1250.5);
   });
 
+  test('a body that is not a JSON object (an array, null, a string) is a 400 before any sign check, nothing created', async () => {
+    for (const body of ['[]', 'null', '"appId"', '7', `[${JSON.stringify(signed(v2Body()))}]`]) {
+      const before = await countOrders(gw);
+      const res = await createV2(body);
+      assert.equal(res.status, 400, `${body}: ${res.text}`);
+      assert.equal(res.json.error, 'body: must be a JSON object');
+      assert.equal(await countOrders(gw), before);
+    }
+  });
+
   test('unknown top-level fields are signed and then ignored', async () => {
     const res = await createV2(signed(v2Body({ foo: 'bar', lang: 'en' })));
     assert.equal(res.status, 200, res.text);

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
-import { forbidden, staleCredential, unauthorized } from '../errors.ts';
+import { badRequest, forbidden, staleCredential, unauthorized } from '../errors.ts';
 import { verifySign } from '../sign.ts';
 import type { TokenService } from '../auth/tokens.ts';
 
@@ -104,6 +104,8 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
 export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
     const params = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    // Nothing to authenticate in a body that is not an object: the request is malformed, not a failed login.
+    if (request.method !== 'GET' && (typeof params !== 'object' || params === null || Array.isArray(params))) throw badRequest('body: must be a JSON object');
     if (!params || typeof params !== 'object') throw unauthorized('appId and sign are required');
     for (const value of Object.values(params)) {
       if (Array.isArray(value) && request.method === 'GET') throw unauthorized('a query parameter appears twice');
