@@ -5,6 +5,7 @@ import { newId } from '../../platform/ids.ts';
 import { rawNumberText } from '../../platform/json.ts';
 import { currencyInfo, parseAmount } from '../../platform/money.ts';
 import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
+import { storedExtra } from '../channels/channel.ts';
 import type { Direction } from './order.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
 import { RETURN_PARAMS } from '../payins/return-url.ts';
@@ -138,13 +139,18 @@ export function parseOrderRequest(body: Body, direction: Direction, opts: { requ
 }
 
 /** What makes two creates "the same parameters" for idempotency. */
+/** extra as sorted pairs: the same members in any order are the same request. */
+function sortedExtra(extra: Readonly<Record<string, string>> | null): Array<[string, string]> | null {
+  return extra ? Object.keys(extra).sort().map((k) => [k, extra[k]!]) : null;
+}
+
 export function requestHash(req: OrderRequest): string {
   const canonical = JSON.stringify([
     req.merOrderNo,
     req.currency,
     req.amount.toString(),
     req.method?.code ?? null,
-    req.extra ? Object.keys(req.extra).sort().map((k) => [k, req.extra![k]]) : null,
+    sortedExtra(req.extra),
     req.attach,
     req.notifyUrl,
     req.returnUrl,
@@ -166,16 +172,8 @@ const RETRY_FIELDS: ReadonlyArray<[string, (order: OrderRow, req: OrderRequest) 
   ['notifyUrl', (o, r) => o.notify_url === r.notifyUrl],
   ['returnUrl', (o, r) => o.return_url === r.returnUrl],
   ['attach', (o, r) => o.attach === r.attach],
-  ['extra', (o, r) => JSON.stringify(storedExtraOf(o)) === JSON.stringify(sortedExtra(r.extra))],
+  ['extra', (o, r) => JSON.stringify(sortedExtra(storedExtra(o) ?? null)) === JSON.stringify(sortedExtra(r.extra))],
 ];
-
-function sortedExtra(extra: Record<string, string> | null): Array<[string, string]> | null {
-  return extra ? Object.keys(extra).sort().map((k) => [k, extra[k]!]) : null;
-}
-
-function storedExtraOf(order: OrderRow): Array<[string, string]> | null {
-  return sortedExtra(order.extra ? (JSON.parse(order.extra) as Record<string, string>) : null);
-}
 
 /**
  * An existing order answers a retry only if every parameter is the same (else

@@ -71,8 +71,10 @@ function decodeSegment(segment: string): Record<string, unknown> {
   throw unauthorized('malformed token');
 }
 
-/** The registered and private claims a merchant token must carry (RFC 7519 §4). */
-/** Runs after the signature check: an expired or early token is one we issued (staleCredential). */
+/**
+ * The registered and private claims a merchant token must carry (RFC 7519 §4).
+ * Runs after the signature check: an expired or early token is one we issued (staleCredential).
+ */
 function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: number): TokenClaims {
   const { mid, aid, sid, tep, jti, iat, exp, iss, type, nbf } = payload;
   if (typeof mid !== 'string' || typeof aid !== 'string' || typeof jti !== 'string' || type !== 'merchant') {
