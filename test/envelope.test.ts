@@ -32,6 +32,21 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     }
   });
 
+  test('a path that exists for another method answers 405 with Allow, in the envelope', async () => {
+    const cases: Array<['GET' | 'POST', string, string]> = [
+      ['GET', '/api/v3/oauth/token', 'POST'],
+      ['POST', '/api/v2/merchant/balance?currency=MXN', 'GET, HEAD'],
+      ['GET', '/api/v2/payment/order/create', 'POST'],
+    ];
+    for (const [method, path, allow] of cases) {
+      const res = await gw.call(method, path, method === 'POST' ? { body: '{}' } : {});
+      assert.equal(res.status, 405, `${method} ${path}: ${res.text}`);
+      assert.equal(res.json.code, 405);
+      assert.equal(res.headers.allow, allow);
+      assert.match(res.json.error, new RegExp(`^${method} is not allowed on ${path.split('?')[0]}; use`));
+    }
+  });
+
   const accepted: Array<[string, Record<string, string>]> = [
     ['bare application/json', { 'content-type': 'application/json' }],
     ['application/json; charset=utf-8', { 'content-type': 'application/json; charset=utf-8' }],

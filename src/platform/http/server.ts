@@ -83,6 +83,8 @@ function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
   return opts.logStream ? { ...base, stream: opts.logStream } : base;
 }
 
+const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
 /** A body sent compressed is refused as such (415), not parsed as if it were plain and found broken. */
 function codedBody(contentEncoding: string | undefined): AppError | null {
   const coding = contentEncoding?.trim().toLowerCase() ?? '';
@@ -226,8 +228,15 @@ export function createServer(opts: ServerOptions): App {
     if (opts.authThrottle && err instanceof AppError && err.code === 'UNAUTHORIZED' && !err.proven) opts.authThrottle.failed(request.ip);
     return sendError(request, reply, err);
   });
-  app.setNotFoundHandler((request, reply) =>
-    sendError(request, reply, new AppError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, 'not found')),
-  );
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0]!;
+    // A path that exists for other methods: 405 with the methods it takes (fixed paths only, e.g. the API's).
+    const allowed = ROUTE_METHODS.filter((method) => method !== request.method && app.hasRoute({ method, url: path }));
+    if (allowed.length > 0) {
+      reply.header('allow', allowed.join(', '));
+      return sendError(request, reply, new AppError('METHOD_NOT_ALLOWED', `${request.method} is not allowed on ${path}; use ${allowed.join(' or ')}`));
+    }
+    return sendError(request, reply, new AppError('NOT_FOUND', `no route ${request.method} ${path}`, 'not found'));
+  });
   return app;
 }
