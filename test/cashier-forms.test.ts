@@ -18,8 +18,10 @@ describe('cashier forms: method picker and cancel', () => {
 
   const page = (orderNo: string) => gw.call('GET', gw.cashierPath(orderNo));
   const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
-  const post = (orderNo: string, action: string, form: Record<string, string>) =>
-    gw.call('POST', `/cashier/${orderNo}/${action}`, { body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  /** Where the page's form for `action` posts: the page's address with the action before its key. */
+  const actionPath = (orderNo: string, action: string) => gw.cashierPath(orderNo).replace('?k=', `/${action}?k=`);
+  const post = (orderNo: string, action: string, form: Record<string, string>, path = actionPath(orderNo, action)) =>
+    gw.call('POST', path, { body: new URLSearchParams(form).toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   const create = async (over: Record<string, unknown>) => {
     const res = await createV3(gw, token, payinBody(over));
     assert.equal(res.status, 200, res.text);
@@ -41,6 +43,18 @@ describe('cashier forms: method picker and cancel', () => {
     }
     // Without the page, no token: the forms refuse, and nothing changes.
     for (const action of ['cancel', 'method', 'sandbox']) assert.equal((await post(next.orderNo, action, { method: 'MX_SPEI', outcome: 'PAID' })).status, 403, action);
+    assert.deepEqual({ ...(await statusOf(next.orderNo)) }, { status: 'CREATED', method: null, message: null });
+    // Nor do the forms' addresses open anything without the key: 404 like an unknown order, and no link to the page.
+    const unknownOrder = await post('PI00000000000000000000000000', 'cancel', {}, '/cashier/PI00000000000000000000000000/cancel');
+    const csrf = csrfOf((await page(next.orderNo)).text);
+    for (const action of ['cancel', 'method', 'sandbox']) {
+      for (const path of [`/cashier/${next.orderNo}/${action}`, `/cashier/${next.orderNo}/${action}?k=${key}`]) {
+        const res = await post(next.orderNo, action, { csrf, method: 'MX_SPEI', outcome: 'PAID' }, path);
+        assert.equal(res.status, 404, path);
+        assert.equal(res.text, unknownOrder.text, `${path} answers as an unknown order does`);
+        assert.doesNotMatch(res.text, /\?k=/, path);
+      }
+    }
     assert.deepEqual({ ...(await statusOf(next.orderNo)) }, { status: 'CREATED', method: null, message: null });
   });
 
@@ -78,7 +92,7 @@ describe('cashier forms: method picker and cancel', () => {
 
   test('a refused form answers in the page language, with the reason and a way back to the payment', async () => {
     const order = await create({ currency: 'MXN', amount: 100, payMethod: undefined });
-    const refused = await gw.call('POST', `/cashier/${order.orderNo}/method`, {
+    const refused = await gw.call('POST', actionPath(order.orderNo, 'method'), {
       body: new URLSearchParams({ csrf: csrfOf((await page(order.orderNo)).text), method: 'NOPE' }).toString(),
       headers: { 'content-type': 'application/x-www-form-urlencoded', 'accept-language': 'es-MX' },
     });

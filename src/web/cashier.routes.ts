@@ -11,7 +11,7 @@ import { storedExtra } from '../modules/channels/channel.ts';
 import { methodSettings, payableMethods } from '../modules/channels/method-settings.ts';
 import { SANDBOX } from '../modules/channels/sandbox/sandbox.channel.ts';
 import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service.ts';
-import { CASHIER_LINK_PURPOSE, cashierPath, isCashierKey } from '../modules/orders/cashier-link.ts';
+import { CASHIER_LINK_PURPOSE, cashierKey, cashierPath, isCashierKey } from '../modules/orders/cashier-link.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
 import { cancelPayin, choosePayinMethod, currentPayin, type PayinDeps } from '../modules/payins/payin.service.ts';
@@ -59,7 +59,7 @@ async function choicesFor(deps: CashierDeps, order: OrderRow): Promise<{ choices
   return { choices: payable.map((def) => ({ code: def.code, label: def.label })), sandbox: channels.length > 0 && channels.every((c) => c === SANDBOX) };
 }
 
-async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<CashierView> {
+async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer, linkSecret: Buffer): Promise<CashierView> {
   const def = order.method ? findMethod(order.method) : undefined;
   const picker = order.method === null && order.status === 'CREATED' ? await choicesFor(deps, order) : { choices: [], sandbox: false };
   return {
@@ -75,6 +75,7 @@ async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer): Promise<
     // Before a method is picked the order has no channel: a test order when every choice is the sandbox.
     sandbox: order.channel === SANDBOX || picker.sandbox,
     csrfToken: csrfToken(key, order.order_no),
+    linkKey: cashierKey(linkSecret, order.order_no),
     returnUrl: order.return_url,
     returnLink: order.status === 'CREATED' || order.status === 'PENDING' ? null : await returnLink(deps, order),
     assetBase: ASSET_BASE,
@@ -86,13 +87,13 @@ function sendHtml(reply: FastifyReply, status: number, body: string, formTargets
 }
 
 /**
- * The pay-in the page is for. Its page (GET) needs the key of its link, as
- * unknown orders do (404 alike); its forms need their CSRF token instead, which
- * only the page gives.
+ * The pay-in the page is for. The page and its forms alike need the key of its
+ * link (`?k=`), or answer 404 as unknown orders do, so the order number alone
+ * reveals nothing; the forms need their CSRF token too, which only the page gives.
  */
-async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: FastifyReply, linkSecret?: Buffer): Promise<OrderRow | undefined> {
+async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: FastifyReply, linkSecret: Buffer): Promise<OrderRow | undefined> {
   const { orderNo } = request.params as { orderNo: string };
-  const opens = linkSecret === undefined || isCashierKey(linkSecret, orderNo, (request.query as Record<string, unknown> | undefined)?.k);
+  const opens = isCashierKey(linkSecret, orderNo, (request.query as Record<string, unknown> | undefined)?.k);
   const order = opens ? await findOrder(deps.db, orderNo) : undefined;
   if (order && order.direction === 'payin') return order;
   sendHtml(reply, 404, renderNotFoundPage(negotiateLanguage(request.headers['accept-language']), ASSET_BASE), []);
@@ -140,12 +141,12 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
     // Past its time, the page shows it expired, with the way back to the merchant.
     const order = await currentPayin(deps.payins, found);
     const lang = negotiateLanguage(request.headers['accept-language']);
-    const page = await renderCashierPage(await viewOf(deps, order, csrfKey), lang);
+    const page = await renderCashierPage(await viewOf(deps, order, csrfKey, linkSecret), lang);
     return sendHtml(reply, 200, page, order.return_url ? [order.return_url] : []);
   });
 
   app.post('/cashier/:orderNo/method', async (request, reply) => {
-    const order = await payinOr404(deps, request, reply);
+    const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
     return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
@@ -157,7 +158,7 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   });
 
   app.post('/cashier/:orderNo/cancel', async (request, reply) => {
-    const order = await payinOr404(deps, request, reply);
+    const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
     return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
@@ -168,7 +169,7 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   });
 
   app.post('/cashier/:orderNo/sandbox', async (request, reply) => {
-    const order = await payinOr404(deps, request, reply);
+    const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
     return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));

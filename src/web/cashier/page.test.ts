@@ -24,6 +24,7 @@ function view(over: Partial<CashierView> = {}): CashierView {
     choices: [],
     sandbox: false,
     csrfToken: 'csrf-token-1',
+    linkKey: 'key_1-A',
     returnUrl: 'https://shop.example/return',
     returnLink: null,
     assetBase: '/cashier/assets',
@@ -159,7 +160,7 @@ describe('renderCashierPage: countdown', () => {
 describe('renderCashierPage: forms', () => {
   it('shows the method picker only for CREATED orders without a method', async () => {
     const out = await renderCashierPage(picking(), 'en');
-    assert.ok(out.includes('<form method="post" action="/cashier/PI202511250001/method">'));
+    assert.ok(out.includes('<form method="post" action="/cashier/PI202511250001/method?k=key_1-A">'));
     assert.ok(out.includes('<button type="submit" name="method" value="MX_SPEI">SPEI bank transfer</button>'));
     assert.ok(out.includes('<button type="submit" name="method" value="MX_OXXO">OXXO</button>'));
     assert.ok(!(await renderCashierPage(picking({ status: 'PENDING' }), 'en')).includes('/method'));
@@ -171,11 +172,11 @@ describe('renderCashierPage: forms', () => {
     const out = await renderCashierPage(picking({ choices: [] }), 'es');
     assert.ok(out.includes(messages('es').noMethods));
     assert.ok(!out.includes('/method"'), 'no picker form');
-    assert.ok(out.includes('action="/cashier/PI202511250001/cancel"'), 'the consumer can still cancel');
+    assert.ok(out.includes('action="/cashier/PI202511250001/cancel?k=key_1-A"'), 'the consumer can still cancel');
   });
 
   it('offers cancelling while the order is open, with or without a method, and never after', async () => {
-    const cancel = `<form method="post" action="/cashier/PI202511250001/cancel" class="actions">`;
+    const cancel = `<form method="post" action="/cashier/PI202511250001/cancel?k=key_1-A" class="actions">`;
     assert.ok((await renderCashierPage(picking({}), 'en')).includes(cancel));
     const pending = await renderCashierPage(view({ status: 'PENDING' }), 'pt');
     assert.ok(pending.includes(cancel));
@@ -187,7 +188,7 @@ describe('renderCashierPage: forms', () => {
 
   it('shows the sandbox buttons only on open sandbox orders', async () => {
     const out = await renderCashierPage(view({ sandbox: true }), 'en');
-    assert.ok(out.includes('<form method="post" action="/cashier/PI202511250001/sandbox">'));
+    assert.ok(out.includes('<form method="post" action="/cashier/PI202511250001/sandbox?k=key_1-A">'));
     for (const o of ['PAID', 'FAILED', 'EXCEPTION']) assert.ok(out.includes(`name="outcome" value="${o}"`));
     assert.ok(out.includes(messages('en').testOrder));
     const real = await renderCashierPage(view({ sandbox: false }), 'en');
@@ -212,7 +213,8 @@ describe('renderCashierPage: forms', () => {
 
   it('encodes the order number into form paths', async () => {
     const out = await renderCashierPage(picking({ orderNo: 'a/b?c' }), 'en');
-    assert.ok(out.includes('action="/cashier/a%2Fb%3Fc/method"'));
+    assert.ok(out.includes('action="/cashier/a%2Fb%3Fc/method?k=key_1-A"'));
+    assert.ok((await renderCashierPage(picking({ linkKey: 'a&b=c' }), 'en')).includes('action="/cashier/PI202511250001/method?k=a%26b%3Dc"'));
   });
 });
 

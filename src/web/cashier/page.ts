@@ -34,6 +34,8 @@ export interface CashierView {
   sandbox: boolean;
   /** Sent back in every form as the hidden field `csrf`. */
   csrfToken: string;
+  /** The key of the page's link (`?k=`): every form posts to an address that carries it too. */
+  linkKey: string;
   returnUrl: string | null;
   /** The signed return redirect (spec section 8), shown on final states. */
   returnLink?: string | null;
@@ -75,8 +77,8 @@ function icon(tone: Tone): SafeHtml {
   );
 }
 
-function orderPath(orderNo: string, action: 'method' | 'sandbox' | 'cancel'): string {
-  return `/cashier/${encodeURIComponent(orderNo)}/${action}`;
+function orderPath(view: CashierView, action: 'method' | 'sandbox' | 'cancel'): string {
+  return `/cashier/${encodeURIComponent(view.orderNo)}/${action}?k=${encodeURIComponent(view.linkKey)}`;
 }
 
 function csrfInput(view: CashierView): SafeHtml {
@@ -121,7 +123,7 @@ function statusBlock(status: CashierStatus, t: Messages): SafeHtml {
 
 function methodPicker(view: CashierView, t: Messages): SafeHtml {
   if (view.choices.length === 0) return html`<p role="alert">${t.noMethods}</p>`;
-  return html`<form method="post" action="${orderPath(view.orderNo, 'method')}">
+  return html`<form method="post" action="${orderPath(view, 'method')}">
 ${csrfInput(view)}
 <fieldset class="methods"><legend>${t.chooseMethod}</legend>
 ${view.choices.map((c) => html`<button type="submit" name="method" value="${c.code}">${methodName(c, t)}</button>`)}
@@ -141,7 +143,7 @@ function finalBlock(view: CashierView, t: Messages): SafeHtml {
 
 /** The consumer gives up: back to the merchant (or the result here) with the order cancelled. */
 function cancelForm(view: CashierView, t: Messages): SafeHtml {
-  return html`<form method="post" action="${orderPath(view.orderNo, 'cancel')}" class="actions">
+  return html`<form method="post" action="${orderPath(view, 'cancel')}" class="actions">
 ${csrfInput(view)}
 <button type="submit" class="btn link">${t.cancelPayment}</button>
 </form>`;
@@ -166,7 +168,7 @@ function sandboxPanel(view: CashierView, t: Messages): SafeHtml | null {
   const label = { PAID: t.sandboxPay, FAILED: t.sandboxFail, EXCEPTION: t.sandboxException };
   return html`<section class="card sandbox" aria-labelledby="sandbox-title">
 <h2 id="sandbox-title">${t.sandboxTitle}</h2>
-<form method="post" action="${orderPath(view.orderNo, 'sandbox')}">
+<form method="post" action="${orderPath(view, 'sandbox')}">
 ${csrfInput(view)}
 ${SANDBOX_OUTCOMES.map((o) => html`<button type="submit" class="btn o-${o}" name="outcome" value="${o}">${label[o]}</button>`)}
 </form>
