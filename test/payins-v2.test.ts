@@ -221,6 +221,22 @@ describe('v2 pay-in create and query (signed)', () => {
     }
   });
 
+  test("logs show request URLs without a v2 query's sign or a cashier link's key (each is a credential)", async () => {
+    const created = await createV2(signed(v2Body()));
+    const orderNo = created.json.data.orderNo as string;
+    const params = { appId: creds.appId, orderNo };
+    const sign = referenceSign(params, creds.appSecret);
+    const logsBefore = gw.logs.length;
+    assert.equal((await gw.call('GET', `/api/v2/payment/order/query?${new URLSearchParams({ ...params, sign }).toString()}`)).status, 200);
+    const link = created.json.data.params.url as string;
+    assert.equal((await gw.call('GET', new URL(link).pathname + new URL(link).search)).status, 200);
+    const written = gw.logs.slice(logsBefore).join('');
+    assert.match(written, new RegExp(`/api/v2/payment/order/query\\?appId=${creds.appId}&orderNo=${orderNo}&sign=\\[redacted\\]`), 'the request is logged');
+    assert.match(written, new RegExp(`/cashier/${orderNo}\\?k=\\[redacted\\]`));
+    assert.ok(!written.includes(sign), 'sign in logs');
+    assert.ok(!written.includes(new URL(link).searchParams.get('k')!), 'cashier key in logs');
+  });
+
   test('v2 query: wrong sign → 401; neither number → 400; unknown → 404', async () => {
     const created = await createV2(signed(v2Body()));
     const q = (params: Record<string, string>, sign = referenceSign(params, creds.appSecret)) =>

@@ -2,6 +2,7 @@ import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
   type FastifyServerOptions,
+  type FastifyRequest,
   type RawReplyDefaultExpression,
   type RawRequestDefaultExpression,
   type RawServerDefault,
@@ -78,8 +79,16 @@ function isDecodableQuery(url: string, question: number): boolean {
 
 const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+// Query values that are credentials: a v2 GET's sign (replayable: v2 has no nonce), a cashier link's key.
+const SECRET_QUERY = /([?&](?:sign|k|app_secret|appSecret|access_token|token)=)[^&#]*/gi;
+
+/** A request as its log line shows it (Fastify's fields), with credentials in the query string redacted. */
+function requestForLog(req: FastifyRequest): Record<string, unknown> {
+  return { method: req.method, url: req.url.replace(SECRET_QUERY, '$1[redacted]'), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
-  const base = { level: opts.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+  const base = { level: opts.logLevel, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, serializers: { req: requestForLog } };
   return opts.logStream ? { ...base, stream: opts.logStream } : base;
 }
 
