@@ -33,6 +33,7 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
     behindProxy: config.behindProxy,
     trustedProxies: config.trustedProxies,
     logLevel: config.logLevel,
+    requestTimeoutMs: config.requestTimeoutMs,
     logStream: deps.logStream,
     isDraining: deps.isDraining,
     authThrottle: createAuthThrottle({ limit: config.authFailureLimit, windowMs: 60_000, now: () => clock.now() }),

@@ -29,6 +29,7 @@ export interface Config {
   readonly logLevel: string;
   readonly tokenIssuer: string;
   readonly demoMerchant: boolean;
+  readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
   readonly channelTimeoutMs: number;
   readonly expiryIntervalMs: number;
@@ -65,6 +66,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_LOG_LEVEL', fallback: 'info', meaning: 'pino level' },
   { name: 'PAGODA_TOKEN_ISSUER', fallback: '<public url>', meaning: 'iss claim of merchant tokens' },
   { name: 'PAGODA_DEMO_MERCHANT', fallback: '1 on SQLite, 0 on PostgreSQL', meaning: 'create a demo merchant on first start' },
+  { name: 'PAGODA_REQUEST_TIMEOUT', fallback: '30s', meaning: 'how long a client may take to send a whole request (headers and body); a slower one gets 408' },
   { name: 'PAGODA_SHUTDOWN_TIMEOUT', fallback: '20s', meaning: 'how long SIGTERM waits for in-flight work (longer than PAGODA_CHANNEL_TIMEOUT, so a channel call in flight can finish)' },
   { name: 'PAGODA_CHANNEL_TIMEOUT', fallback: '15s', meaning: 'how long a call to a channel may take before its outcome is unknown' },
   { name: 'PAGODA_METRICS_TOKEN', fallback: '(none: loopback only)', meaning: 'bearer token for GET /metrics' },
@@ -222,6 +224,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: env.PAGODA_LOG_LEVEL || 'info',
     tokenIssuer: env.PAGODA_TOKEN_ISSUER || base,
     demoMerchant: flag(env, 'PAGODA_DEMO_MERCHANT', isSqlite),
+    requestTimeoutMs: duration(env, 'PAGODA_REQUEST_TIMEOUT', '30s', 1000),
     shutdownTimeoutMs: duration(env, 'PAGODA_SHUTDOWN_TIMEOUT', '20s', 1),
     channelTimeoutMs: duration(env, 'PAGODA_CHANNEL_TIMEOUT', '15s', 1),
     expiryIntervalMs: duration(env, 'PAGODA_EXPIRY_INTERVAL', '5s', 100),

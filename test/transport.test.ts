@@ -6,8 +6,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
+import { once } from 'node:events';
 import fs from 'node:fs';
 import path from 'node:path';
+import tls from 'node:tls';
 import { sql } from 'kysely';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { updateApp } from '../src/modules/merchants/merchant.service.ts';
@@ -275,5 +277,34 @@ describe('readiness when the database is gone', () => {
     assert.ok(elapsed < 2_500, `readyz took ${elapsed} ms`);
     const health = await gw.call('GET', '/healthz');
     assert.equal(health.status, 200, 'liveness does not depend on the database');
+  });
+});
+
+describe('a request trickling in', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway({ PAGODA_REQUEST_TIMEOUT: '1s' });
+  });
+  after(() => gw?.close());
+
+  it('is cut off with 408 once PAGODA_REQUEST_TIMEOUT has passed, however often a byte arrives', T, async () => {
+    const socket = tls.connect({ port: portOf(gw), host: '127.0.0.1', rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    const started = Date.now();
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    const closed = once(socket, 'close');
+    socket.write('POST /api/v3/oauth/token HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{');
+    // One byte every 200 ms: never idle, never done.
+    const drip = setInterval(() => socket.writable && socket.write(' '), 200);
+    try {
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error(`still open after 10 s; got: ${answer}`)), 10_000))]);
+    } finally {
+      clearInterval(drip);
+      socket.destroy();
+    }
+    const elapsed = Date.now() - started;
+    assert.ok(elapsed >= 900, `cut off after ${elapsed} ms, before its time`);
+    assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 });

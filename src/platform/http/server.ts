@@ -54,6 +54,8 @@ export interface ServerOptions {
   behindProxy: boolean;
   trustedProxies: readonly string[];
   logLevel: string;
+  /** How long a client may take to send a whole request; a slower one (a body trickling in) gets 408. */
+  requestTimeoutMs: number;
   /** For tests: a stream receiving the JSON log lines. */
   logStream?: NodeJS.WritableStream;
   /** Failed authentications per client address; past its limit the address's API calls answer 429. */
@@ -92,6 +94,19 @@ function loggerOptions(opts: ServerOptions): FastifyServerOptions['logger'] {
   return opts.logStream ? { ...base, stream: opts.logStream } : base;
 }
 
+/**
+ * Node's own limits on a slow client, given when its server is made: the whole
+ * request within `requestTimeoutMs` (Node enforces it only while the headers'
+ * limit is not longer), looked for often enough (Node's default is every 30 s).
+ */
+function nodeTimeouts(requestTimeoutMs: number) {
+  return {
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
+  };
+}
+
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** A body sent compressed is refused as such (415), not parsed as if it were plain and found broken. */
@@ -106,10 +121,12 @@ function codedBody(contentEncoding: string | undefined): AppError | null {
  * every error, proxy and draining guards. Routes are registered by the caller.
  */
 export function createServer(opts: ServerOptions): App {
-  const fastifyOpts: FastifyServerOptions & { https?: unknown } = {
+  const fastifyOpts: FastifyServerOptions & { https?: unknown; http?: unknown } = {
     logger: loggerOptions(opts),
     childLoggerFactory: requestLoggerFactory,
     bodyLimit: BODY_LIMIT,
+    requestTimeout: opts.requestTimeoutMs,
+    http: nodeTimeouts(opts.requestTimeoutMs),
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
@@ -135,6 +152,7 @@ export function createServer(opts: ServerOptions): App {
       key: opts.tls.key,
       cert: opts.tls.cert,
       minVersion: opts.tls.minVersion,
+      ...nodeTimeouts(opts.requestTimeoutMs),
       // OpenSSL 3 refuses TLS 1.1 at its default security level; lower it only when asked.
       ...(opts.tls.minVersion === 'TLSv1.1' ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
     };
