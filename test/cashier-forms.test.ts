@@ -58,6 +58,18 @@ describe('cashier forms: method picker and cancel', () => {
     assert.deepEqual({ ...(await statusOf(next.orderNo)) }, { status: 'CREATED', method: null, message: null });
   });
 
+  test('asset names are the assets only: built-in property names are 404, never cacheable', async () => {
+    for (const name of ['toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty', 'nope.css']) {
+      for (const headers of [{}, { 'if-none-match': '"x"' }]) {
+        const res = await gw.call('GET', `/cashier/assets/${name}`, { headers });
+        assert.equal(res.status, 404, `${name} ${JSON.stringify(headers)}: ${res.status}`);
+        assert.equal(res.json.error, 'no such asset');
+        assert.doesNotMatch(String(res.headers['cache-control']), /immutable/);
+      }
+    }
+    assert.equal((await gw.call('GET', '/cashier/assets/cashier.css')).status, 200);
+  });
+
   test('past its time, before the expiry job: the page shows the order expired, with the signed way back to the merchant', async () => {
     const order = await create({ currency: 'MXN', amount: 100, returnUrl: 'https://shop.example/back?cart=7' });
     gw.clock.advance(gw.config.orderTtlMs + 1);

@@ -128,7 +128,9 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   const pageOf = (orderNo: string) => cashierPath(linkSecret, orderNo);
 
   app.get('/cashier/assets/:name', async (request, reply) => {
-    const asset = CASHIER_ASSETS[(request.params as { name: string }).name];
+    const { name } = request.params as { name: string };
+    // Own names only: "toString" or "__proto__" are not assets.
+    const asset = Object.hasOwn(CASHIER_ASSETS, name) ? CASHIER_ASSETS[name] : undefined;
     if (!asset) throw new AppError('NOT_FOUND', 'no such asset', 'not found');
     reply.header('ETag', asset.etag).header('Cache-Control', 'public, max-age=31536000, immutable').header('X-Content-Type-Options', 'nosniff');
     if (request.headers['if-none-match'] === asset.etag) return reply.code(304).send();
