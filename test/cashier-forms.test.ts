@@ -60,7 +60,7 @@ describe('cashier forms: method picker and cancel', () => {
 
   test('asset names are the assets only: built-in property names are 404, never cacheable', async () => {
     for (const name of ['toString', '__proto__', 'constructor', 'valueOf', 'hasOwnProperty', 'nope.css']) {
-      for (const headers of [{}, { 'if-none-match': '"x"' }]) {
+      for (const headers of [{}, { 'if-none-match': '"x"' }] as Array<Record<string, string>>) {
         const res = await gw.call('GET', `/cashier/assets/${name}`, { headers });
         assert.equal(res.status, 404, `${name} ${JSON.stringify(headers)}: ${res.status}`);
         assert.equal(res.json.error, 'no such asset');

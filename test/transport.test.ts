@@ -308,3 +308,31 @@ describe('a request trickling in', () => {
     assert.match(answer, /^HTTP\/1\.1 408 /);
   });
 });
+
+describe('a request without Host', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startGateway();
+  });
+  after(() => gw?.close());
+
+  /** The raw answer to `request`, sent as it is over TLS. */
+  async function raw(request: string): Promise<string> {
+    const socket = tls.connect({ port: portOf(gw), host: '127.0.0.1', rejectUnauthorized: false });
+    await once(socket, 'secureConnect');
+    let answer = '';
+    socket.on('data', (chunk: Buffer) => (answer += chunk.toString('utf8')));
+    socket.end(request);
+    await once(socket, 'close');
+    return answer;
+  }
+
+  it('in HTTP/1.1 answers 400 in the envelope, with a request id; HTTP/1.0 needs none', T, async () => {
+    const missing = await raw('GET /api/v3/merchant/balance HTTP/1.1\r\nConnection: close\r\n\r\n');
+    assert.match(missing, /^HTTP\/1\.1 400 /);
+    assert.match(missing, /\r\nx-request-id: \S+\r\n/i);
+    assert.match(missing, /\{"code":400,"msg":"invalid request","error":"the Host header is required \(HTTP\/1\.1\)"\}/);
+    const old = await raw('GET /healthz HTTP/1.0\r\n\r\n');
+    assert.match(old, /^HTTP\/1\.1 200 /);
+  });
+});

@@ -103,6 +103,8 @@ function nodeTimeouts(requestTimeoutMs: number) {
   return {
     requestTimeout: requestTimeoutMs,
     headersTimeout: Math.min(60_000, requestTimeoutMs),
+    // Node would answer a missing Host with a bare 400; the gateway answers it in the envelope, with a request id.
+    requireHostHeader: false,
     connectionsCheckingInterval: Math.min(5_000, Math.max(250, Math.floor(requestTimeoutMs / 4))),
   };
 }
@@ -173,6 +175,10 @@ export function createServer(opts: ServerOptions): App {
     if (path.startsWith('/api/')) reply.header('cache-control', 'no-store').header('x-content-type-options', 'nosniff');
     // Health and metrics are states of the moment: a cache answering for them would hide an outage.
     else if (PROBES.has(path)) reply.header('cache-control', 'no-store');
+    if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
+      done(new AppError('BAD_REQUEST', 'the Host header is required (HTTP/1.1)', 'invalid request'));
+      return;
+    }
     if (opts.isDraining() && path !== '/healthz') {
       // The client's next request goes to a new connection (to another process).
       reply.header('connection', 'close');
