@@ -195,6 +195,14 @@ describe('payouts with an unknown outcome, resolved by an operator', () => {
     const paid = await orderRow(gw.core.db, orderNo);
     assert.equal(paid.paid_amount, 1_234n);
     assert.deepEqual(await balancesOf(gw.core.db, creds.merchantId), { payin: 1_234n - paid.fee, payout: 0n, frozen: 0n });
+    // The same again changes nothing; again with another amount is refused (409), never a silent success.
+    const again = await resolveOrder(gw.app.services.payouts, { orderNo, to: 'PAID', reason: 'bank statement', actor: 'test:operator', paidAmount: '12.34' });
+    assert.equal(again.result.kind, 'noop');
+    await assert.rejects(
+      resolveOrder(gw.app.services.payouts, { orderNo, to: 'PAID', reason: 'bank statement', actor: 'test:operator', paidAmount: '12.35' }),
+      (err: AppError) => err.status === 409 && err.detail === `order ${orderNo} is already PAID with 12.34 MXN paid; it stays so`,
+    );
+    assert.equal((await orderRow(gw.core.db, orderNo)).paid_amount, 1_234n);
     await ledgerClean();
   });
 

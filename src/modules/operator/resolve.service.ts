@@ -62,6 +62,17 @@ function asksChannel(order: OrderRow, to: Resolution): boolean {
 }
 
 /**
+ * An order already where the operator asks it to go: a repeat changes nothing,
+ * but a repeat that names another paid amount is a mistake the operator must hear of.
+ */
+function alreadyThere(order: OrderRow, paid: bigint | undefined): OrderRow {
+  if (paid !== undefined && order.paid_amount !== paid) {
+    throw conflict(`order ${order.order_no} is already PAID with ${formatMajor(order.paid_amount ?? order.amount, order.currency)} ${order.currency} paid; it stays so`);
+  }
+  return order;
+}
+
+/**
  * An operator settles an order: an EXCEPTION (after asking the channel again)
  * to PAID, FAILED or REFUNDED, or a PAID pay-in to REFUNDED. The state change,
  * its ledger entry, its notification and the audit entry commit together; a
@@ -74,7 +85,7 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
     throw badRequest('paid-amount: only for a pay-in resolved to PAID');
   }
   const paid = req.paidAmount === undefined ? undefined : parseMajorText(req.paidAmount, order.currency, { field: 'paid-amount' });
-  if (order.status === req.to) return { result: { kind: 'noop', order }, channel: 'not asked' };
+  if (order.status === req.to) return { result: { kind: 'noop', order: alreadyThere(order, paid) }, channel: 'not asked' };
   checkResolvable(order, req.to);
   // The channel is asked outside the transaction; the order must not change meanwhile.
   const verdict = asksChannel(order, req.to) ? await channelVerdict(deps, order) : { status: null, said: 'not asked' };
@@ -89,7 +100,7 @@ export async function resolveOrder(deps: PayoutDeps, req: ResolveRequest): Promi
   }
   const result = await deps.transact(async (tx) => {
     const current = (await findOrderForUpdate(tx, req.orderNo))!;
-    if (current.status === req.to) return { kind: 'noop' as const, order: current };
+    if (current.status === req.to) return { kind: 'noop' as const, order: alreadyThere(current, paid) };
     if (current.version !== order.version) throw conflict(`order ${req.orderNo} changed while the channel was asked; look again`);
     const changes = await resolutionChanges(tx, current, req.to, paid);
     const outcome = await transitionOrder(tx, deps, req.orderNo, {
