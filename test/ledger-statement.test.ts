@@ -72,7 +72,8 @@ describe('merchantStatement', () => {
     L = await openLedgerDb();
     m = await newMerchant(L.db);
     const other = await newMerchant(L.db);
-    L.clock.set(D0 - 1); // the last millisecond of the day before
+    // Made at D0 - 2, PAID a millisecond later (a change is always later than the one before it): the last millisecond of the day before.
+    L.clock.set(D0 - 2);
     await paidPayin(L, m, 1_000_000n, 10_000n);
     await L.db.transaction().execute((tx) =>
       transfer(tx, { now: D0 - 1, actor: 'test' }, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 500_000n }),
@@ -100,7 +101,7 @@ describe('merchantStatement', () => {
       rows.map((r) => r.kind),
       ['payin.paid', 'payin.paid', 'payin.paid', 'payout.freeze', 'payout.freeze', 'payout.paid'],
     );
-    assert.equal(rows[0]!.time, '2026-03-10T00:00:00.000Z');
+    assert.equal(rows[0]!.time, '2026-03-10T00:00:00.001Z', 'made at the first millisecond of the day, paid at the next');
     assert.deepEqual(rows.slice(0, 3).map((r) => r.orderNo), payins.map((o) => o.order_no));
     assert.deepEqual(rows.slice(0, 3).map((r) => r.merOrderNo), payins.map((o) => o.mer_order_no));
     assert.equal(totals.entry, '6 entries');

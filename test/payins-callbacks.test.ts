@@ -5,6 +5,7 @@ import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { bearer, createV3, notifications, orderEvents, payinBody } from './helpers/payins.ts';
 import { createApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { listOrderEvents } from '../src/modules/orders/order.service.ts';
+import { resolveOrder } from '../src/modules/operator/resolve.service.ts';
 
 describe('sandbox completion and channel callbacks of pay-ins', () => {
   let gw: TestGateway;
@@ -179,6 +180,16 @@ describe('sandbox completion and channel callbacks of pay-ins', () => {
     assert.equal((await orderEvents(gw, order.orderNo)).length, 2);
     const used = await gw.core.db.selectFrom('channel_events').select('event_id').where('order_no', '=', order.orderNo).execute();
     assert.deepEqual(used, [], 'no refused report spends its event id');
+  });
+
+  test('changes made within one millisecond still have increasing updateTimes, so their notifications can be ordered', async () => {
+    const order = await create();
+    assert.equal((await complete(order.orderNo, { outcome: 'EXCEPTION' })).status, 200);
+    await resolveOrder(gw.app.services.payouts, { orderNo: order.orderNo, to: 'FAILED', reason: 'bank says no', actor: 'test:operator' });
+    const times = (await notifications(gw, order.orderNo)).map((n) => [n.status, (JSON.parse(n.payload) as { signed: { updateTime: number } }).signed.updateTime]);
+    // The clock did not move: created, PENDING, EXCEPTION and FAILED all happened "now".
+    assert.deepEqual(times, [['EXCEPTION', order.createTime + 1], ['FAILED', order.createTime + 2]]);
+    assert.equal((await query(order.orderNo)).updateTime, order.createTime + 2);
   });
 
   test('5 concurrent identical PAID reports: one PAID transition, one notification', async () => {

@@ -192,10 +192,19 @@ function updateOf(columns: readonly string[], withEvent = false): Statement<Orde
   return statement;
 }
 
+/**
+ * The `updated_at` of a change of `order` made at `now`: later than the one
+ * before, even within one millisecond, so a merchant orders two changes (their
+ * notifications) by `updateTime`. The row is the one the version check holds to.
+ */
+function changedAt(order: OrderRow, now: number): number {
+  return Math.max(now, Number(order.updated_at) + 1);
+}
+
 /** Applies changes only if nobody changed the row since it was read (version check); the new row, or undefined when not applied. */
 export async function updateOrder(db: Db, order: OrderRow, changes: OrderChanges, now: number): Promise<OrderRow | undefined> {
   const columns = changedColumns(changes);
-  return orderOf((await updateOf(columns)(db, [...columns.map((column) => changes[column]), now, order.order_no, order.version]))[0]);
+  return orderOf((await updateOf(columns)(db, [...columns.map((column) => changes[column]), changedAt(order, now), order.order_no, order.version]))[0]);
 }
 
 function checkChangeable(columns: readonly string[]): void {
@@ -219,7 +228,7 @@ export async function updateOrderWithEvent(db: Db, order: OrderRow, changes: Ord
     return after;
   }
   const columns = changedColumns(changes);
-  const values = [...columns.map((column) => changes[column]), now, order.order_no, order.version, ...eventValues(event)];
+  const values = [...columns.map((column) => changes[column]), changedAt(order, now), order.order_no, order.version, ...eventValues(event)];
   return orderOf((await updateOf(columns, true)(db, values))[0]);
 }
 
@@ -245,7 +254,7 @@ function batchUpdateOf(columns: readonly string[]): Statement<OrderRow> {
     const types = columns.map(orderColumnType);
     statement = sqlStatement<OrderRow>(
       `with input as (select * from unnest(?::text[], ?::int8[]${types.map((type) => `, ?::${type}[]`).join('')}) as i (order_no, version${columns.map((c) => `, ${c}`).join('')})),
-      changed as (update orders o set ${columns.map((c) => `${c} = i.${c}, `).join('')}updated_at = ?::int8, version = o.version + 1
+      changed as (update orders o set ${columns.map((c) => `${c} = i.${c}, `).join('')}updated_at = greatest(?::int8, o.updated_at + 1), version = o.version + 1
         from input i where o.order_no = i.order_no and o.version = i.version returning o.*),
       history as (insert into order_events (${EVENT_COLUMNS.join(', ')})
         select * from (${unnestOf(EVENT_TYPES)}) as e (${EVENT_COLUMNS.join(', ')}) where e.order_no in (select order_no from changed))
