@@ -232,11 +232,18 @@ describe('v3 token and bearer guard', () => {
     const app = await gw.core.db.selectFrom('app_secrets').select('id').where('app_id', '=', creds.appId).executeTakeFirstOrThrow();
     const claims = { mid: creds.merchantId, aid: creds.appId, sid: app.id, tep: 0, type: 'merchant', jti: 'forged' };
     const now = Math.floor(gw.clock.now() / 1000);
-    const forged = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: oldKid }).setIssuer(gw.config.tokenIssuer).setIssuedAt(now + 61).setExpirationTime(now + 600).sign(oldKey);
-    gw.clock.advance(61_000);
-    const refused = await balance(forged);
-    assert.equal(refused.status, 401, refused.text);
-    assert.equal(refused.json.error, 'token signed with a retired key');
+    const sign = (body: Record<string, unknown>, iat: number, exp: number) =>
+      new SignJWT(body).setProtectedHeader({ alg: 'HS256', kid: oldKid }).setIssuer(gw.config.tokenIssuer).setIssuedAt(iat).setExpirationTime(exp).sign(oldKey);
+    gw.clock.advance(6_000);
+    // Made with the retired key six seconds after its retirement: no process of the gateway made it.
+    const late = await balance(await sign(claims, now + 6, now + 600));
+    assert.equal(late.status, 401, late.text);
+    assert.equal(late.json.error, 'token signed with a retired key');
+    // Dated before the retirement, but living ten years, or without the claims every token carries.
+    const longLived = await balance(await sign(claims, now - 2, now + 10 * 365 * 86_400));
+    assert.equal(longLived.json.error, 'token lives longer than the gateway issues them');
+    const { sid: _sid, tep: _tep, ...unbound } = claims;
+    assert.equal((await balance(await sign(unbound, now - 2, now + 600))).json.error, 'token is not a merchant token');
   });
 
   test('signing key rotation keeps live tokens valid and signs new ones with the new kid', async () => {

@@ -11,14 +11,16 @@ const ALG = 'HS256';
 const CLOCK_SKEW_SECONDS = 60;
 // Another process's rotation (`pagoda keys rotate` is one) reaches this one within this time.
 const KEY_RELOAD_MS = 1_000;
+/** How long after its retirement a key may still have signed a token: the reload, with room for the processes' clocks. */
+const RETIRED_KEY_LAG_MS = 5_000;
 
 export interface TokenClaims {
   mid: string;
   aid: string;
-  /** The app secret the token was issued for (absent in tokens of earlier versions). */
-  sid?: string;
-  /** The app's token epoch when issued (absent in tokens of earlier versions: epoch 0). */
-  epoch?: number;
+  /** The app secret the token was issued for. */
+  sid: string;
+  /** The app's token epoch when issued. */
+  epoch: number;
   jti: string;
   iat: number;
   exp: number;
@@ -86,9 +88,10 @@ function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: n
   if (iat - CLOCK_SKEW_SECONDS > nowSec || (typeof nbf === 'number' && nbf - CLOCK_SKEW_SECONDS > nowSec)) {
     throw staleCredential('token not valid yet');
   }
-  if (sid !== undefined && typeof sid !== 'string') throw unauthorized('token is not a merchant token');
-  if (tep !== undefined && !(Number.isSafeInteger(tep) && (tep as number) >= 0)) throw unauthorized('token is not a merchant token');
-  return { mid, aid, ...(sid !== undefined ? { sid } : {}), ...(tep !== undefined ? { epoch: tep as number } : {}), jti, iat, exp };
+  // Every token this gateway issues is bound to its app secret and epoch, and lives TOKEN_TTL_SECONDS.
+  if (typeof sid !== 'string' || !(Number.isSafeInteger(tep) && (tep as number) >= 0)) throw unauthorized('token is not a merchant token');
+  if (exp - iat > TOKEN_TTL_SECONDS) throw unauthorized('token lives longer than the gateway issues them');
+  return { mid, aid, sid, epoch: tep as number, jti, iat, exp };
 }
 
 const VERIFIED_CACHE_SIZE = 10_000;
@@ -153,10 +156,6 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
     if (!key) throw unauthorized('token signed with an unknown key');
     // A key still active here may have been retired by another process since.
     if (key.retiredAt === null && clock.now() - loadedAt > KEY_RELOAD_MS) await reload();
-    // A retired key verifies only tokens it could have signed before retirement.
-    if (key.retiredAt !== null && clock.now() > key.retiredAt + (TOKEN_TTL_SECONDS + CLOCK_SKEW_SECONDS) * 1000) {
-      throw unauthorized('token signed with a retired key');
-    }
     return key;
   }
 
@@ -191,7 +190,9 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       const given = Buffer.from(parts[2]!);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw unauthorized('invalid token');
       const claims = checkClaims(decodeSegment(parts[1]!), issuer, clock.now() / 1000);
-      if (key.retiredAt !== null && (claims.iat - CLOCK_SKEW_SECONDS) * 1000 > key.retiredAt) throw unauthorized('token signed with a retired key');
+      // A retired key verifies only what it signed before it retired (processes see a rotation
+      // within KEY_RELOAD_MS): a later iat is a token no process of this gateway made.
+      if (key.retiredAt !== null && claims.iat * 1000 > key.retiredAt + RETIRED_KEY_LAG_MS) throw unauthorized('token signed with a retired key');
       remember(verified, token, claims);
       return claims;
     },

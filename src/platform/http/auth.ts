@@ -92,9 +92,9 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
     const app = await deps.loadApp(claims.aid);
     if (!app || !app.active || app.merchantId !== claims.mid) throw staleCredential('token of a revoked or unknown app');
     // A rotation ends the old secret's tokens with it (at once with --grace 0s).
-    if (claims.sid !== undefined && !app.secretIds.includes(claims.sid)) throw staleCredential('token of an app secret that is no longer valid');
+    if (!app.secretIds.includes(claims.sid)) throw staleCredential('token of an app secret that is no longer valid');
     // Disabling ends the tokens issued before, even if the app is enabled again.
-    if ((claims.epoch ?? 0) !== app.tokenEpoch) throw staleCredential('token issued before the app was disabled');
+    if (claims.epoch !== app.tokenEpoch) throw staleCredential('token issued before the app was disabled');
     checkAppAccess(app, request.ip, scope);
     request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
   };
