@@ -173,6 +173,8 @@ describe('v3 pay-in create: other fields', () => {
     ['return_url javascript:', { return_url: 'javascript:alert(1)' }, /return_url: must be an absolute/],
     ['returnUrl whose query has orderNo', { returnUrl: 'https://shop.example/r?cart=7&orderNo=123' }, /returnUrl: its query has "orderNo", a parameter the gateway appends/],
     ['returnUrl whose query has sign', { returnUrl: 'https://shop.example/r?sign=' }, /returnUrl: its query has "sign"/],
+    ['returnUrl whose query has OrderNo in another case', { returnUrl: 'https://shop.example/r?OrderNo=zz' }, /returnUrl: its query has "OrderNo", a parameter the gateway appends/],
+    ['returnUrl whose query has SIGN', { returnUrl: 'https://shop.example/r?SIGN=1' }, /returnUrl: its query has "SIGN"/],
     ['return_url whose query has status', { return_url: 'https://shop.example/r?x=1&status=PAID#top' }, /return_url: its query has "status"/],
     ['PK_WALLET without extra.payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { mobile: '03001234567' } }, /payType/],
     ['PK_WALLET with an unknown payType', { currency: 'PKR', payMethod: 'PK_WALLET', amount: 500, extra: { payType: 'CASH', mobile: '03001234567' } }, /payType/],
@@ -230,6 +232,11 @@ describe('v3 pay-in create: other fields', () => {
     assert.equal(q.json.data.attach, attach);
     const row = await gw.core.db.selectFrom('orders').select('attach').where('order_no', '=', res.json.data.orderNo).executeTakeFirstOrThrow();
     assert.equal(row.attach, attach);
+  });
+
+  test('an IDN whose label holds a zero-width non-joiner is a URL like any other', async () => {
+    const res = await createV3(gw, token, payinBody({ notifyUrl: 'https://\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.ir/n' }));
+    assert.equal(res.status, 200, res.text);
   });
 
   test('http and https notifyUrl and returnUrl are accepted by default', async () => {

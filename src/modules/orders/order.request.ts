@@ -64,7 +64,8 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   if (text.length > MAX_URL) throw badRequest(`${field}: at most ${MAX_URL} characters`);
   // A backslash anywhere is read as "/" by WHATWG parsers and kept by RFC 3986 ones (http://a.example\@b.example/
   // names a different host to each); format characters (bidi overrides) make the stored text read otherwise.
-  if (/[\s<>"\\\p{Cc}\p{Cf}]/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  // (Zero-width joiners are part of some IDN labels; they stay.)
+  if (/[\s<>"\\\p{Cc}]|(?![\u200c\u200d])\p{Cf}/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
   // Spelled out as scheme://host: the URL parser would also read `https:host` as
   // https://host/, and the merchant's text is what is stored.
   if (!/^https?:\/\/[^/]/i.test(text)) throw badRequest(`${field}: must be an absolute http or https URL`);
@@ -84,7 +85,8 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
 
 function parseReturnUrl(field: string, text: string): string {
   const url = parseUrl(field, text, false);
-  const taken = [...new URL(url).searchParams.keys()].find((name) => RETURN_PARAMS.has(name));
+  // In any case: some frameworks read query names without regard to case.
+  const taken = [...new URL(url).searchParams.keys()].find((name) => RETURN_PARAMS.has(name.toLowerCase()));
   if (taken !== undefined) throw badRequest(`${field}: its query has "${taken}", a parameter the gateway appends on return; use another name`);
   return url;
 }

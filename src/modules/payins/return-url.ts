@@ -4,11 +4,11 @@ import { signParams } from '../../platform/sign.ts';
 import { v2StatusCode, type OrderStatus } from '../orders/order.ts';
 
 /**
- * The names signedReturnUrl appends. A returnUrl whose own query uses one is
+ * The names signedReturnUrl appends, in lower case. A returnUrl whose own query uses one (in any case) is
  * refused at create: the redirect would carry the name twice, and a merchant
  * whose framework reads the first value would verify the wrong one.
  */
-export const RETURN_PARAMS: ReadonlySet<string> = new Set(['orderNo', 'merOrderNo', 'status', 'orderStatus', 'amount', 'currency', 'attach', 'sign']);
+export const RETURN_PARAMS: ReadonlySet<string> = new Set(['orderno', 'merorderno', 'status', 'orderstatus', 'amount', 'currency', 'attach', 'sign']);
 
 /**
  * The synchronous callback (merchant-api.md §8): the merchant's returnUrl with
