@@ -169,6 +169,8 @@ describe('sandbox completion and channel callbacks of pay-ins', () => {
       ['a message with a control character', { message: 'a\u001b[2Jb' }, /message: must be text without control characters/],
       ['an empty event id', { eventId: '' }, /eventId/],
       ['a reference that is a number', { channelRef: 7 }, /channelRef: must be a string/],
+      ['a paid amount in an array', { paidAmountMinor: ['12345'] }, /paidAmountMinor: must be digits/],
+      ['a message with a right-to-left override', { message: 'Declined \u202egnp.exe' }, /message: must be text without control characters/],
     ];
     for (const [name, over, detail] of cases) {
       const raw = report(order, 'PAID', over);

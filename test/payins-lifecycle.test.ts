@@ -164,6 +164,12 @@ describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
     assert.deepEqual(again.map((r) => r.status), [200, 200, 200, 200, 200], again.map((r) => r.text).join('\n'));
     assert.deepEqual(await query(gw, token, o.orderNo), exception);
     assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING', 'EXPIRED', 'EXCEPTION']);
+    // Another amount is not a repeat: refused (the operator decides), and the amount is in the log for the operator.
+    const logsBefore = gw.logs.length;
+    const more = await complete(gw, token, o.orderNo, { outcome: 'PAID', paidAmount: 555 });
+    assert.equal(more.status, 422, more.text);
+    assert.deepEqual(await query(gw, token, o.orderNo), exception);
+    assert.match(gw.logs.slice(logsBefore).join(''), new RegExp(`"orderNo":"${o.orderNo}".*"paidAmount":"555".*late payment awaits an operator`));
   });
 
   test('a paid order is not expired', async () => {

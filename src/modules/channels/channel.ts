@@ -72,7 +72,8 @@ function eventText(field: string, value: unknown, required: boolean): string | n
   }
   if (typeof value !== 'string' || (required && value === '')) throw badRequest(`${field}: must be a${required ? ' non-empty' : ''} string`);
   if ([...value].length > MAX_EVENT_TEXT) throw badRequest(`${field}: at most ${MAX_EVENT_TEXT} characters`);
-  if (/[\p{Cc}\p{Cs}]/u.test(value)) throw badRequest(`${field}: must be text without control characters`);
+  // Format characters too (a bidi override makes a message read otherwise on a merchant's screen).
+  if (/[\p{Cc}\p{Cs}\p{Cf}]/u.test(value)) throw badRequest(`${field}: must be text without control characters`);
   return value;
 }
 

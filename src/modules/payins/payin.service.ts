@@ -194,9 +194,11 @@ export async function applyPayinEvent(deps: PayinDeps, channelName: string, even
     const paid = event.paidAmount ?? order.amount;
     // Money that arrived after expiry is recorded; no later report of the channel settles it.
     if (order.status === 'EXCEPTION' && (await enteredFrom(tx, order.order_no, 'EXPIRED'))) {
-      deps.log.warn({ orderNo: order.order_no, eventId: event.eventId, outcome: event.outcome }, 'late payment awaits an operator; channel report ignored');
-      // PAID again says what is already recorded: nothing new, as for any repeated outcome.
-      return event.outcome === 'PAID' ? { kind: 'noop', order } : { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
+      // PAID again, for the amount already recorded, is nothing new, as any repeated outcome; another amount is news for the operator.
+      if (event.outcome === 'PAID' && paid === order.paid_amount) return { kind: 'noop', order };
+      const reported = event.paidAmount === null ? {} : { paidAmount: formatMajor(event.paidAmount, order.currency) };
+      deps.log.warn({ orderNo: order.order_no, eventId: event.eventId, outcome: event.outcome, ...reported }, 'late payment awaits an operator; channel report ignored');
+      return { kind: 'refused', order, reason: 'a late payment is resolved by an operator' };
     }
     if (event.outcome === 'PAID') {
       if (order.status === 'EXPIRED') {

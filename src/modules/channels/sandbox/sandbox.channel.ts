@@ -109,7 +109,9 @@ export function createSandboxChannel(deps: { db: Db; transact: Transact; key: Bu
       if (typeof report.orderNo !== 'string' || typeof report.eventId !== 'string') throw badRequest('orderNo and eventId are required');
       if (typeof report.outcome !== 'string' || !OUTCOMES.has(report.outcome)) throw badRequest('outcome: not a sandbox outcome');
       const paid = report.paidAmountMinor;
-      if (paid !== null && paid !== undefined && !/^\d{1,18}$/.test(String(paid))) throw badRequest('paidAmountMinor: must be digits');
+      if (paid !== null && paid !== undefined && !((typeof paid === 'string' || typeof paid === 'number') && /^\d{1,18}$/.test(String(paid)))) {
+        throw badRequest('paidAmountMinor: must be digits');
+      }
       return {
         orderNo: report.orderNo,
         channelRef: report.channelRef ?? null,
