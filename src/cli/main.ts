@@ -83,6 +83,12 @@ registerNotifyCommands(program);
 registerBalanceCommands(program);
 registerLedgerCommands(program);
 
+// A reader that stops reading (`pagoda method list | head`) is not an error of the command.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+  process.exit(0);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
