@@ -176,7 +176,7 @@ const pt: Messages = {
   openApp: 'Abrir o app para pagar',
   scanQr: 'Escaneie o QR code com o app do seu banco',
   qrAlt: 'QR code deste pagamento',
-  orCopyCode: 'Ou copie o código (Pix copia e cola)',
+  orCopyCode: 'Ou copie o código',
   transferClabe: 'Transfira para esta CLABE',
   vaNumber: 'Número da conta virtual',
   content: 'Código de pagamento',
