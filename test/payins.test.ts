@@ -96,7 +96,14 @@ describe('v3 pay-in create: the order object and method params', () => {
       const atBca = await createV3(gw, token, payinBody({ currency: 'IDR', payMethod: 'ID_VA', amount: 50000, extra: { bankCode } }));
       assert.equal(atBca.status, 200, atBca.text);
       assert.match(atBca.json.data.params.vaNumber, /^39358\d{11}$/, bankCode);
+      assert.equal(atBca.json.data.params.vaBank, 'BCA');
     }
+    // A bank the sandbox issues no virtual accounts at: the account is at BNI, and params say so.
+    const elsewhere = await createV3(gw, token, payinBody({ currency: 'IDR', payMethod: 'ID_VA', amount: 50000, extra: { bankCode: 'SEABANK' } }));
+    assert.equal(elsewhere.json.data.params.vaBank, 'BNI');
+    assert.match(elsewhere.json.data.params.vaNumber, /^8808\d{12}$/);
+    const page = await gw.call('GET', gw.cashierPath(elsewhere.json.data.orderNo), { headers: { 'accept-language': 'id' } });
+    assert.match(page.text, /<span class="field-label">Bank<\/span> <strong>Bank Negara Indonesia<\/strong>/);
   });
 
   test('payMethod is matched case-insensitively without country prefix: qris on IDR is ID_QRIS', async () => {

@@ -12,7 +12,7 @@ import { asciiUpper } from '../../platform/ascii.ts';
  */
 
 /** Pay-in params besides `url`/`paymentLink`, which every pay-in has. */
-export type ParamKind = 'clabe' | 'qrCode' | 'content' | 'deeplink' | 'vaNumber' | 'expireTime';
+export type ParamKind = 'clabe' | 'qrCode' | 'content' | 'deeplink' | 'vaBank' | 'vaNumber' | 'expireTime';
 
 type PerDirection<T> = Readonly<Partial<Record<Direction, T>>>;
 
@@ -89,7 +89,7 @@ export const CATALOGUE: readonly MethodDef[] = [
   payin('IN_UPI', 'INR', 'UPI', ['deeplink', 'qrCode']),
   payout('IN_IMPS', 'INR', 'IMPS bank transfer', ['bank']),
   payin('ID_QRIS', 'IDR', 'QRIS', ['qrCode']),
-  payin('ID_VA', 'IDR', 'Bank virtual account', ['vaNumber'], {
+  payin('ID_VA', 'IDR', 'Bank virtual account', ['vaBank', 'vaNumber'], {
     optionalExtra: { payin: ['bankCode'] },
     bankKinds: ['bank'],
     aliases: ['VA'],

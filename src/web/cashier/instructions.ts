@@ -3,6 +3,7 @@ import { html, raw } from './html.ts';
 import type { SafeHtml } from './html.ts';
 import type { Messages } from './i18n.ts';
 import { qrDataUri } from './qr.ts';
+import { findBank } from '../../modules/channels/banks.ts';
 
 /**
  * How to pay with the chosen method, from the channel's `params`: the
@@ -67,6 +68,11 @@ function bankFields(params: Readonly<Record<string, string>>, t: Messages): Safe
     out.push(copyField({ id: 'f-clabe', label: t.transferClabe, value: clabe, shown: groups(groupClabe(clabe)), wide: true }, t));
   }
   const va = params['vaNumber'];
+  const vaBank = params['vaBank'];
+  // A virtual account is paid from the bank's own app or ATM: the consumer must know which bank.
+  if (va !== undefined && va !== '' && vaBank !== undefined && vaBank !== '') {
+    out.push(html`<p class="field"><span class="field-label">${t.vaBank}</span> <strong>${findBank('ID', vaBank)?.name ?? vaBank}</strong></p>`);
+  }
   if (va !== undefined && va !== '') {
     out.push(copyField({ id: 'f-va', label: t.vaNumber, value: va, shown: groups(groupVa(va)) }, t));
   }

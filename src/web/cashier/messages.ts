@@ -29,6 +29,7 @@ export interface Messages {
   orCopyCode: string;
   transferClabe: string;
   vaNumber: string;
+  vaBank: string;
   content: string;
   exactAmount: string;
   checkStatus: string;
@@ -69,6 +70,7 @@ const en: Messages = {
   orCopyCode: 'Or copy the code',
   transferClabe: 'Transfer to this CLABE',
   vaNumber: 'Virtual account number',
+  vaBank: 'Bank',
   content: 'Payment code',
   exactAmount: 'Pay exactly the amount shown, in a single payment.',
   checkStatus: 'I have paid: check the status',
@@ -124,6 +126,7 @@ const es: Messages = {
   orCopyCode: 'O copia el código',
   transferClabe: 'Transfiere a esta CLABE',
   vaNumber: 'Número de cuenta virtual',
+  vaBank: 'Banco',
   content: 'Código de pago',
   exactAmount: 'Paga exactamente el importe indicado, en un solo pago.',
   checkStatus: 'Ya pagué: ver el estado',
@@ -179,6 +182,7 @@ const pt: Messages = {
   orCopyCode: 'Ou copie o código',
   transferClabe: 'Transfira para esta CLABE',
   vaNumber: 'Número da conta virtual',
+  vaBank: 'Banco',
   content: 'Código de pagamento',
   exactAmount: 'Pague exatamente o valor indicado, em um único pagamento.',
   checkStatus: 'Já paguei: verificar o status',
@@ -234,6 +238,7 @@ const id: Messages = {
   orCopyCode: 'Atau salin kodenya',
   transferClabe: 'Transfer ke CLABE ini',
   vaNumber: 'Nomor virtual account',
+  vaBank: 'Bank',
   content: 'Kode pembayaran',
   exactAmount: 'Bayar tepat sesuai jumlah yang tertera, dalam satu kali pembayaran.',
   checkStatus: 'Saya sudah bayar: cek status',

@@ -5,7 +5,7 @@ import { promptPayPayload } from './promptpay.ts';
 import { qrPhPayload, qrisPayload } from './qris.ts';
 import { seedDigits, seedHex } from './seed.ts';
 import { upiDeeplink } from './upi.ts';
-import { makeVaNumber } from './va.ts';
+import { makeVaNumber, vaBankFor } from './va.ts';
 import { asciiUpper } from '../../../platform/ascii.ts';
 
 /**
@@ -124,7 +124,8 @@ const GENERATORS: Readonly<Record<string, Generator>> = {
   BR_PIX: pix,
   IN_UPI: upi,
   ID_QRIS: qris,
-  ID_VA: (o) => ({ vaNumber: makeVaNumber(o.extra?.bankCode, o.orderNo) }),
+  // The bank the account is at: the one the merchant named when it offers virtual accounts, BNI otherwise.
+  ID_VA: (o) => ({ vaBank: vaBankFor(o.extra?.bankCode), vaNumber: makeVaNumber(o.extra?.bankCode, o.orderNo) }),
   ID_DANA: walletLink('dana'),
   ID_OVO: ovo,
   ID_SHOPEEPAY: walletLink('shopeeid'),
