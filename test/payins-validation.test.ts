@@ -187,6 +187,8 @@ describe('v3 pay-in create: other fields', () => {
     ['extra with 51 members', { extra: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v'])) }, /extra: at most 50 members/],
     ['extra member name of 65 characters', { extra: { ['n'.repeat(65)]: 'x' } }, /extra: a member name must be at most 64 characters/],
     ['extra member name with a newline', { extra: { 'a\nb': 'x' } }, /extra: a member name must be at most 64 characters, without control characters/],
+    ['extra member with a newline', { extra: { email: 'a@shop.example\nBcc: x@evil.example' } }, /extra\.email: must be text without control characters/],
+    ['extra member with an escape', { extra: { mobile: '0812\u001b[2J' } }, /extra\.mobile: must be text without control characters/],
     ['extra member over 256 characters', { extra: { email: `${'a'.repeat(250)}@x.example` } }, /extra\.email: at most 256 characters/],
     ['body an array', '[]', /./],
   ];

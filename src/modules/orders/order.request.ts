@@ -105,6 +105,8 @@ function parseExtra(body: Body): Record<string, string> | null {
     }
     // As in the signature rule, an empty member is an absent one: a retry that adds one is the same request.
     const value = optionalString(extra as Body, key, 256, `extra.${key}`);
+    // Values reach channels, bank files and the operator's terminal: one line of text each.
+    if (value !== null && /\p{Cc}/u.test(value)) throw badRequest(`extra.${key}: must be text without control characters`);
     if (value !== null) out[key] = value;
   }
   return Object.keys(out).length > 0 ? out : null;
