@@ -14,7 +14,7 @@ import { listenForNotifications } from './modules/notify/notify.listener.ts';
 import { startNotifyWorker } from './modules/notify/notify.worker.ts';
 import { recoverPayouts } from './modules/payouts/payout.recovery.ts';
 import { buildServices, type Services } from './services.ts';
-import { createMerchant, hasMerchants, loadAuthApp, type Credentials } from './modules/merchants/merchant.service.ts';
+import { createMerchant, describeMerchant, hasMerchants, loadAuthApp, type Credentials } from './modules/merchants/merchant.service.ts';
 import { safeEqual } from './platform/constant-time.ts';
 
 export type Role = 'api' | 'worker' | 'all';
@@ -27,7 +27,7 @@ const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT']
  * longer authenticates; `elsewhere`: its app is not in this database (the data
  * directory was first used with another one).
  */
-type DemoCredentials = Credentials & { file: string; state: 'ok' | 'stale' | 'elsewhere' };
+type DemoCredentials = Credentials & { file: string; state: 'ok' | 'stale' | 'elsewhere'; currencies: readonly string[] };
 
 /** On a fresh embedded install: a demo merchant whose credentials are kept for the banner. */
 async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefined> {
@@ -36,9 +36,10 @@ async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefin
     const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
     // Rotated or disabled since: a secret that no longer works is not shown again.
     const app = await loadAuthApp(core.db, core.box, core.clock.now(), kept.appId);
-    if (!app) return { ...kept, file, state: 'elsewhere' };
+    if (!app) return { ...kept, file, state: 'elsewhere', currencies: [] };
     const works = app.active && app.secrets.some((secret) => safeEqual(secret, kept.appSecret));
-    return { ...kept, file, state: works ? 'ok' : 'stale' };
+    const { currencies } = await describeMerchant(core.db, core.clock.now(), kept.merchantId);
+    return { ...kept, file, state: works ? 'ok' : 'stale', currencies };
   }
   if (!core.config.demoMerchant) return undefined;
   const created = await core.db.transaction().execute(async (tx) => {
@@ -49,7 +50,7 @@ async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefin
     fs.mkdirSync(core.config.dataDir, { recursive: true });
     fs.writeFileSync(file, JSON.stringify(created, null, 2) + '\n', { mode: 0o600 });
   }
-  return created && { ...created, file, state: 'ok' };
+  return created && { ...created, file, state: 'ok', currencies: (await describeMerchant(core.db, core.clock.now(), created.merchantId)).currencies };
 }
 
 function banner(config: Config, role: Role, demo: DemoCredentials | undefined, tls: TlsMaterial | undefined): string {
@@ -74,7 +75,7 @@ function banner(config: Config, role: Role, demo: DemoCredentials | undefined, t
       `  merchantId  ${demo.merchantId}`,
       `  appId       ${demo.appId}`,
       `  appSecret   ${demo.appSecret}`,
-      `  currencies  ${DEMO_CURRENCIES.join(', ')} (the first is the default)`,
+      `  currencies  ${demo.currencies.join(', ')} (the first is the default)`,
       '',
       'Get a token:',
       `  curl -k -X POST ${base}/api/v3/oauth/token -H 'Content-Type: application/json' -d '${body}'`,
