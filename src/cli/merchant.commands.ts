@@ -12,7 +12,7 @@ import {
 } from '../modules/merchants/merchant.ts';
 import { createApp, createMerchant, describeMerchant, rotateApp, setMerchantActive, updateApp } from '../modules/merchants/merchant.service.ts';
 import { cliActor } from './actor.ts';
-import { print } from './output.ts';
+import { print, printRows } from './output.ts';
 
 /**
  * A SQLite database the command expects to find: a mistyped data directory must
@@ -72,10 +72,8 @@ export function registerMerchantCommands(program: Command): void {
         return;
       }
       print({ ...shown, apps: shown.apps.map((a) => a.appId) }, false);
-      for (const a of shown.apps) {
-        process.stdout.write('\n');
-        print(a, false);
-      }
+      process.stdout.write('\n');
+      printRows(shown.apps, false);
     });
 
   merchant

@@ -11,7 +11,7 @@ import { CHANNEL_NAMES } from '../services.ts';
 import { recordAudit } from '../modules/audit/audit.service.ts';
 import { cliActor } from './actor.ts';
 import { withCore } from './merchant.commands.ts';
-import { print } from './output.ts';
+import { print, printRows } from './output.ts';
 import { asciiUpper } from '../platform/ascii.ts';
 import { parseCurrencyOption } from './options.ts';
 
@@ -51,17 +51,6 @@ function listed(def: MethodDef): Record<string, unknown> {
   };
 }
 
-function printList(rows: Array<Record<string, unknown>>, json: boolean): void {
-  if (json) {
-    process.stdout.write(JSON.stringify(rows) + '\n');
-    return;
-  }
-  rows.forEach((row, i) => {
-    if (i > 0) process.stdout.write('\n');
-    print(row, false);
-  });
-}
-
 export function registerMethodCommands(program: Command): void {
   const method = program.command('method').description("the method catalogue, and a merchant's methods: channel routing, fees and limits");
   method
@@ -71,7 +60,7 @@ export function registerMethodCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((opts: { currency?: string; json?: boolean }) => {
       const currency = opts.currency === undefined ? undefined : parseCurrencyOption(opts.currency);
-      printList(CATALOGUE.filter((def) => currency === undefined || def.currency === currency).map(listed), Boolean(opts.json));
+      printRows(CATALOGUE.filter((def) => currency === undefined || def.currency === currency).map(listed), Boolean(opts.json));
     });
   method
     .command('banks')
@@ -83,7 +72,7 @@ export function registerMethodCommands(program: Command): void {
       if (!Object.hasOwn(BANKS, country)) throw badRequest(`country: ${opts.country} is not one of ${Object.keys(BANKS).join(', ')}`);
       const banks = BANKS[country as Country];
       if (banks.length === 0) throw badRequest(`country: ${country} has no bank codes (${country === 'IN' ? 'bankCode is the branch IFSC' : 'payouts go to a PIX key'})`);
-      printList(banks.map((b) => ({ bankCode: b.code, name: b.name, kind: b.kind, aliases: b.aliases ?? [] })), Boolean(opts.json));
+      printRows(banks.map((b) => ({ bankCode: b.code, name: b.name, kind: b.kind, aliases: b.aliases ?? [] })), Boolean(opts.json));
     });
   method
     .command('set')

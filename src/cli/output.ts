@@ -10,3 +10,15 @@ export function print(result: Record<string, unknown>, json: boolean, out: NodeJ
     out.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(',') : String(value)}\n`);
   }
 }
+
+/** Rows as one JSON array (for scripts), or each as `print` shows it, a blank line between them (for people). */
+export function printRows(rows: ReadonlyArray<Record<string, unknown>>, json: boolean, out: NodeJS.WritableStream = process.stdout): void {
+  if (json) {
+    out.write(JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) + '\n');
+    return;
+  }
+  rows.forEach((row, i) => {
+    if (i > 0) out.write('\n');
+    print(row, false, out);
+  });
+}
