@@ -16,7 +16,7 @@ describe('webhook-signature: frozen vectors', () => {
   });
 
   it('signs the frozen vector', () => {
-    assert.deepEqual(webhookHeaders(ID, TS, BODY, SECRET), {
+    assert.deepEqual(webhookHeaders(ID, TS, BODY, [SECRET]), {
       'webhook-id': ID,
       'webhook-timestamp': '1700000000',
       'webhook-signature': 'v1,AkWJP8k2k1JhZG13LwbdfPvVDPWQhJPa5DeNLF8894Y=',
@@ -26,7 +26,7 @@ describe('webhook-signature: frozen vectors', () => {
   it('signs UTF-8 secrets and bodies as UTF-8 bytes', () => {
     const secret = 'sécret-ü';
     assert.equal(webhookKey(secret).toString('hex'), 'e8b2c450973f771c0a23a37677348a0b1cef1598ec3470329bf365045fc8d2c6');
-    const h = webhookHeaders('ntf_X', 1714000000, '{"attach":"ชำระเงิน"}', secret);
+    const h = webhookHeaders('ntf_X', 1714000000, '{"attach":"ชำระเงิน"}', [secret]);
     assert.equal(h['webhook-signature'], 'v1,swaOzOe2KPO7dt3UaniYya245sEkw3fBZM1M7utgYrY=');
   });
 
@@ -44,21 +44,21 @@ describe('webhook-signature: frozen vectors', () => {
     ] as const) {
       const key = createHmac('sha256', secret).update('pagoda-webhook-signature').digest();
       const expected = createHmac('sha256', key).update(`${id}.${ts}.${body}`).digest('base64');
-      assert.equal(webhookHeaders(id, ts, body, secret)['webhook-signature'], `v1,${expected}`);
+      assert.equal(webhookHeaders(id, ts, body, [secret])['webhook-signature'], `v1,${expected}`);
     }
   });
 
   it('refuses ids and timestamps that would make the signed content ambiguous', () => {
-    assert.throws(() => webhookHeaders('ntf.1', TS, BODY, SECRET), TypeError);
-    assert.throws(() => webhookHeaders('', TS, BODY, SECRET), TypeError);
-    assert.throws(() => webhookHeaders('ntf 1', TS, BODY, SECRET), TypeError);
-    assert.throws(() => webhookHeaders(ID, 1.5, BODY, SECRET), TypeError);
-    assert.throws(() => webhookHeaders(ID, Date.now() / 1000, BODY, SECRET), TypeError);
+    assert.throws(() => webhookHeaders('ntf.1', TS, BODY, [SECRET]), TypeError);
+    assert.throws(() => webhookHeaders('', TS, BODY, [SECRET]), TypeError);
+    assert.throws(() => webhookHeaders('ntf 1', TS, BODY, [SECRET]), TypeError);
+    assert.throws(() => webhookHeaders(ID, 1.5, BODY, [SECRET]), TypeError);
+    assert.throws(() => webhookHeaders(ID, Date.now() / 1000, BODY, [SECRET]), TypeError);
   });
 });
 
 describe('webhook-signature: verifyWebhook', () => {
-  const headers = webhookHeaders(ID, TS, BODY, SECRET);
+  const headers = webhookHeaders(ID, TS, BODY, [SECRET]);
   const at = { nowSec: TS + 10 };
 
   it('accepts what it signs, with headers in any case and the body as bytes', () => {

@@ -57,13 +57,13 @@ export function webhookSignature(key: Buffer, id: string, timestampSec: number, 
  * An id with a dot or whitespace, or a timestamp that is not whole seconds,
  * is a bug in the caller (the spec forbids ambiguous signed content): throws.
  */
-export function webhookHeaders(id: string, timestampSec: number, body: string, appSecrets: string | readonly string[]): WebhookHeaders {
+export function webhookHeaders(id: string, timestampSec: number, body: string, appSecrets: readonly string[]): WebhookHeaders {
   if (!/^[^\s.]+$/.test(id)) throw new TypeError(`webhook id ${JSON.stringify(id)} must be non-empty, without dots or whitespace`);
   if (!Number.isSafeInteger(timestampSec) || timestampSec < 0) throw new TypeError(`webhook timestamp ${timestampSec} must be whole unix seconds`);
   return {
     'webhook-id': id,
     'webhook-timestamp': String(timestampSec),
-    'webhook-signature': (typeof appSecrets === 'string' ? [appSecrets] : appSecrets).map((secret) => webhookSignature(webhookKey(secret), id, timestampSec, body)).join(' '),
+    'webhook-signature': appSecrets.map((secret) => webhookSignature(webhookKey(secret), id, timestampSec, body)).join(' '),
   };
 }
 
