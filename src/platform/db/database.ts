@@ -11,6 +11,7 @@ import {
   SqliteDialect,
   SqliteDriver,
   type DatabaseConnection,
+  type QueryResult,
   type Driver,
   type SqliteDatabase,
   type SqliteDialectConfig,
@@ -27,22 +28,79 @@ export type DialectName = 'sqlite' | 'postgres';
 /**
  * Every transaction on SQLite starts IMMEDIATE: it takes the write lock up front,
  * so two processes never deadlock upgrading a read lock (SQLITE_BUSY without
- * waiting); they queue on busy_timeout instead.
+ * waiting); they queue instead.
+ *
+ * SQLite's own wait for a lock (busy_timeout) sleeps inside the call, and
+ * better-sqlite3 calls are synchronous: a lock held by another process would
+ * stop the event loop, health checks included. So SQLite waits only briefly
+ * inside a call, and a statement that still finds the lock taken, outside a
+ * transaction (a BEGIN, or a statement on its own: either did nothing), is
+ * tried again after a pause, the event loop free meanwhile. Once the lock has
+ * been out of reach for the whole wait, every statement that finds it taken
+ * fails at once with SQLITE_BUSY (503) until one gets through.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
+  readonly #patience: SqlitePatience;
+  #patient: DatabaseConnection | undefined;
+  /** Since when statements have found the write lock taken; undefined once one got through. */
+  #busySince: number | undefined;
+
+  constructor(config: SqliteDialectConfig, patience: SqlitePatience) {
+    super(config);
+    this.#patience = patience;
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const connection = await super.acquireConnection();
+    this.#patient ??= {
+      executeQuery: (query) => this.#execute(connection, query),
+      streamQuery: (query, chunkSize) => connection.streamQuery(query, chunkSize),
+    };
+    return this.#patient;
+  }
+
   override async beginTransaction(connection: DatabaseConnection): Promise<void> {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
+
+  async #execute<R>(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        const result = await connection.executeQuery<R>(query);
+        this.#busySince = undefined;
+        return result;
+      } catch (error) {
+        if (!isBusy(error) || this.#patience.inTransaction()) throw error;
+        const now = Date.now();
+        this.#busySince ??= now;
+        if (now - this.#busySince >= this.#patience.waitMs) throw error;
+        await new Promise((resolve) => setTimeout(resolve, pause));
+      }
+    }
+  }
+}
+
+interface SqlitePatience {
+  /** How long statements keep trying for the write lock before they fail with SQLITE_BUSY. */
+  waitMs: number;
+  inTransaction: () => boolean;
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === 'string' && code.startsWith('SQLITE_BUSY');
 }
 
 class ImmediateSqliteDialect extends SqliteDialect {
   readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
+  readonly #patience: SqlitePatience;
+  constructor(config: SqliteDialectConfig, patience: SqlitePatience) {
     super(config);
     this.#config = config;
+    this.#patience = patience;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new ImmediateSqliteDriver(this.#config, this.#patience);
   }
   // SQLite DDL is transactional; saying so makes the migrator run all pending
   // migrations in one IMMEDIATE transaction, so concurrent starts serialize.
@@ -72,6 +130,8 @@ export function dialectOf(db: Kysely<Database>): DialectName {
 export interface OpenOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /** SQLite: how long a write keeps trying for another process's write lock (default 5 s). */
+  lockWaitMs?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -141,8 +201,12 @@ export function heldConnection(db: Db): SqliteDatabase | undefined {
   return heldConnections.get(db);
 }
 
-/** How long a SQLite connection waits for another's lock before SQLITE_BUSY. */
+/** How long a SQLite connection waits for another's lock before SQLITE_BUSY: opening, and reading. */
 const BUSY_TIMEOUT_MS = 10_000;
+/** How long the write connection waits inside one call (the event loop stopped meanwhile). */
+const WRITER_BUSY_TIMEOUT_MS = 20;
+/** How long writes keep trying, the event loop free, before they fail (503). */
+const LOCK_WAIT_MS = 5_000;
 
 /**
  * Switches the file to WAL, waiting for other processes doing the same. On a
@@ -167,7 +231,7 @@ function enterWal(database: BetterSqlite3.Database): void {
 /** SQLite: a read-only connection per database, for prepared reads, and its per-turn snapshot. */
 const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
 
-export function openSqlite(file: string): Db {
+export function openSqlite(file: string, opts: OpenOptions = {}): Db {
   if (file !== ':memory:') {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // A new database is the owner's alone (it holds every order); SQLite gives its WAL the same mode.
@@ -177,6 +241,7 @@ export function openSqlite(file: string): Db {
   database.defaultSafeIntegers(true);
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   enterWal(database);
+  database.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
   // FULL: a commit survives power loss, not only a process crash.
   database.pragma('synchronous = FULL');
   database.pragma('foreign_keys = ON');
@@ -189,7 +254,7 @@ export function openSqlite(file: string): Db {
   // Commits made through this connection: a read must never see a state older than the last of them.
   let commits = 0;
   const writer = withStatementCache(database, () => commits++, () => reader?.close());
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS, inTransaction: () => database.inTransaction }) });
   writers.set(db, writer);
   if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader, () => commits) });
   return db;
@@ -321,14 +386,20 @@ function isStalePlan(err: unknown): boolean {
 export function openPostgres(url: string, opts: OpenOptions = {}): Db {
   setPgParsers();
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: 5000 });
-  // An idle client that loses its server must not crash the process.
+  // A client that loses its server must not crash the process. The pool listens
+  // only while a client is idle; a client checked out for a query emits 'error'
+  // too when its connection drops (terminated backend, server restart), with no
+  // listener of the pool's. Its query fails on its own, which the caller sees.
   pool.on('error', () => undefined);
-  pool.on('connect', runPreparedByName);
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+    runPreparedByName(client);
+  });
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
 export function openDatabase(url: string, opts: OpenOptions = {}): Db {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts);
   return openPostgres(url, opts);
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { databaseUnavailable } from '../db/unavailable.ts';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.ts';
 
 /** The response envelope of every API answer (merchant-api.md section 1). */
@@ -45,9 +46,14 @@ function validationDetail(err: FastifyError): string {
   return `${field || where}: ${first.message ?? 'is invalid'}`;
 }
 
-/** Maps anything thrown to an AppError; unknown errors are bugs and become 500. */
-export function toAppError(err: unknown): { appError: AppError; isBug: boolean } {
+/**
+ * Maps anything thrown to an AppError; unknown errors are bugs and become 500. A
+ * database that cannot serve is 503, with the driver's own words in `cause` for the log.
+ */
+export function toAppError(err: unknown): { appError: AppError; isBug: boolean; cause?: string } {
   if (err instanceof AppError) return { appError: err, isBug: false };
+  const down = databaseUnavailable(err);
+  if (down) return { appError: new AppError('NOT_READY', down, 'not ready'), isBug: false, cause: String((err as Error).message) };
   const fe = err as FastifyError;
   if (fe && Array.isArray(fe.validation)) {
     return { appError: new AppError('BAD_REQUEST', validationDetail(fe), 'invalid request'), isBug: false };
@@ -62,11 +68,11 @@ export function toAppError(err: unknown): { appError: AppError; isBug: boolean }
 }
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, err: unknown): FastifyReply {
-  const { appError, isBug } = toAppError(err);
+  const { appError, isBug, cause } = toAppError(err);
   if (isBug) {
     request.log.error({ err }, 'unhandled error');
   } else if (appError.status >= 500) {
-    request.log.warn({ code: appError.code, detail: appError.detail }, 'request failed');
+    request.log.warn({ code: appError.code, detail: appError.detail, cause }, 'request failed');
   } else {
     request.log.info({ code: appError.code, detail: appError.detail }, 'request refused');
   }

@@ -1,0 +1,47 @@
+/**
+ * Whether an error says the database cannot serve right now, rather than that a
+ * statement was wrong: the server is unreachable, restarting or refusing
+ * connections, the connection dropped, or (SQLite) another process holds the
+ * write lock or the disk is full. Such a request answers 503 "not ready",
+ * which a merchant retries (creates are idempotent on merOrderNo); a bug stays
+ * a 500. Returns the envelope's detail, or undefined.
+ */
+
+/** Node's socket and name-resolution failures. */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * PostgreSQL SQLSTATEs: class 08 (connection exception), 28 (the server refuses
+ * the gateway's credentials), 3D000 (the database is gone), 53300 (too many
+ * connections), 57P01–57P03 (shutdown, crash, not accepting connections yet).
+ */
+const PG_CODE = /^(?:08...|28...|3D000|53300|57P0[123])$/;
+
+/** node-postgres and its pool say a connection ended or could not be had in words, without a code. */
+const PG_MESSAGES = [
+  'Connection terminated',
+  'Client has encountered a connection error and is not queryable',
+  'Client was closed and is not queryable',
+  'timeout exceeded when trying to connect',
+];
+
+const SQLITE_DETAILS: Readonly<Record<string, string>> = {
+  SQLITE_BUSY: 'database busy (another process holds its write lock)',
+  SQLITE_LOCKED: 'database busy (another process holds its write lock)',
+  SQLITE_FULL: 'database cannot write (disk full)',
+};
+
+export function databaseUnavailable(err: unknown): string | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  // A host name with several addresses fails with every address's error.
+  if (err instanceof AggregateError) return err.errors.map(databaseUnavailable).find((d) => d !== undefined);
+  const { code, message } = err as { code?: unknown; message?: unknown };
+  if (typeof code === 'string') {
+    if (NETWORK_CODES.has(code) || PG_CODE.test(code)) return 'database unreachable';
+    // better-sqlite3 extends the primary code: SQLITE_BUSY_SNAPSHOT, SQLITE_BUSY_TIMEOUT, …
+    const sqlite = SQLITE_DETAILS[code.replace(/^(SQLITE_[A-Z]+)_.*$/, '$1')];
+    if (sqlite) return sqlite;
+  }
+  if (typeof message === 'string' && PG_MESSAGES.some((m) => message.startsWith(m))) return 'database unreachable';
+  return undefined;
+}

@@ -1,0 +1,145 @@
+/**
+ * A database that cannot serve: requests answer 503 "not ready" in the envelope
+ * (merchant-api.md section 6), the process stays up and answers its health
+ * checks, and it serves again by itself once the database is back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
+import pg from 'pg';
+import { CompiledQuery } from 'kysely';
+import { inTransaction } from '../src/platform/db/database.ts';
+import { databaseUnavailable } from '../src/platform/db/unavailable.ts';
+import { createTestDatabase, PG_ADMIN_URL, TEST_DB, type TestDatabase } from './helpers/db.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { bearer, countOrders, createV3, payinBody } from './helpers/payins.ts';
+
+const T = { timeout: 60_000 };
+const BALANCE = '/api/v3/merchant/balance';
+
+describe('SQLite: another process holding the write lock', { skip: TEST_DB === 'sqlite' ? false : 'PostgreSQL run' }, () => {
+  let tdb: TestDatabase;
+  let gw: TestGateway;
+  let token: string;
+  let other: BetterSqlite3.Database;
+  before(async () => {
+    tdb = await createTestDatabase('sqlite');
+    gw = await startGateway({}, { db: tdb });
+    token = await gw.token(await gw.merchant());
+    other = new BetterSqlite3(tdb.url.slice('sqlite:'.length));
+  });
+  after(async () => {
+    if (other.inTransaction) other.exec('rollback');
+    other.close();
+    await gw.close();
+  });
+
+  it('a write waits for the lock without stopping the event loop, and goes through once it is released', T, async () => {
+    other.exec('begin immediate');
+    const body = payinBody();
+    let created = false;
+    const pending = createV3(gw, token, body).then((res) => ((created = true), res));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // SQLite's own wait would hold the event loop inside the call: nothing else would be answered.
+    const health = await gw.call('GET', '/healthz');
+    assert.equal(health.status, 200);
+    assert.equal(created, false, 'the create cannot have committed while the lock is held');
+    other.exec('commit');
+    const res = await pending;
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.json.data.merOrderNo, body.merOrderNo);
+  });
+
+  it('a lock held past the wait answers 503 "database busy" and creates nothing; the retry succeeds', T, async () => {
+    const before = await countOrders(gw);
+    other.exec('begin immediate');
+    const body = payinBody();
+    let res;
+    try {
+      res = await createV3(gw, token, body);
+    } finally {
+      other.exec('commit');
+    }
+    assert.equal(res.status, 503, res.text);
+    assert.deepEqual(res.json, { code: 503, msg: 'not ready', error: 'database busy (another process holds its write lock)' });
+    assert.equal(await countOrders(gw), before);
+    assert.ok(gw.logs.some((l) => l.includes('"request failed"') && l.includes('database is locked')), 'the driver’s words are in the log');
+    const retry = await createV3(gw, token, body);
+    assert.equal(retry.status, 200, retry.text);
+    assert.equal(await countOrders(gw), before + 1);
+  });
+});
+
+describe('PostgreSQL: connections lost and a database out of reach', { skip: TEST_DB === 'postgres' ? false : 'SQLite run' }, () => {
+  let tdb: TestDatabase;
+  let gw: TestGateway;
+  let token: string;
+  const name = () => new URL(tdb.url).pathname.slice(1);
+  const admin = async (text: string, values: unknown[] = []) => {
+    const client = new pg.Client({ connectionString: PG_ADMIN_URL });
+    await client.connect();
+    try {
+      return (await client.query(text, values)).rows;
+    } finally {
+      await client.end();
+    }
+  };
+  before(async () => {
+    tdb = await createTestDatabase('postgres');
+    gw = await startGateway({}, { db: tdb });
+    token = await gw.token(await gw.merchant());
+  });
+  after(() => gw.close());
+
+  it('a connection terminated in the middle of a transaction fails that transaction only; the process and the pool carry on', T, async (t) => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (e: unknown) => uncaught.push(e);
+    process.on('uncaughtException', onUncaught);
+    t.after(() => process.off('uncaughtException', onUncaught));
+    const marker = `pg_sleep_marker_${Date.now()}`;
+    // In a transaction: the client stays checked out (for the ROLLBACK) while its connection ends.
+    const sleeping = inTransaction(gw.core.db, (tx) => tx.executeQuery(CompiledQuery.raw(`select pg_sleep(20) as ${marker}`))).then(
+      () => assert.fail('the terminated query cannot succeed'),
+      (e: unknown) => e,
+    );
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      const rows = await admin('select pid from pg_stat_activity where datname = $1 and query like $2 and pid <> pg_backend_pid()', [name(), `%${marker}%`]);
+      pid = rows[0]?.pid;
+      if (pid === undefined) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.ok(pid, 'the query reached the server');
+    await admin('select pg_terminate_backend($1)', [pid]);
+    // Without a listener on the checked-out client, its 'error' event would end this process here.
+    const err = await sleeping;
+    assert.equal(databaseUnavailable(err), 'database unreachable', String(err));
+    // The connection's end comes after the query's error.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(uncaught.map(String), []);
+    const balance = await gw.call('GET', BALANCE, { headers: bearer(token) });
+    assert.equal(balance.status, 200, balance.text);
+  });
+
+  it('while the database is out of reach, the API answers 503 and /healthz stays up; it serves again once it is back', T, async () => {
+    const away = `${name()}_away`;
+    // Nobody may connect while it is renamed: the gateway's connections are ended first.
+    await admin(`alter database ${name()} allow_connections false`);
+    await admin('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [name()]);
+    await admin(`alter database ${name()} rename to ${away}`);
+    try {
+      const res = await gw.call('GET', BALANCE, { headers: bearer(token) });
+      assert.equal(res.status, 503, res.text);
+      assert.deepEqual(res.json, { code: 503, msg: 'not ready', error: 'database unreachable' });
+      const create = await createV3(gw, token, payinBody());
+      assert.equal(create.status, 503, create.text);
+      assert.equal((await gw.call('GET', '/healthz')).status, 200);
+      assert.equal((await gw.call('GET', '/readyz')).status, 503);
+      assert.ok(!gw.logs.some((l) => l.includes('"unhandled error"')), 'an outage is not logged as a bug');
+    } finally {
+      await admin(`alter database ${away} rename to ${name()}`);
+      await admin(`alter database ${name()} allow_connections true`);
+    }
+    const back = await gw.call('GET', BALANCE, { headers: bearer(token) });
+    assert.equal(back.status, 200, back.text);
+  });
+});
