@@ -10,16 +10,25 @@ import { markAcknowledged } from '../orders/order.repository.ts';
  * worker's claim therefore comes back by itself. `lease_until` is the claim's
  * token: only its holder may record the outcome.
  */
-export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, busyOrigins: readonly string[] = []): Promise<NotificationRow[]> {
+/** Destinations and merchants whose due rows a claim leaves for later. */
+export interface ClaimSkips {
+  origins?: readonly string[];
+  merchants?: readonly string[];
+}
+
+export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, skip: ClaimSkips = {}): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
+  const origins = skip.origins ?? [];
+  const merchants = skip.merchants ?? [];
   if (dialectOf(db) === 'postgres') {
-    // Destinations already at their limit are skipped, so one slow merchant's backlog never sits in front of others.
-    const skip = busyOrigins.length > 0 ? sql`and origin not in (${sql.join(busyOrigins)})` : sql``;
+    // Destinations and merchants already at their limit are skipped, so one slow merchant's backlog never sits in front of others.
+    const skipOrigins = origins.length > 0 ? sql`and origin not in (${sql.join(origins)})` : sql``;
+    const skipMerchants = merchants.length > 0 ? sql`and merchant_id not in (${sql.join(merchants)})` : sql``;
     const result = await sql<NotificationRow>`
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
       where id in (
         select id from notifications
-        where state = 'pending' and next_attempt_at <= ${now} ${skip}
+        where state = 'pending' and next_attempt_at <= ${now} ${skipOrigins} ${skipMerchants}
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
@@ -29,7 +38,8 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
   return db.transaction().execute(async (tx) => {
     let query = tx.selectFrom('notifications').select('id').where('state', '=', 'pending').where('next_attempt_at', '<=', BigInt(now));
-    if (busyOrigins.length > 0) query = query.where('origin', 'not in', busyOrigins);
+    if (origins.length > 0) query = query.where('origin', 'not in', origins);
+    if (merchants.length > 0) query = query.where('merchant_id', 'not in', merchants);
     const due = await query
       .orderBy('next_attempt_at')
       .limit(limit)

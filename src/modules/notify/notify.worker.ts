@@ -39,9 +39,21 @@ export interface NotifyWorkerOptions {
   maxInFlight: number;
   /** One slow merchant endpoint holds at most this many deliveries. */
   perOrigin: number;
+  /** One merchant, however many endpoints it names, holds at most this many. */
+  perMerchant: number;
 }
 
-export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch: 50, maxInFlight: 64, perOrigin: 8 };
+export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch: 50, maxInFlight: 64, perOrigin: 8, perMerchant: 16 };
+
+/**
+ * An endpoint whose last attempt was not acknowledged (down, timing out, or
+ * answering something else) gets one attempt at a time until one is: a few
+ * such endpoints could otherwise fill every slot with attempts that wait for
+ * their timeout, and every other merchant's notifications would wait behind them.
+ */
+const FAILING_ORIGIN_CAP = 1;
+/** How many failing endpoints are remembered (the oldest is forgotten first). */
+const FAILING_ORIGINS_KEPT = 10_000;
 
 export interface NotifyWorker {
   wake(): void;
@@ -73,7 +85,9 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
 }
 
 /** One attempt: sign and send. */
-async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number }> {
+type Attempted = repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number };
+
+async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Attempted> {
   const attemptNo = Number(n.attempts) + 1;
   const startedAt = deps.clock.now();
   let result: SendResult;
@@ -148,9 +162,12 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const inFlight = new Set<Promise<void>>();
   // Attempts that finish together are recorded together.
   const recordLater = createBatcher<repo.Outcome>((finished) => record(deps, finished));
-  /** Attempts under way (sent or being recorded) per destination. */
+  /** Attempts under way (sent or being recorded) per destination, and per merchant. */
   const underWay = new Map<string, number>();
-  /** Claimed rows waiting for their destination's slot, oldest first. */
+  const merchantUnderWay = new Map<string, number>();
+  /** Destinations whose last attempt here was not acknowledged, oldest first. */
+  const failing = new Set<string>();
+  /** Claimed rows waiting for a slot, per destination, oldest first. */
   const waiting = new Map<string, NotificationRow[]>();
   let waitingCount = 0;
   let stopping = false;
@@ -170,42 +187,61 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   };
 
   const startable = (n: NotificationRow): boolean => Number(n.lease_until) - deps.clock.now() >= startMarginMs;
+  const originCap = (origin: string): number => (failing.has(origin) ? FAILING_ORIGIN_CAP : opts.perOrigin);
+  const originFull = (origin: string): boolean => (underWay.get(origin) ?? 0) >= originCap(origin);
+  const merchantFull = (merchantId: string): boolean => (merchantUnderWay.get(merchantId) ?? 0) >= opts.perMerchant;
+  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id);
 
-  // A destination's slot is held until the attempt is recorded: what a crash can leave
-  // unrecorded (and send again) is never more than its cap.
+  const count = (counts: Map<string, number>, key: string, by: number): void => {
+    const left = (counts.get(key) ?? 0) + by;
+    if (left === 0) counts.delete(key);
+    else counts.set(key, left);
+  };
+
+  const remember = (origin: string, acknowledged: boolean): void => {
+    failing.delete(origin);
+    if (acknowledged) return;
+    failing.add(origin);
+    if (failing.size > FAILING_ORIGINS_KEPT) failing.delete(failing.values().next().value!);
+  };
+
+  // A slot is held until the attempt is recorded: what a crash can leave
+  // unrecorded (and send again) is never more than a destination's cap.
   const start = (n: NotificationRow): void => {
-    const origin = n.origin;
-    underWay.set(origin, (underWay.get(origin) ?? 0) + 1);
+    count(underWay, n.origin, 1);
+    count(merchantUnderWay, n.merchant_id, 1);
     const job: Promise<void> = attempt(deps, n)
-      .then(async (done) => {
+      .then(async (done: Attempted) => {
+        remember(n.origin, done.acknowledged);
         await recordLater(done);
         deps.observe?.(done.outcome, done.durationMs);
       })
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
       .finally(() => {
-        const left = (underWay.get(origin) ?? 1) - 1;
-        if (left === 0) underWay.delete(origin);
-        else underWay.set(origin, left);
+        count(underWay, n.origin, -1);
+        count(merchantUnderWay, n.merchant_id, -1);
         inFlight.delete(job);
         if (stopping) return;
-        startWaiting(origin);
+        startWaiting();
         periodic.wake();
       });
     inFlight.add(job);
   };
 
-  /** Fills the destination's free slots from its waiting rows. */
-  const startWaiting = (origin: string): void => {
-    const queue = waiting.get(origin);
-    if (!queue) return;
+  /** Starts the waiting rows that have a slot now; gives back those that could no longer finish under their lease. */
+  const startWaiting = (): void => {
     const stale: NotificationRow[] = [];
-    while (queue.length > 0 && (underWay.get(origin) ?? 0) < opts.perOrigin) {
-      const n = queue.shift()!;
-      waitingCount--;
-      if (startable(n)) start(n);
-      else stale.push(n);
+    for (const [origin, queue] of waiting) {
+      const keep = queue.filter((n) => {
+        if (!startable(n)) return (stale.push(n), false);
+        if (!hasSlot(n)) return true;
+        start(n);
+        return false;
+      });
+      waitingCount -= queue.length - keep.length;
+      if (keep.length === 0) waiting.delete(origin);
+      else waiting.set(origin, keep);
     }
-    if (queue.length === 0) waiting.delete(origin);
     void giveBack(stale);
   };
 
@@ -216,31 +252,25 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     waitingCount++;
   };
 
-  /** Gives back waiting rows that could no longer finish an attempt under their lease. */
-  const sweep = (): void => {
-    const stale: NotificationRow[] = [];
-    for (const [origin, queue] of waiting) {
-      const keep = queue.filter((n) => startable(n) || (stale.push(n), false));
-      waitingCount -= queue.length - keep.length;
-      if (keep.length === 0) waiting.delete(origin);
-      else waiting.set(origin, keep);
-    }
-    void giveBack(stale);
-  };
-
   const tick = async (): Promise<void> => {
-    sweep();
+    startWaiting();
     while (!stopping) {
       const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size - waitingCount);
       if (room <= 0) return;
       const now = deps.clock.now();
-      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay].filter(([, count]) => count >= opts.perOrigin).map(([origin]) => origin)])];
-      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, busyOrigins);
+      // Destinations and merchants without a free slot are left out of the claim, so their backlog never sits in front of others'.
+      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull)])];
+      const busyMerchants = [...merchantUnderWay.keys()].filter(merchantFull);
+      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants });
+      // A claim that took long (a stalled database) may bring rows whose lease is nearly over: another worker may take them soon.
+      const stale: NotificationRow[] = [];
       for (const n of claimed) {
         if (stopping) hold(n);
-        else if (!waiting.has(n.origin) && (underWay.get(n.origin) ?? 0) < opts.perOrigin) start(n);
+        else if (!startable(n)) stale.push(n);
+        else if (!waiting.has(n.origin) && hasSlot(n)) start(n);
         else hold(n);
       }
+      void giveBack(stale);
       if (claimed.length < room) return;
     }
   };

@@ -1,0 +1,104 @@
+/**
+ * One merchant's slow endpoints cannot hold up other merchants' notifications:
+ * a merchant holds at most `perMerchant` of the worker's slots however many
+ * endpoints it names, and an endpoint whose last attempt failed gets one
+ * attempt at a time until one is acknowledged.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { DEFAULT_WORKER_OPTIONS, startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
+import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { startTrackingReceiver, type TrackingReceiver } from './helpers/tracking-receiver.ts';
+
+const HANG_MS = 600_000;
+
+/** A pay-in made PAID through the API and the sandbox: its notification is due. */
+async function paidPayin(gw: TestGateway, creds: Credentials, notifyUrl: string, merOrderNo: string): Promise<string> {
+  const auth = { authorization: `Bearer ${await gw.token(creds)}` };
+  const created = await gw.call('POST', '/api/v3/payment/create', {
+    body: JSON.stringify({ merOrderNo, currency: 'MXN', amount: 10, payMethod: 'spei', notifyUrl }),
+    headers: auth,
+  });
+  assert.equal(created.status, 200, created.text);
+  const orderNo = created.json.data.orderNo as string;
+  const paid = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
+  assert.equal(paid.status, 200, paid.text);
+  return orderNo;
+}
+
+/** `count` due copies of the order's notification (new ids), spread over `urls`, all due before `dueBefore`. */
+async function backlog(gw: TestGateway, orderNo: string, urls: readonly string[], count: number, dueBefore: number): Promise<void> {
+  const row = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+  const copies = Array.from({ length: count }, (_, i) => {
+    const url = urls[i % urls.length]!;
+    return { ...row, id: `${row.id}_c${String(i).padStart(4, '0')}`, url, origin: new URL(url).origin, next_attempt_at: dueBefore - 60_000 + i };
+  });
+  await gw.core.db.insertInto('notifications').values(copies).execute();
+  await gw.core.db.updateTable('notifications').set({ next_attempt_at: dueBefore - 1 }).where('id', '=', row.id).execute();
+}
+
+describe('notification slots are shared fairly between merchants and endpoints', () => {
+  let gw: TestGateway;
+  let worker: NotifyWorker | undefined;
+  const receivers: TrackingReceiver[] = [];
+  const receiver = async (delayMs: number) => {
+    const r = await startTrackingReceiver({ delayMs });
+    receivers.push(r);
+    return r;
+  };
+  before(async () => {
+    gw = await startGateway({ PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1', PAGODA_NOTIFY_TIMEOUT: '3s' });
+  });
+  after(async () => {
+    await worker?.stop();
+    await Promise.all(receivers.map((r) => r.close()));
+    await gw.close();
+  });
+
+  test('a merchant whose ten endpoints hang holds no more than its share; another merchant is delivered at once', async (t) => {
+    const slow = await Promise.all(Array.from({ length: 10 }, () => receiver(HANG_MS)));
+    const fast = await receiver(0);
+    const hanging = await gw.merchant(['MXN']);
+    const healthy = await gw.merchant(['MXN']);
+    const slowOrder = await paidPayin(gw, hanging, slow[0]!.url, 'hang-1');
+    const fastOrder = await paidPayin(gw, healthy, fast.url, 'fast-1');
+    // 10 endpoints × 8 per endpoint would be 80 attempts, more than the worker's 64 slots.
+    const now = gw.clock.now();
+    await backlog(gw, slowOrder, slow.map((r) => r.url), 200, now);
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: now }).where('order_no', '=', fastOrder).execute();
+
+    worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    const started = Date.now();
+    // Before the first hanging attempts time out (3 s): the healthy merchant never waited for a slot.
+    await fast.waitForDistinct(1, 2_000);
+    const hangingAtOnce = slow.reduce((sum, r) => sum + r.inFlight(), 0);
+    t.diagnostic(`delivered after ${Date.now() - started} ms; the hanging merchant had ${hangingAtOnce} attempts in flight`);
+    assert.ok(hangingAtOnce <= DEFAULT_WORKER_OPTIONS.perMerchant, `${hangingAtOnce} in flight for one merchant`);
+    await worker.stop();
+    worker = undefined;
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('merchant_id', '=', hanging.merchantId).execute();
+  });
+
+  test('an endpoint whose attempts failed gets one attempt at a time until one is acknowledged', async () => {
+    const slow = await receiver(HANG_MS);
+    const merchant = await gw.merchant(['MXN']);
+    const order = await paidPayin(gw, merchant, slow.url, 'hang-2');
+    await backlog(gw, order, [slow.url], 30, gw.clock.now());
+    worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    // The first attempts go out together, up to the endpoint's cap.
+    const deadline = Date.now() + 2_000;
+    while (slow.inFlight() < DEFAULT_WORKER_OPTIONS.perOrigin && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(slow.inFlight(), DEFAULT_WORKER_OPTIONS.perOrigin);
+    // They time out at 3 s; from then on the endpoint is failing, and due rows go one at a time.
+    const firstRound = slow.deliveries.length;
+    const until = Date.now() + 6_000;
+    let most = 0;
+    while (Date.now() < until) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      if (slow.deliveries.length > firstRound) most = Math.max(most, slow.inFlight());
+    }
+    assert.ok(slow.deliveries.length > firstRound, 'attempts went on after the first round failed');
+    assert.equal(most, 1, 'one attempt at a time to a failing endpoint');
+  });
+});
