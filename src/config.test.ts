@@ -50,6 +50,14 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_SHUTDOWN_TIMEOUT: '0s' }, 'PAGODA_SHUTDOWN_TIMEOUT'],
   [{ PAGODA_EXPIRY_INTERVAL: '0ms' }, 'PAGODA_EXPIRY_INTERVAL'],
   [{ PAGODA_EXPIRY_INTERVAL: '99ms' }, 'PAGODA_EXPIRY_INTERVAL: "99ms" must be at least 100ms'],
+  // Node.js fires a timer longer than 2^31 - 1 ms after 1 ms: a 25-day shutdown timeout would exit at once.
+  [{ PAGODA_SHUTDOWN_TIMEOUT: '25d' }, 'PAGODA_SHUTDOWN_TIMEOUT: "25d" must be at most 2147483647ms'],
+  [{ PAGODA_EXPIRY_INTERVAL: '25d' }, 'PAGODA_EXPIRY_INTERVAL: "25d" must be at most'],
+  [{ PAGODA_NOTIFY_TIMEOUT: '25d' }, 'PAGODA_NOTIFY_TIMEOUT: "25d" must be at most'],
+  [{ PAGODA_CHANNEL_TIMEOUT: '25d' }, 'PAGODA_CHANNEL_TIMEOUT: "25d" must be at most'],
+  [{ PAGODA_REQUEST_TIMEOUT: '25d' }, 'PAGODA_REQUEST_TIMEOUT: "25d" must be at most'],
+  [{ PAGODA_SANDBOX_PAYOUT_DELAY: '25d' }, 'PAGODA_SANDBOX_PAYOUT_DELAY: "25d" must be at most'],
+  [{ PAGODA_APP_CACHE_TTL: '25d' }, 'PAGODA_APP_CACHE_TTL: "25d" must be at most'],
   // A base for cashier links: no credentials, query or fragment to repeat in each.
   [{ PAGODA_PUBLIC_URL: 'https://user:pw@pay.example' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],
   [{ PAGODA_PUBLIC_URL: 'https://pay.example/?q=1' }, 'PAGODA_PUBLIC_URL: must be a scheme, host'],

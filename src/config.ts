@@ -111,8 +111,14 @@ function count(env: Env, name: string, fallback: number): number {
   return Number(raw);
 }
 
-/** A duration of at least `minMs` (0: any; timeouts, TTLs and intervals need more than nothing). */
-function duration(env: Env, name: string, fallback: string, minMs = 0): number {
+/** The longest delay a Node.js timer takes; a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/**
+ * A duration of at least `minMs` (0: any; timeouts, TTLs and intervals need more
+ * than nothing) and, for what runs on a timer, at most MAX_TIMER_MS.
+ */
+function duration(env: Env, name: string, fallback: string, minMs = 0, maxMs = MAX_TIMER_MS): number {
   let ms: number;
   try {
     ms = parseDuration(env[name] || fallback);
@@ -120,6 +126,7 @@ function duration(env: Env, name: string, fallback: string, minMs = 0): number {
     throw new ConfigError(`${name}: ${(err as AppError).detail}`);
   }
   if (ms < minMs) throw new ConfigError(`${name}: "${env[name]}" must be at least ${minMs}ms`);
+  if (ms > maxMs) throw new ConfigError(`${name}: "${env[name]}" must be at most ${maxMs}ms (about 24.8 days, the longest timer Node.js sets)`);
   return ms;
 }
 
@@ -219,7 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     notifyTimeoutMs: duration(env, 'PAGODA_NOTIFY_TIMEOUT', '10s', 1),
     notifyRequireHttps: flag(env, 'PAGODA_NOTIFY_REQUIRE_HTTPS', false),
     notifyAllowHosts: Object.freeze(notifyAllowHosts),
-    orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m', 1000),
+    orderTtlMs: duration(env, 'PAGODA_ORDER_TTL', '30m', 1000, Number.POSITIVE_INFINITY),
     masterKey: env.PAGODA_MASTER_KEY || undefined,
     logLevel: env.PAGODA_LOG_LEVEL || 'info',
     tokenIssuer: env.PAGODA_TOKEN_ISSUER || base,

@@ -139,7 +139,11 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
   if (role !== 'worker') {
     tls = config.behindProxy ? undefined : await tlsOf(config);
     app = buildApp({ ...core, tls, isDraining: () => draining });
-    await app.listen({ host: config.host, port: config.port });
+    await app.listen({ host: config.host, port: config.port }).catch((err: NodeJS.ErrnoException) => {
+      // A host that does not resolve is a setting to fix, not a database to reach.
+      if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') throw new ConfigError(`PAGODA_HOST: cannot listen on "${config.host}": ${err.message}`);
+      throw err;
+    });
   }
   const services = app ? app.services : buildServices(core, createLogger(config.logLevel));
   const jobs = role === 'api' ? [] : startJobs(config, services);

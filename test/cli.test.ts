@@ -51,6 +51,17 @@ describe('pagoda merchant / app commands', () => {
   });
   after(() => ws?.cleanup());
 
+  it('a refused merchant create leaves nothing behind, not even a new database', T, async () => {
+    const fresh = await createWorkspace();
+    try {
+      assertRefused(await fresh.run(['merchant', 'create', '--name', '', '--currencies', 'MXN']), /name: 1 to 128 characters/);
+      assertRefused(await fresh.run(['merchant', 'create', '--name', 'Line\nBreak', '--currencies', 'MXN']), /name: must not contain control or format characters/);
+      assert.deepEqual(fs.readdirSync(fresh.dataDir), [], 'no database, no master key');
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
   it('merchant create --json prints {merchantId, appId, appSecret}', T, async () => {
     const out = json(await pagoda('merchant', 'create', '--name', 'Acme', '--currencies', 'MXN,BRL', '--json'));
     assert.deepEqual(Object.keys(out).sort(), ['appId', 'appSecret', 'merchantId']);
@@ -159,6 +170,10 @@ describe('pagoda merchant / app commands', () => {
       assert.equal(taken.code, 1, taken.stderr);
       assert.match(taken.stderr, /^pagoda: .*EADDRINUSE/);
       assert.doesNotMatch(taken.stderr, /\n\s+at /);
+      // A listening host that does not resolve is named as the setting it is, not blamed on the database.
+      const nowhere = await ws.run(['serve'], { PAGODA_PORT: port, PAGODA_HOST: 'nowhere.invalid' });
+      assert.equal(nowhere.code, 2, nowhere.stderr);
+      assert.match(nowhere.stderr, /^pagoda: PAGODA_HOST: cannot listen on "nowhere.invalid": /);
     } finally {
       await new Promise<void>((resolve) => holder.close(() => resolve()));
     }
@@ -208,6 +223,9 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('method', 'banks', '--country', 'XX'), /country: XX is not one of/);
     assertRefused(await pagoda('method', 'banks', '--country', 'IN'), /IFSC/);
     assertRefused(await pagoda('method', 'list', '--currency', 'EURO'), /currency/);
+    const before = await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute());
+    assertRefused(await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--disable', '--enable'), /at most one of --disable and --enable/);
+    assert.deepEqual(await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute()), before);
   });
 
   it('bad input exits 2 with a message naming the option', T, async () => {

@@ -76,6 +76,7 @@ describe('pagoda balance / ledger commands', () => {
   it('balance transfer moves collected funds to the payout balance, refuses more than there is', T, async () => {
     refused(await pagoda('balance', 'transfer', '--merchant', m, '--currency', 'IDR', '--from', 'payin', '--to', 'payout', '--amount', '250.01'), /insufficient balance/);
     refused(await pagoda('balance', 'transfer', '--merchant', m, '--currency', '', '--from', 'payin', '--to', 'payout', '--amount', '1'), /^pagoda: currency: "" is not an ISO 4217 currency/);
+    refused(await pagoda('balance', 'transfer', '--merchant', m, '--currency', 'IDR', '--amount', '1', '--reason', '  '), /^pagoda: reason: must not be blank/);
     const out = json(await pagoda('balance', 'transfer', '--merchant', m, '--currency', 'IDR', '--from', 'payin', '--to', 'payout', '--amount', '100.50', '--reason', 'settlement', '--json'));
     assert.match(out.entryId, /^op\.transfer:op_/);
     assert.deepEqual([out.amount, out.payin, out.payout, out.frozen], ['100.5', '149.5', '100.5', '0']);

@@ -8,6 +8,7 @@ import {
   parseAckMode,
   parseCurrencies,
   parseIpAllowList,
+  parseMerchantName,
   parseScopes,
 } from '../modules/merchants/merchant.ts';
 import { createApp, createMerchant, describeMerchant, rotateApp, setMerchantActive, updateApp } from '../modules/merchants/merchant.service.ts';
@@ -53,8 +54,10 @@ export function registerMerchantCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { name: string; currencies: string; json?: boolean }) => {
       const currencies = parseCurrencies(opts.currencies);
+      // Checked before the database is opened: a refused create must not leave a new database behind.
+      const name = parseMerchantName(opts.name);
       const result = await withCore(
-        (core) => core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name: opts.name, currencies })),
+        (core) => core.db.transaction().execute((tx) => createMerchant(tx, deps(core), { name, currencies })),
         { create: true },
       );
       print({ ...result }, Boolean(opts.json));

@@ -89,6 +89,7 @@ export function registerMethodCommands(program: Command): void {
     .option('--enable', 'accept orders with this method again')
     .option('--json', 'machine-readable output')
     .action(async (opts: SetOptions) => {
+      if (opts.disable && opts.enable) throw badRequest('give at most one of --disable and --enable');
       const def = findMethod(asciiUpper(opts.method.trim()));
       if (!def) throw badRequest(`method: ${opts.method} is not in the catalogue`);
       if (!isDirection(opts.direction) || !def.directions.includes(opts.direction)) {

@@ -37,6 +37,8 @@ export function parseCurrencies(text: string): string[] {
 export function parseMerchantName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > 128) throw badRequest('name: 1 to 128 characters');
+  // It is printed on operators' terminals and the cashier page: no line breaks, escapes or bidi overrides.
+  if (/\p{Cc}|(?![\u200c\u200d])\p{Cf}/u.test(trimmed)) throw badRequest('name: must not contain control or format characters');
   return trimmed;
 }
 
