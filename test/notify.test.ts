@@ -121,6 +121,35 @@ describe('notifications', () => {
     assert.deepEqual([...ids], [n.id]);
   });
 
+  test('a resend can name an older notification of the order (its webhook-id), and is audited', async () => {
+    const r = await receiver([{ status: 503, body: 'down' }]);
+    const orderNo = await paidOrder(r.url);
+    await eventually(async () => (await attemptsOf(orderNo)).length === 1);
+    const paid = await notificationOf(orderNo);
+    // A later change of the same order, with its own notification, delivered; the PAID one stays exhausted.
+    await gw.core.db.updateTable('notifications').set({ state: 'exhausted', lease_until: null }).where('id', '=', paid.id).execute();
+    const later = { ...paid, id: `${paid.id}_later`, status: 'REFUNDED', state: 'delivered', created_at: paid.created_at + 1n };
+    await gw.core.db.insertInto('notifications').values(later).execute();
+
+    r.setScript([{ status: 200, body: 'OK' }]);
+    const token = await gw.token(creds);
+    const resend = (body: Record<string, unknown>) => gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify(body), headers: { authorization: `Bearer ${token}` } });
+    const unknown = await resend({ orderNo, notificationId: 'ntf_NOPE' });
+    assert.deepEqual([unknown.status, unknown.json.error], [404, `order ${orderNo} has no notification ntf_NOPE`]);
+    const res = await resend({ orderNo, notificationId: paid.id });
+    assert.equal(res.status, 200, res.text);
+    assert.deepEqual([res.json.data.notificationId, res.json.data.status], [paid.id, 'PAID']);
+    const byId = (id: string) => gw.core.db.selectFrom('notifications').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    await eventually(async () => (await byId(paid.id)).state === 'delivered');
+    assert.equal(r.received.at(-1)!.headers['webhook-id'], paid.id);
+    const audit = await gw.core.db.selectFrom('audit_log').selectAll().where('action', '=', 'notify.resend').where('subject', '=', orderNo).execute();
+    assert.deepEqual(
+      audit.map((a) => [a.actor, JSON.parse(a.detail!).notificationId]),
+      [[`merchant:${creds.appId}`, paid.id]],
+      'the refused resend left no trace; the accepted one names who asked',
+    );
+  });
+
   test('a resend while an attempt is under way is refused (409): no second delivery beside it, none lost after it', async () => {
     const r = await receiver(['hang', { status: 503, body: 'down' }]);
     const orderNo = await paidOrder(r.url);

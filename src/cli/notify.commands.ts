@@ -3,6 +3,7 @@ import { badRequest, notFound } from '../platform/errors.ts';
 import { merchantName } from '../modules/merchants/merchant.service.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { listAttempts, listNotifications, resendNotification } from '../modules/notify/notify.service.ts';
+import { cliActor } from './actor.ts';
 import { withCore } from './merchant.commands.ts';
 import { print } from './output.ts';
 
@@ -66,11 +67,15 @@ export function registerNotifyCommands(program: Command): void {
 
   notify
     .command('resend')
-    .description("start a fresh schedule for the order's latest notification (same notification id)")
+    .description("start a fresh schedule for one of the order's notifications, the latest by default (same notification id); audited")
     .requiredOption('--order <orderNo>', 'order number')
+    .option('--notification <id>', "another of the order's notifications (an id from notify list --order)")
+    .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { order: string; json?: boolean }) => {
-      const row = await withCore((core) => resendNotification(core.db, core.clock.now(), opts.order));
+    .action(async (opts: { order: string; notification?: string; reason?: string; json?: boolean }) => {
+      const row = await withCore((core) =>
+        resendNotification(core.db, core.clock.now(), { orderNo: opts.order, notificationId: opts.notification, actor: cliActor(), reason: opts.reason }),
+      );
       print({ notificationId: row.id, orderNo: row.order_no, state: row.state }, Boolean(opts.json));
     });
 }

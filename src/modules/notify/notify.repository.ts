@@ -192,16 +192,15 @@ export async function release(db: Db, claims: readonly NotificationRow[], dueAt:
     .execute();
 }
 
-/** Starts a fresh schedule for the order's latest notification (its id stays the same), unless an attempt is under way. */
-export async function resendLatest(db: Db, orderNo: string, now: number): Promise<{ row: NotificationRow; restarted: boolean } | undefined> {
-  const latest = await db
-    .selectFrom('notifications')
-    .selectAll()
-    .where('order_no', '=', orderNo)
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(1)
-    .executeTakeFirst();
+/**
+ * Starts a fresh schedule for one of the order's notifications, the latest
+ * unless `notificationId` names another (its id stays the same), unless an
+ * attempt is under way.
+ */
+export async function resendOne(db: Db, orderNo: string, now: number, notificationId?: string): Promise<{ row: NotificationRow; restarted: boolean } | undefined> {
+  let query = db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo);
+  if (notificationId !== undefined) query = query.where('id', '=', notificationId);
+  const latest = await query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
   if (!latest) return undefined;
   // A row under a live claim is being delivered right now: taking its lease away
   // would start a second delivery beside it, and restarting its schedule under

@@ -6,6 +6,7 @@ import { newId } from '../../platform/ids.ts';
 import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
 import * as repo from './notify.repository.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import type { CashierLink } from '../orders/cashier-link.ts';
 
 /** The destination a URL's requests share sockets (and limits) with. */
@@ -54,16 +55,34 @@ export async function enqueueOrderNotification(tx: Db, now: number, cashierLink:
   return id;
 }
 
-/** A fresh schedule for the order's latest notification (operator, or the merchant that owns it). */
-export async function resendNotification(db: Db, now: number, orderNo: string, merchantId?: string): Promise<NotificationRow> {
-  const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(merchantId ? { merchantId } : {}) });
+export interface ResendRequest {
+  orderNo: string;
+  /** One of the order's notifications (its webhook-id); the latest when left out. */
+  notificationId?: string;
+  /** The merchant asking (its own orders only); undefined for the operator. */
+  merchantId?: string;
+  /** Who, for the audit log: `cli:<user>` or `merchant:<appId>`. */
+  actor: string;
+  reason?: string;
+}
+
+/** A fresh schedule for one of an order's notifications (operator, or the merchant that owns it); audited. */
+export async function resendNotification(db: Db, now: number, req: ResendRequest): Promise<NotificationRow> {
+  const { orderNo, notificationId } = req;
+  const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(req.merchantId ? { merchantId: req.merchantId } : {}) });
   if (own.length === 0) {
     // Another merchant's order is as unknown as one that does not exist.
-    const known = await repo.orderExists(db, orderNo, merchantId);
+    const known = await repo.orderExists(db, orderNo, req.merchantId);
     throw notFound(known ? `order ${orderNo} has no notification to resend` : `order ${orderNo} does not exist`);
   }
-  const resent = await repo.resendLatest(db, orderNo, now);
-  if (!resent) throw notFound(`order ${orderNo} has no notification to resend`);
+  const resent = await db.transaction().execute(async (tx) => {
+    const found = await repo.resendOne(tx, orderNo, now, notificationId);
+    if (found?.restarted) {
+      await recordAudit(tx, now, { actor: req.actor, action: 'notify.resend', subject: orderNo, reason: req.reason, detail: { notificationId: found.row.id, status: found.row.status } });
+    }
+    return found;
+  });
+  if (!resent) throw notFound(notificationId === undefined ? `order ${orderNo} has no notification to resend` : `order ${orderNo} has no notification ${notificationId}`);
   if (!resent.restarted) throw conflict(`a delivery of order ${orderNo}'s notification is under way; resend it when that attempt ends`);
   if (dialectOf(db) === 'postgres') await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(db);
   return resent.row;
