@@ -100,8 +100,11 @@ describe('pagoda merchant / app commands', () => {
 
   it('app rotate --grace 1h --json prints a new secret; the old one stays valid for the grace period', T, async () => {
     const before = Date.now();
-    const out = json(await pagoda('app', 'rotate', '--app-id', IMPORTED.appId, '--grace', '1h', '--json'));
+    const out = json(await pagoda('app', 'rotate', '--app-id', IMPORTED.appId, '--grace', '1h', '--reason', 'leaked in a log', '--json'));
     assert.equal(out.appId, IMPORTED.appId);
+    const audit = await ws.withDb((db) => db.selectFrom('audit_log').select(['actor', 'reason']).where('action', '=', 'app.rotate').where('subject', '=', IMPORTED.appId).execute());
+    assert.deepEqual(audit.map((a) => a.reason), ['leaked in a log']);
+    assert.match(audit[0]!.actor, /^cli:/);
     assert.match(out.appSecret, HEX32);
     assert.notEqual(out.appSecret, IMPORTED.appSecret);
     secrets.push(out.appSecret);
@@ -150,8 +153,11 @@ describe('pagoda merchant / app commands', () => {
 
   it('a master key that does not open the database is refused before anything is written', T, async () => {
     const keys = () => ws.withDb(async (db) => (await db.selectFrom('signing_keys').select('kid').execute()).length);
-    const rotated = await pagoda('keys', 'rotate', '--json');
+    const rotated = await pagoda('keys', 'rotate', '--reason', 'yearly', '--json');
     assert.equal(rotated.code, 0, rotated.stderr);
+    const kid = JSON.parse(rotated.stdout).kid as string;
+    const audit = await ws.withDb((db) => db.selectFrom('audit_log').select(['actor', 'reason']).where('action', '=', 'keys.rotate').where('subject', '=', kid).execute());
+    assert.deepEqual(audit.map((a) => a.reason), ['yearly'], 'a key rotation is audited with its reason, in its own transaction');
     const before = await keys();
     const wrong = { PAGODA_MASTER_KEY: 'cd'.repeat(32) };
     for (const args of [['keys', 'rotate'], ['merchant', 'create', '--name', 'X', '--currencies', 'MXN']]) {
@@ -226,6 +232,14 @@ describe('pagoda merchant / app commands', () => {
     const before = await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute());
     assertRefused(await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--disable', '--enable'), /at most one of --disable and --enable/);
     assert.deepEqual(await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute()), before);
+    const set = await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--fee-bps', '250', '--fee-fixed', '1.5', '--max', '50000', '--reason', 'new contract');
+    assert.equal(set.code, 0, set.stderr);
+    const audit = await ws.withDb((db) => db.selectFrom('audit_log').select(['reason', 'detail']).where('action', '=', 'method.set').where('subject', '=', merchantId).execute());
+    assert.deepEqual(
+      audit.map((a) => [a.reason, JSON.parse(a.detail!)]),
+      [['new contract', { method: 'MX_SPEI', direction: 'payin', channel: 'sandbox', enabled: true, feeBps: 250, feeFixed: '1.5', min: null, max: '50000' }]],
+      'what the settings became is in the audit log, not only the channel',
+    );
   });
 
   it('bad input exits 2 with a message naming the option', T, async () => {

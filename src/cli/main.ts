@@ -11,6 +11,8 @@ import { registerNotifyCommands } from './notify.commands.ts';
 import { print } from './output.ts';
 import { registerBalanceCommands } from './balance.commands.ts';
 import { registerLedgerCommands } from './ledger.commands.ts';
+import { recordAudit } from '../modules/audit/audit.service.ts';
+import { cliActor } from './actor.ts';
 
 /** Errors that say the database cannot be reached or entered, not that the program is wrong: a message, no stack. */
 const DATABASE_UNREACHABLE = new Set([
@@ -70,9 +72,12 @@ program
   .description('token signing keys')
   .command('rotate')
   .description('start signing tokens with a new key; tokens signed with the old one stay valid until they expire')
+  .option('--reason <text>', 'why, for the audit log')
   .option('--json', 'machine-readable output')
-  .action(async (opts: { json?: boolean }) => {
-    const kid = await withCore((core) => core.tokens.rotate());
+  .action(async (opts: { reason?: string; json?: boolean }) => {
+    const kid = await withCore((core) =>
+      core.tokens.rotate((tx, added, now) => recordAudit(tx, now, { actor: cliActor(), action: 'keys.rotate', subject: added, reason: opts.reason })),
+    );
     print({ kid }, Boolean(opts.json));
   });
 

@@ -119,8 +119,9 @@ export function registerMerchantCommands(program: Command): void {
     .description('issue a new secret; the old one stays valid for the grace period')
     .requiredOption('--app-id <id>', 'app id')
     .option('--grace <duration>', 'how long the old secret stays valid (e.g. 24h, 0s)', '24h')
+    .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { appId: string; grace: string; json?: boolean }) => {
+    .action(async (opts: { appId: string; grace: string; reason?: string; json?: boolean }) => {
       let graceMs: number;
       try {
         graceMs = parseDuration(opts.grace);
@@ -128,7 +129,7 @@ export function registerMerchantCommands(program: Command): void {
         throw badRequest(`grace: ${(err as AppError).detail}`);
       }
       const result = await withCore((core) =>
-        core.db.transaction().execute((tx) => rotateApp(tx, deps(core), opts.appId, graceMs)),
+        core.db.transaction().execute((tx) => rotateApp(tx, deps(core), opts.appId, graceMs, opts.reason)),
       );
       print({ appId: result.appId, appSecret: result.appSecret, oldSecretValidUntil: new Date(result.oldSecretsValidUntil).toISOString() }, Boolean(opts.json));
     });
@@ -142,8 +143,9 @@ export function registerMerchantCommands(program: Command): void {
     .option('--scope <scopes>', 'payin, payout or payin,payout')
     .option('--disable', 'revoke the app: its tokens and signatures stop working')
     .option('--enable', 'enable a disabled app')
+    .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
-    .action(async (opts: { appId: string; ack?: string; ipAllow?: string; scope?: string; disable?: boolean; enable?: boolean; json?: boolean }) => {
+    .action(async (opts: { appId: string; ack?: string; ipAllow?: string; scope?: string; disable?: boolean; enable?: boolean; reason?: string; json?: boolean }) => {
       if (opts.disable && opts.enable) throw badRequest('give at most one of --disable and --enable');
       const changes = {
         ...(opts.ack !== undefined ? { ackMode: parseAckMode(opts.ack) } : {}),
@@ -152,7 +154,7 @@ export function registerMerchantCommands(program: Command): void {
         ...(opts.disable ? { active: false } : opts.enable ? { active: true } : {}),
       };
       if (Object.keys(changes).length === 0) throw badRequest('nothing to change: give --ack, --ip-allow, --scope, --disable or --enable');
-      await withCore((core) => core.db.transaction().execute((tx) => updateApp(tx, deps(core), opts.appId, changes)));
+      await withCore((core) => core.db.transaction().execute((tx) => updateApp(tx, deps(core), opts.appId, changes, opts.reason)));
       print({ appId: opts.appId, updated: Object.keys(changes) }, Boolean(opts.json));
     });
 }

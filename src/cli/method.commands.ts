@@ -26,6 +26,7 @@ interface SetOptions {
   max?: string;
   disable?: boolean;
   enable?: boolean;
+  reason?: string;
   json?: boolean;
 }
 
@@ -87,6 +88,7 @@ export function registerMethodCommands(program: Command): void {
     .option('--max <amount>', 'largest amount accepted')
     .option('--disable', 'refuse orders with this method')
     .option('--enable', 'accept orders with this method again')
+    .option('--reason <text>', 'why, for the audit log')
     .option('--json', 'machine-readable output')
     .action(async (opts: SetOptions) => {
       if (opts.disable && opts.enable) throw badRequest('give at most one of --disable and --enable');
@@ -96,6 +98,7 @@ export function registerMethodCommands(program: Command): void {
         throw badRequest(`direction: ${def.code} serves ${def.directions.join(' and ')}`);
       }
       const direction = opts.direction;
+      const show = (v: bigint | null) => (v === null ? null : formatMajor(v, def.currency));
       const money = (field: string, text: string) => parseMajorText(text, def.currency, { field, allowZero: true, maxDecimals: 2 });
       const result = await withCore(async (core) => {
         const { currencies } = await merchantCurrencies(core.db, opts.merchant);
@@ -117,11 +120,16 @@ export function registerMethodCommands(program: Command): void {
         const now = core.clock.now();
         await core.db.transaction().execute(async (tx) => {
           await saveMethodSettings(tx, now, opts.merchant, direction, def.code, next);
-          await recordAudit(tx, now, { actor: cliActor(), action: 'method.set', subject: opts.merchant, detail: { method: def.code, direction, channel: next.channel } });
+          await recordAudit(tx, now, {
+            actor: cliActor(),
+            action: 'method.set',
+            subject: opts.merchant,
+            reason: opts.reason,
+            detail: { method: def.code, direction, channel: next.channel, enabled: next.enabled, feeBps: Number(next.fee.bps), feeFixed: show(next.fee.fixedMinor), min: show(next.minAmount), max: show(next.maxAmount) },
+          });
         });
         return next;
       });
-      const show = (v: bigint | null) => (v === null ? null : formatMajor(v, def.currency));
       print(
         {
           merchantId: opts.merchant,

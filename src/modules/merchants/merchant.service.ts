@@ -96,13 +96,13 @@ export async function createApp(db: Db, deps: MerchantDeps, input: NewApp): Prom
 }
 
 /** A new secret; the old ones stay valid for `graceMs` (0 ends them now). */
-export async function rotateApp(db: Db, deps: MerchantDeps, appId: string, graceMs: number): Promise<{ appId: string; appSecret: string; oldSecretsValidUntil: number }> {
+export async function rotateApp(db: Db, deps: MerchantDeps, appId: string, graceMs: number, reason?: string): Promise<{ appId: string; appSecret: string; oldSecretsValidUntil: number }> {
   if (!(await repo.findApp(db, appId))) throw notFound(`app ${appId} does not exist`);
   const until = deps.now + graceMs;
   await repo.expireOpenSecrets(db, appId, until);
   const appSecret = randomHex32();
   await addSecret(db, deps, appId, appSecret);
-  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.rotate', subject: appId, detail: { graceMs } });
+  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.rotate', subject: appId, reason, detail: { graceMs } });
   return { appId, appSecret, oldSecretsValidUntil: until };
 }
 
@@ -113,7 +113,7 @@ export interface AppChanges {
   active?: boolean;
 }
 
-export async function updateApp(db: Db, deps: MerchantDeps, appId: string, changes: AppChanges): Promise<void> {
+export async function updateApp(db: Db, deps: MerchantDeps, appId: string, changes: AppChanges, reason?: string): Promise<void> {
   if (!(await repo.findApp(db, appId))) throw notFound(`app ${appId} does not exist`);
   await repo.updateApp(
     db,
@@ -126,7 +126,7 @@ export async function updateApp(db: Db, deps: MerchantDeps, appId: string, chang
     },
     deps.now,
   );
-  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.update', subject: appId, detail: { ...changes } });
+  await recordAudit(db, deps.now, { actor: deps.actor, action: 'app.update', subject: appId, reason, detail: { ...changes } });
 }
 
 /**

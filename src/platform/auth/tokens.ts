@@ -42,8 +42,11 @@ export interface TokenService {
   verify(token: string): Promise<TokenClaims>;
   /** The claims of a token this process has already verified and that has not expired; undefined otherwise. */
   known(token: string): TokenClaims | undefined;
-  /** Adds a new signing key; tokens signed with older keys stay valid until they expire. */
-  rotate(): Promise<string>;
+  /**
+   * Adds a new signing key; tokens signed with older keys stay valid until they
+   * expire. `alsoInTransaction` runs in the rotation's transaction (the audit entry).
+   */
+  rotate(alsoInTransaction?: (tx: Db, kid: string, now: number) => Promise<void>): Promise<string>;
 }
 
 /** What a signing key is sealed with (its row's identity). */
@@ -197,11 +200,13 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
       return claims;
     },
 
-    async rotate() {
+    async rotate(alsoInTransaction) {
       const now = clock.now();
       const kid = await db.transaction().execute(async (tx) => {
         await tx.updateTable('signing_keys').set({ retired_at: now }).where('retired_at', 'is', null).execute();
-        return insertKey(tx, box, now);
+        const added = await insertKey(tx, box, now);
+        await alsoInTransaction?.(tx, added, now);
+        return added;
       });
       await reload();
       return kid;
