@@ -4,6 +4,7 @@
  * checks, and it serves again by itself once the database is back.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
@@ -67,6 +68,23 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
     const retry = await createV3(gw, token, body);
     assert.equal(retry.status, 200, retry.text);
     assert.equal(await countOrders(gw), before + 1);
+  });
+
+  it('a database file removed or replaced under the running process makes /readyz answer 503, saying so', T, async () => {
+    const file = tdb.url.slice('sqlite:'.length);
+    assert.equal((await gw.call('GET', '/readyz')).status, 200);
+    fs.renameSync(file, `${file}.away`);
+    try {
+      const gone = await gw.call('GET', '/readyz');
+      assert.equal(gone.status, 503);
+      assert.equal(gone.json.error, `the database file ${file} was removed while in use; restart the process`);
+      fs.copyFileSync(`${file}.away`, file);
+      assert.match((await gw.call('GET', '/readyz')).json.error, /was replaced while in use/);
+      fs.rmSync(file);
+    } finally {
+      fs.renameSync(`${file}.away`, file);
+    }
+    assert.equal((await gw.call('GET', '/readyz')).status, 200, 'the same file back in place');
   });
 });
 

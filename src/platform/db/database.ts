@@ -19,6 +19,7 @@ import {
   type Transaction,
   type Compilable,
 } from 'kysely';
+import { AppError } from '../errors.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -239,6 +240,7 @@ export function openSqlite(file: string, opts: OpenOptions = {}): Db {
   }
   const database = new BetterSqlite3(file);
   database.defaultSafeIntegers(true);
+  const opened = file === ':memory:' ? undefined : fs.statSync(file);
   database.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
   enterWal(database);
   database.pragma(`busy_timeout = ${WRITER_BUSY_TIMEOUT_MS}`);
@@ -256,6 +258,7 @@ export function openSqlite(file: string, opts: OpenOptions = {}): Db {
   const writer = withStatementCache(database, () => commits++, () => reader?.close());
   const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS, inTransaction: () => database.inTransaction }) });
   writers.set(db, writer);
+  if (opened) openedFiles.set(db, { file, dev: opened.dev, ino: opened.ino });
   if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader, () => commits) });
   return db;
 }
@@ -403,7 +406,20 @@ export function openDatabase(url: string, opts: OpenOptions = {}): Db {
   return openPostgres(url, opts);
 }
 
-/** A cheap round trip, for readiness. */
+/** SQLite: the file each database was opened from, as it was then. */
+const openedFiles = new WeakMap<Db, { file: string; dev: number; ino: number }>();
+
+/**
+ * A cheap round trip, for readiness. On SQLite also that the file is still the
+ * one opened: a database file deleted or replaced under a running process takes
+ * its writes into a file nobody will open again.
+ */
 export async function ping(db: Db): Promise<void> {
   await db.executeQuery(CompiledQuery.raw('select 1'));
+  const opened = openedFiles.get(db);
+  if (!opened) return;
+  const now = fs.statSync(opened.file, { throwIfNoEntry: false });
+  if (now?.dev !== opened.dev || now.ino !== opened.ino) {
+    throw new AppError('NOT_READY', `the database file ${opened.file} was ${now ? 'replaced' : 'removed'} while in use; restart the process`, 'not ready');
+  }
 }
