@@ -206,6 +206,9 @@ describe('pagoda merchant / app commands', () => {
     assert.deepEqual(JSON.parse(listed.stdout), []);
     assertRefused(await pagoda('notify', 'list', '--merchant', 'mch_NOPE', '--json'), /merchant mch_NOPE does not exist/);
     assertRefused(await pagoda('notify', 'list', '--order', 'PI_NOPE', '--json'), /order PI_NOPE does not exist/);
+    for (const limit of ['1e2', '0x10', ' 5', '0', '10001', '2.5']) assertRefused(await pagoda('notify', 'list', '--limit', limit), /limit: a whole number from 1 to 10000/);
+    // Nothing left to apply is said, not left blank.
+    assert.equal((await pagoda('migrate')).stdout, 'applied  (none)\n');
     assertRefused(await pagoda('notify', 'list', '--status', 'lost'), /status: pending, delivered or exhausted/);
     assertRefused(await pagoda('notify', 'resend', '--order', 'PI_NOPE'), /PI_NOPE/);
   });

@@ -22,8 +22,9 @@ export function registerNotifyCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action(async (opts: { merchant?: string; order?: string; status?: string; limit: string; json?: boolean }) => {
       if (opts.status && !STATES.includes(opts.status)) throw badRequest('status: pending, delivered or exhausted');
-      const limit = Number(opts.limit);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw badRequest('limit: 1 to 10000');
+      // Digits only: Number() would also take 1e2, 0x10 and " 5".
+      const limit = /^\d{1,5}$/.test(opts.limit) ? Number(opts.limit) : NaN;
+      if (!(limit >= 1 && limit <= 10_000)) throw badRequest('limit: a whole number from 1 to 10000');
       const rows = await withCore(async (core) => {
         // An empty list must mean "none", never "no such merchant or order".
         if (opts.merchant) await merchantName(core.db, opts.merchant);

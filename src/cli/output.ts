@@ -7,7 +7,9 @@ export function print(result: Record<string, unknown>, json: boolean, out: NodeJ
   const entries = Object.entries(result).filter(([, v]) => v !== undefined);
   const width = Math.max(...entries.map(([k]) => k.length));
   for (const [key, value] of entries) {
-    out.write(`${key.padEnd(width)}  ${Array.isArray(value) ? value.join(',') : String(value)}\n`);
+    // An empty list says so: `applied` followed by nothing read like a cut-off line.
+    const shown = Array.isArray(value) ? (value.length > 0 ? value.join(',') : '(none)') : String(value);
+    out.write(`${key.padEnd(width)}  ${shown}\n`);
   }
 }
 
