@@ -4,18 +4,18 @@ import type { Insertable } from 'kysely';
 import type { NotificationAttemptsTable, NotificationRow } from '../../platform/db/schema.ts';
 import { markAcknowledged } from '../orders/order.repository.ts';
 
-/**
- * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
- * the row is not due for anyone else until the lease runs out; a crashed
- * worker's claim therefore comes back by itself. `lease_until` is the claim's
- * token: only its holder may record the outcome.
- */
 /** Destinations and merchants whose due rows a claim leaves for later. */
 export interface ClaimSkips {
   origins?: readonly string[];
   merchants?: readonly string[];
 }
 
+/**
+ * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
+ * the row is not due for anyone else until the lease runs out; a crashed
+ * worker's claim therefore comes back by itself. `lease_until` is the claim's
+ * token: only its holder may record the outcome.
+ */
 export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, skip: ClaimSkips = {}): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
   const origins = skip.origins ?? [];

@@ -131,8 +131,6 @@ export function dialectOf(db: Kysely<Database>): DialectName {
 export interface OpenOptions {
   /** PostgreSQL pool size. */
   poolSize?: number;
-  /** SQLite: how long a write keeps trying for another process's write lock (default 5 s). */
-  lockWaitMs?: number;
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -232,7 +230,7 @@ function enterWal(database: BetterSqlite3.Database): void {
 /** SQLite: a read-only connection per database, for prepared reads, and its per-turn snapshot. */
 const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () => void }>();
 
-export function openSqlite(file: string, opts: OpenOptions = {}): Db {
+export function openSqlite(file: string): Db {
   if (file !== ':memory:') {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     // A new database is the owner's alone (it holds every order); SQLite gives its WAL the same mode.
@@ -256,7 +254,7 @@ export function openSqlite(file: string, opts: OpenOptions = {}): Db {
   // Commits made through this connection: a read must never see a state older than the last of them.
   let commits = 0;
   const writer = withStatementCache(database, () => commits++, () => reader?.close());
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { waitMs: opts.lockWaitMs ?? LOCK_WAIT_MS, inTransaction: () => database.inTransaction }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { waitMs: LOCK_WAIT_MS, inTransaction: () => database.inTransaction }) });
   writers.set(db, writer);
   if (opened) openedFiles.set(db, { file, dev: opened.dev, ino: opened.ino });
   if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader, () => commits) });
@@ -402,7 +400,7 @@ export function openPostgres(url: string, opts: OpenOptions = {}): Db {
 }
 
 export function openDatabase(url: string, opts: OpenOptions = {}): Db {
-  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length), opts);
+  if (url.startsWith('sqlite:')) return openSqlite(url.slice('sqlite:'.length));
   return openPostgres(url, opts);
 }
 
