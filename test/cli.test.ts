@@ -146,7 +146,7 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await ws.run(['migrate'], { PAGODA_LOG_LEVEL: 'loud' }), /PAGODA_LOG_LEVEL: "loud" must be one of/);
     assertRefused(await ws.run(['migrate'], { PAGODA_NOTIFY_ALLOW_HOSTS: 'not a host!' }), /PAGODA_NOTIFY_ALLOW_HOSTS: invalid allow-list entry/);
     const unreachable = await ws.run(['migrate'], { PAGODA_DATABASE_URL: 'postgres://pagoda@127.0.0.1:1/none', PAGODA_MASTER_KEY: 'ab'.repeat(32) });
-    assert.equal(unreachable.code, 1, unreachable.stderr);
+    assert.equal(unreachable.code, 3, unreachable.stderr);
     assert.match(unreachable.stderr, /^pagoda: cannot use the database \(ECONNREFUSED\)/);
     assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
   });

@@ -123,5 +123,11 @@ describe('pagoda balance / ledger commands', () => {
     const asJson = await pagoda('ledger', 'check', '--json');
     assert.equal(asJson.code, 1);
     assert.deepEqual(JSON.parse(asJson.stdout), { consistent: false, problems: [`account m:${m}:IDR:payout: balance 10051 but its postings sum to 10050`] });
+    // A check that could not run is not a ledger found wrong: a script alerting on 1 must not fire for either of these.
+    const usage = await pagoda('ledger', 'check', '--bogus');
+    assert.equal(usage.code, 2, usage.stderr);
+    const unreachable = await ws.run(['ledger', 'check'], { PAGODA_DATABASE_URL: 'postgres://pagoda@127.0.0.1:1/none', PAGODA_MASTER_KEY: 'ab'.repeat(32) });
+    assert.equal(unreachable.code, 3, unreachable.stderr);
+    assert.match(unreachable.stderr, /^pagoda: cannot use the database \(ECONNREFUSED\)/);
   });
 });

@@ -1,8 +1,9 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError, ENV_VARS, loadConfig } from '../config.ts';
 import type { Role } from '../main.ts';
 import { migrateToLatest } from '../platform/db/migrate.ts';
 import { openDatabase } from '../platform/db/database.ts';
+import { databaseUnavailable } from '../platform/db/unavailable.ts';
 import { AppError } from '../platform/errors.ts';
 import { registerMerchantCommands, withCore } from './merchant.commands.ts';
 import { registerMethodCommands } from './method.commands.ts';
@@ -24,9 +25,20 @@ const DATABASE_UNREACHABLE = new Set([
 /** What the system refused (a port taken, a path that cannot be made or read): its own message names what. */
 const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC']);
 
+/**
+ * Exit codes, so that a script can tell "the ledger is wrong" from "the check
+ * could not run": 0 done; 1 what a check found (`ledger check`) or what the
+ * system refused (a port taken); 2 a refused command (usage, a bad value);
+ * 3 the database could not be used.
+ */
+const EXIT_REFUSED = 2;
+const EXIT_DATABASE = 3;
+
 const program = new Command('pagoda')
   .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Subcommands inherit it: a usage error is a refusal (2), like any other.
+  .exitOverride();
 
 function parseRole(value: string): Role {
   if (value !== 'api' && value !== 'worker' && value !== 'all') throw new InvalidArgumentError('api, worker or all');
@@ -97,14 +109,16 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
+  // Commander has printed its message (or the help, which exits 0).
+  if (err instanceof CommanderError) process.exit(err.exitCode === 0 ? 0 : EXIT_REFUSED);
   if (err instanceof AppError || err instanceof ConfigError) {
     process.stderr.write(`pagoda: ${err instanceof AppError ? (err.detail ?? err.message) : err.message}\n`);
-    process.exit(2);
+    process.exit(EXIT_REFUSED);
   }
   const code = (err as { code?: unknown }).code;
-  if (typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) {
-    process.stderr.write(`pagoda: cannot use the database (${code}): ${(err as Error).message || 'connection failed'}\n`);
-    process.exit(1);
+  if ((typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) || databaseUnavailable(err)) {
+    process.stderr.write(`pagoda: cannot use the database${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message || 'connection failed'}\n`);
+    process.exit(EXIT_DATABASE);
   }
   if (typeof code === 'string' && SYSTEM_REFUSALS.has(code)) {
     process.stderr.write(`pagoda: ${(err as Error).message} (${code})\n`);
