@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 import { inTransaction } from '../src/platform/db/database.ts';
 import { databaseUnavailable } from '../src/platform/db/unavailable.ts';
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB, type TestDatabase } from './helpers/db.ts';
@@ -70,6 +70,33 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
     assert.equal(await countOrders(gw), before + 1);
   });
 
+  it('a full disk answers 503 "disk full" and creates nothing; the log has SQLite\'s own words', T, async () => {
+    const db = gw.core.db;
+    const pages = Number((await sql<{ page_count: bigint }>`pragma page_count`.execute(db)).rows[0]!.page_count);
+    // The file may not grow, and a filler takes the room left in it: to SQLite the disk is full (SQLITE_FULL).
+    await sql.raw(`pragma max_page_count = ${pages}`).execute(db);
+    await sql`create table filler (x blob)`.execute(db);
+    await assert.rejects(async () => {
+      for (let i = 0; i < 10_000; i++) await sql`insert into filler values (zeroblob(1000))`.execute(db);
+    }, /database or disk is full/);
+    const before = await countOrders(gw);
+    let res;
+    try {
+      // A large order (50 members of 256 characters in extra) needs pages of its own, not the slack of a page.
+      const large = () => payinBody({ attach: 'a'.repeat(512), extra: Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, 'v'.repeat(256)])) });
+      res = await Promise.all([createV3(gw, token, large()), createV3(gw, token, large())]);
+    } finally {
+      await sql.raw('pragma max_page_count = 1073741823').execute(db);
+      await sql`drop table filler`.execute(db);
+    }
+    for (const r of res) assert.deepEqual([r.status, r.json], [503, { code: 503, msg: 'not ready', error: 'database cannot write (disk full)' }], r.text);
+    assert.equal(await countOrders(gw), before);
+    assert.ok(!gw.logs.some((l) => l.includes('cannot rollback')), 'the real cause is not hidden by a failed ROLLBACK');
+    assert.ok(gw.logs.some((l) => l.includes('database or disk is full')));
+    const retry = await createV3(gw, token, payinBody());
+    assert.equal(retry.status, 200, retry.text);
+  });
+
   it('a database file removed or replaced under the running process makes /readyz answer 503, saying so', T, async () => {
     const file = tdb.url.slice('sqlite:'.length);
     assert.equal((await gw.call('GET', '/readyz')).status, 200);
@@ -77,7 +104,7 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
     try {
       const gone = await gw.call('GET', '/readyz');
       assert.equal(gone.status, 503);
-      assert.equal(gone.json.error, `the database file ${file} was removed while in use; restart the process`);
+      assert.equal(gone.json.error, 'the database file was removed while in use; restart the process', 'and names no path: readiness is public');
       fs.copyFileSync(`${file}.away`, file);
       assert.match((await gw.call('GET', '/readyz')).json.error, /was replaced while in use/);
       fs.rmSync(file);

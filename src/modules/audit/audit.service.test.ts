@@ -14,6 +14,12 @@ const cases: Array<[name: string, reason: string | undefined, refusal: RegExp | 
   ['a line break', 'first\nsecond', /control characters/],
   ['a tab', 'a\tb', /control characters/],
   ['a NUL', 'a\u0000b', /control characters/],
+  ['a line separator', 'first\u2028second', /control characters/],
+  ['a paragraph separator', 'first\u2029second', /control characters/],
+  ['a right-to-left override', 'refund \u202egnp.exe', /control characters/],
+  ['a joiner inside a word', 'می\u200cخواهم', null],
+  ['blank', '   ', /must not be blank/],
+  ['empty', '', /must not be blank/],
 ];
 
 for (const [name, reason, refusal] of cases) {

@@ -228,7 +228,6 @@ export interface TransferInput {
 export async function transfer(tx: Db, deps: OperatorDeps, input: TransferInput): Promise<OperatorResult> {
   if (input.amount <= 0n) throw badRequest('amount: must be greater than 0');
   if (input.from === input.to) throw badRequest('to: must differ from from');
-  if (input.reason !== undefined && !input.reason.trim()) throw badRequest('reason: must not be blank (leave it out instead)');
   return postAudited(tx, deps, input, 'balance.transfer', { kind: 'op.transfer', merchantId: input.merchantId, from: input.from, to: input.to, amount: input.amount }, { from: input.from, to: input.to });
 }
 

@@ -39,7 +39,7 @@ test('parseAckMode and parseMerchantName', () => {
   refusesWith(() => parseMerchantName('   '), /name/);
   refusesWith(() => parseMerchantName('x'.repeat(129)), /name/);
   // Printed on terminals and pages: line breaks, escapes and bidi overrides are refused; joiners inside words are not.
-  for (const bad of ['a\nb', 'a\u001b[31mb', 'Acme\u202egnp.exe', 'a\u0000b']) refusesWith(() => parseMerchantName(bad), /control or format characters/);
+  for (const bad of ['a\nb', 'a\u001b[31mb', 'Acme\u202egnp.exe', 'a\u0000b', 'Line\u2028Break', 'Para\u2029Break']) refusesWith(() => parseMerchantName(bad), /control or format characters/);
   assert.equal(parseMerchantName('می\u200cخواهم'), 'می\u200cخواهم');
 });
 

@@ -3,6 +3,7 @@ import { badRequest } from '../../platform/errors.ts';
 import type { Scope } from '../../platform/http/auth.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
+import { NOT_ONE_LINE } from '../../platform/text.ts';
 
 export type AckMode = 'strict' | 'any-2xx';
 export const ACK_MODES: readonly AckMode[] = ['strict', 'any-2xx'];
@@ -37,8 +38,8 @@ export function parseCurrencies(text: string): string[] {
 export function parseMerchantName(name: string): string {
   const trimmed = name.trim();
   if (trimmed.length < 1 || trimmed.length > 128) throw badRequest('name: 1 to 128 characters');
-  // It is printed on operators' terminals and the cashier page: no line breaks, escapes or bidi overrides.
-  if (/\p{Cc}|(?![\u200c\u200d])\p{Cf}/u.test(trimmed)) throw badRequest('name: must not contain control or format characters');
+  // It is printed on operators' terminals and the cashier page.
+  if (NOT_ONE_LINE.test(trimmed)) throw badRequest('name: must not contain control or format characters, or line breaks');
   return trimmed;
 }
 

@@ -64,6 +64,12 @@ class ImmediateSqliteDriver extends SqliteDriver {
     await connection.executeQuery(CompiledQuery.raw('begin immediate'));
   }
 
+  // SQLite ends the whole transaction by itself on some errors (SQLITE_FULL,
+  // SQLITE_IOERR): a ROLLBACK then fails, and its error would hide the real one.
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.#patience.inTransaction()) await super.rollbackTransaction(connection);
+  }
+
   async #execute<R>(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
     for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
       try {
@@ -71,6 +77,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
         this.#busySince = undefined;
         return result;
       } catch (error) {
+        if (!isBusy(error)) this.#busySince = undefined;
         if (!isBusy(error) || this.#patience.inTransaction()) throw error;
         const now = Date.now();
         this.#busySince ??= now;
@@ -418,6 +425,7 @@ export async function ping(db: Db): Promise<void> {
   if (!opened) return;
   const now = fs.statSync(opened.file, { throwIfNoEntry: false });
   if (now?.dev !== opened.dev || now.ino !== opened.ino) {
-    throw new AppError('NOT_READY', `the database file ${opened.file} was ${now ? 'replaced' : 'removed'} while in use; restart the process`, 'not ready');
+    // Readiness is public: the answer names no path (the operator knows the data directory).
+    throw new AppError('NOT_READY', `the database file was ${now ? 'replaced' : 'removed'} while in use; restart the process`, 'not ready');
   }
 }

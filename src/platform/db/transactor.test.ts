@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { sql } from 'kysely';
 import { openSqlite, type Db } from './database.ts';
 import { migrateToLatest } from './migrate.ts';
 import { createTransactor, GATHER_MAX_TURNS, GATHER_MAX_UNITS, keepGathering, type Transact } from './transactor.ts';
@@ -120,4 +121,28 @@ test('units arriving over consecutive turns join one commit; a lone unit waits n
   await unit(99);
   counting = false;
   assert.ok(turns <= 3, `a lone unit committed after ${turns} turns`);
+});
+
+test('a unit whose error made SQLite end the whole transaction fails its batch with its own error, and nothing commits', async () => {
+  // SQLite ends the transaction by itself on some errors (a full disk while writing the WAL);
+  // a unit that ends it and throws stands for that here.
+  const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+  const results = await Promise.allSettled([
+    transact((tx) => insertKey(tx, 'ended-before')),
+    transact(async (tx) => {
+      await insertKey(tx, 'ended-self');
+      await sql`rollback`.execute(tx);
+      throw full;
+    }),
+    transact((tx) => insertKey(tx, 'ended-after')),
+  ]);
+  assert.deepEqual(
+    results.map((r) => (r.status === 'rejected' ? (r.reason as Error).message : 'committed')),
+    ['database or disk is full', 'database or disk is full', 'database or disk is full'],
+    'not "no such savepoint" or "cannot rollback - no transaction is active"',
+  );
+  assert.deepEqual((await kids()).filter((k) => k.startsWith('ended-')), []);
+  // The next batch works.
+  await transact((tx) => insertKey(tx, 'ended-next'));
+  assert.deepEqual((await kids()).filter((k) => k.startsWith('ended-')), ['ended-next']);
 });

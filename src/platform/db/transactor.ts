@@ -50,8 +50,14 @@ export function createTransactor(db: Db): Transact {
       await release(tx, []);
       return { ok: true, value };
     } catch (err) {
-      await rollback(tx, []);
-      await release(tx, []);
+      try {
+        await rollback(tx, []);
+        await release(tx, []);
+      } catch {
+        // SQLite ended the whole transaction itself (SQLITE_FULL, SQLITE_IOERR): no
+        // savepoint is left, every unit of the batch fails, and the unit's own error says why.
+        throw err;
+      }
       return { ok: false, err };
     }
   }
