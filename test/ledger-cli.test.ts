@@ -109,6 +109,7 @@ describe('pagoda balance / ledger commands', () => {
     ]);
     assert.deepEqual(asJson.totals, { payin: '149.5', payout: '100.5', frozen: '0', receivable: '0' });
     refused(await pagoda('ledger', 'statement', '--merchant', m, '--date', '2026-02-30', '--currency', 'IDR'), /date/);
+    refused(await pagoda('ledger', 'statement', '--merchant', m, '--date', day, '--currency', 'JPY'), /^pagoda: currency: JPY is not enabled for merchant /);
   });
 
   it('ledger check: consistent, then names what is wrong and exits 1', T, async () => {

@@ -3,7 +3,7 @@
  * one of its balances that UTC day, then a totals row.
  */
 import type { Db } from '../../platform/db/database.ts';
-import { badRequest } from '../../platform/errors.ts';
+import { badRequest, unprocessable } from '../../platform/errors.ts';
 import { currencyInfo, formatMajor } from '../../platform/money.ts';
 import { merchantCurrencies } from '../merchants/merchant.service.ts';
 import { statementRows, type StatementRow } from './ledger.repository.ts';
@@ -80,7 +80,9 @@ export function renderStatement(rows: readonly StatementRow[], currency: string)
 /** The entries that moved the merchant's balances in one currency on one UTC day, oldest first. */
 export async function statementEntries(db: Db, merchantId: string, dayUtc: string, currency: string): Promise<StatementRow[]> {
   if (!currencyInfo(currency)) throw badRequest(`currency: ${currency} is not an ISO 4217 currency`);
-  await merchantCurrencies(db, merchantId); // 404 for an unknown merchant rather than an empty statement
+  // 404 for an unknown merchant, 422 for a currency it does not have (as balance show): never an empty statement that looks like a quiet day.
+  const { currencies } = await merchantCurrencies(db, merchantId);
+  if (!currencies.includes(currency)) throw unprocessable(`currency: ${currency} is not enabled for merchant ${merchantId}`);
   const from = dayStartUtc(dayUtc);
   return statementRows(db, merchantId, currency, from, from + DAY_MS);
 }
