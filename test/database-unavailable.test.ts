@@ -9,7 +9,8 @@ import { after, before, describe, it } from 'node:test';
 import BetterSqlite3 from 'better-sqlite3';
 import pg from 'pg';
 import { CompiledQuery, sql } from 'kysely';
-import { inTransaction } from '../src/platform/db/database.ts';
+import { inTransaction, openDatabase } from '../src/platform/db/database.ts';
+import { migrateToLatest } from '../src/platform/db/migrate.ts';
 import { databaseUnavailable } from '../src/platform/db/unavailable.ts';
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB, type TestDatabase } from './helpers/db.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -68,6 +69,35 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
     const retry = await createV3(gw, token, body);
     assert.equal(retry.status, 200, retry.text);
     assert.equal(await countOrders(gw), before + 1);
+  });
+
+  it('once the lock has been out of reach for the whole wait, later writes fail at once, reads between them notwithstanding', T, async () => {
+    other.exec('begin immediate');
+    try {
+      const first = await createV3(gw, token, payinBody());
+      assert.equal(first.status, 503, first.text);
+      // A read gets through the lock (WAL); it says nothing about the lock, and must not restart the wait.
+      assert.equal((await gw.call('GET', BALANCE, { headers: bearer(token) })).status, 200);
+      await gw.core.db.selectFrom('merchants').select('id').execute();
+      const sent = Date.now();
+      const second = await createV3(gw, token, payinBody());
+      assert.equal(second.status, 503, second.text);
+      assert.ok(Date.now() - sent < 2_500, `the second write waited ${Date.now() - sent} ms: a fresh 5 s wait`);
+    } finally {
+      other.exec('commit');
+    }
+    assert.equal((await createV3(gw, token, payinBody())).status, 200, 'the lock released, writes go through');
+  });
+
+  it('a command with no migration pending does not need the write lock (a read-only command runs while another process holds it)', T, async () => {
+    other.exec('begin immediate');
+    const second = openDatabase(tdb.url);
+    try {
+      assert.deepEqual(await migrateToLatest(second), []);
+    } finally {
+      other.exec('commit');
+      await second.destroy();
+    }
   });
 
   it('a full disk answers 503 "disk full" and creates nothing; the log has SQLite\'s own words', T, async () => {

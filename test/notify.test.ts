@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
-import { rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
+import { createApp, rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { verifyWebhook } from '../src/modules/notify/webhook-signature.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { referenceSign } from './helpers/payins.ts';
@@ -183,15 +183,19 @@ describe('notifications', () => {
     const other = await gw.merchant(['MXN']);
     const resend = async (who: Credentials, orderNo: string) =>
       gw.call('POST', '/api/v3/notify/resend', { body: JSON.stringify({ orderNo }), headers: { authorization: `Bearer ${await gw.token(who)}` } });
-    const answers = [await resend(creds, 'PI_NO_SUCH_ORDER'), await resend(other, paid), await resend(creds, pending)];
+    // An app of the same merchant whose scope does not cover pay-ins learns nothing of them either.
+    const payoutOnly = await createApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, { merchantId: creds.merchantId, scopes: ['payout'] });
+    const answers = [await resend(creds, 'PI_NO_SUCH_ORDER'), await resend(other, paid), await resend(creds, pending), await resend({ merchantId: creds.merchantId, ...payoutOnly }, paid)];
     assert.deepEqual(
       answers.map((a) => [a.status, a.json.error]),
       [
         [404, 'order PI_NO_SUCH_ORDER does not exist'],
         [404, `order ${paid} does not exist`],
         [404, `order ${pending} has no notification to resend`],
+        [404, `order ${paid} does not exist`],
       ],
     );
+    assert.equal((await gw.core.db.selectFrom('audit_log').select('id').where('action', '=', 'notify.resend').where('subject', '=', paid).execute()).length, 0, 'nothing was resent');
   });
 
   test('v3 payload is the order object signed over all fields, with Standard Webhooks headers', async () => {

@@ -19,6 +19,10 @@ const cases: Array<[name: string, reason: string | undefined, refusal: RegExp | 
   ['a right-to-left override', 'refund \u202egnp.exe', /control characters/],
   ['a joiner inside a word', 'می\u200cخواهم', null],
   ['blank', '   ', /must not be blank/],
+  ['a Hangul filler only', '\u3164', /must not be blank/],
+  ['a blank Braille pattern only', '\u2800 ', /must not be blank/],
+  ['marks piled on one letter', 'a' + '\u0301'.repeat(5), /pile combining marks/],
+  ['Vietnamese, two marks on a letter', 'hoàn tiền đã được xác nhận', null],
   ['empty', '', /must not be blank/],
 ];
 

@@ -1,7 +1,7 @@
 import type { Db } from '../../platform/db/database.ts';
 import { badRequest } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
-import { NOT_ONE_LINE } from '../../platform/text.ts';
+import { NOT_ONE_LINE, PILED_MARKS, showsNothing } from '../../platform/text.ts';
 
 export interface AuditEntry {
   /** Who: `cli:<user>`, `operator:<name>`, `merchant:<appId>`, `system`. */
@@ -20,9 +20,10 @@ export const MAX_REASON_CHARS = 500;
  */
 export function checkReason(reason: string | undefined): void {
   if (reason === undefined) return;
-  if (!reason.trim()) throw badRequest('reason: must not be blank (leave it out instead)');
+  if (showsNothing(reason)) throw badRequest('reason: must not be blank (leave it out instead)');
   if (Array.from(reason).length > MAX_REASON_CHARS) throw badRequest(`reason: at most ${MAX_REASON_CHARS} characters`);
   if (NOT_ONE_LINE.test(reason)) throw badRequest('reason: must not contain control characters (line breaks, tabs, escapes, bidi overrides)');
+  if (PILED_MARKS.test(reason)) throw badRequest('reason: must not pile combining marks on one character');
 }
 
 /**

@@ -41,6 +41,11 @@ test('parseAckMode and parseMerchantName', () => {
   // Printed on terminals and pages: line breaks, escapes and bidi overrides are refused; joiners inside words are not.
   for (const bad of ['a\nb', 'a\u001b[31mb', 'Acme\u202egnp.exe', 'a\u0000b', 'Line\u2028Break', 'Para\u2029Break']) refusesWith(() => parseMerchantName(bad), /control or format characters/);
   assert.equal(parseMerchantName('می\u200cخواهم'), 'می\u200cخواهم');
+  for (const blank of ['\u3164', '\u2800', '\u200d']) refusesWith(() => parseMerchantName(blank), /not all blank/);
+  refusesWith(() => parseMerchantName('a' + '\u0301'.repeat(120)), /pile combining marks/);
+  // Counted in characters, not UTF-16 units: 128 emoji fit.
+  assert.equal(Array.from(parseMerchantName('🏪'.repeat(128))).length, 128);
+  refusesWith(() => parseMerchantName('🏪'.repeat(129)), /1 to 128 characters/);
 });
 
 test('isSecretValid: open secrets are valid, expired ones are not', () => {

@@ -3,7 +3,7 @@ import { badRequest } from '../../platform/errors.ts';
 import type { Scope } from '../../platform/http/auth.ts';
 import { currencyInfo } from '../../platform/money.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
-import { NOT_ONE_LINE } from '../../platform/text.ts';
+import { NOT_ONE_LINE, PILED_MARKS, showsNothing } from '../../platform/text.ts';
 
 export type AckMode = 'strict' | 'any-2xx';
 export const ACK_MODES: readonly AckMode[] = ['strict', 'any-2xx'];
@@ -37,9 +37,11 @@ export function parseCurrencies(text: string): string[] {
 
 export function parseMerchantName(name: string): string {
   const trimmed = name.trim();
-  if (trimmed.length < 1 || trimmed.length > 128) throw badRequest('name: 1 to 128 characters');
+  const length = Array.from(trimmed).length;
+  if (length < 1 || length > 128 || showsNothing(trimmed)) throw badRequest('name: 1 to 128 characters, not all blank');
   // It is printed on operators' terminals and the cashier page.
   if (NOT_ONE_LINE.test(trimmed)) throw badRequest('name: must not contain control or format characters, or line breaks');
+  if (PILED_MARKS.test(trimmed)) throw badRequest('name: must not pile combining marks on one character');
   return trimmed;
 }
 

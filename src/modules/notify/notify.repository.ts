@@ -215,10 +215,11 @@ export async function resendOne(db: Db, orderNo: string, now: number, notificati
   return { row, restarted: reset.numUpdatedRows > 0n };
 }
 
-/** Whether the order exists (and, given a merchant, is that merchant's). */
-export async function orderExists(db: Db, orderNo: string, merchantId?: string): Promise<boolean> {
+/** Whether the order exists (and, given a merchant, is that merchant's; given directions, is one of them). */
+export async function orderExists(db: Db, orderNo: string, merchantId?: string, directions?: readonly string[]): Promise<boolean> {
   let query = db.selectFrom('orders').select('order_no').where('order_no', '=', orderNo);
   if (merchantId) query = query.where('merchant_id', '=', merchantId);
+  if (directions) query = query.where('direction', 'in', directions.length > 0 ? directions : ['none']);
   return (await query.executeTakeFirst()) !== undefined;
 }
 

@@ -22,6 +22,7 @@ export function registerNotifyRoutes(app: App, deps: { db: Db; clock: Clock; v3G
       orderNo: request.body.orderNo,
       notificationId: request.body.notificationId,
       merchantId: principal.merchantId,
+      directions: principal.scopes,
       actor: `merchant:${principal.appId}`,
     });
     deps.wake();

@@ -61,6 +61,8 @@ export interface ResendRequest {
   notificationId?: string;
   /** The merchant asking (its own orders only); undefined for the operator. */
   merchantId?: string;
+  /** The directions the asking app's scope covers (payin, payout); undefined for the operator. */
+  directions?: readonly string[];
   /** Who, for the audit log: `cli:<user>` or `merchant:<appId>`. */
   actor: string;
   reason?: string;
@@ -69,6 +71,8 @@ export interface ResendRequest {
 /** A fresh schedule for one of an order's notifications (operator, or the merchant that owns it); audited. */
 export async function resendNotification(db: Db, now: number, req: ResendRequest): Promise<NotificationRow> {
   const { orderNo, notificationId } = req;
+  // An order outside the app's scope is as unknown as another merchant's: a payout-only app learns nothing of pay-ins.
+  if (req.directions && !(await repo.orderExists(db, orderNo, req.merchantId, req.directions))) throw notFound(`order ${orderNo} does not exist`);
   const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(req.merchantId ? { merchantId: req.merchantId } : {}) });
   if (own.length === 0) {
     // Another merchant's order is as unknown as one that does not exist.

@@ -10,6 +10,7 @@ import {
   SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
+  SelectQueryNode,
   type DatabaseConnection,
   type QueryResult,
   type Driver,
@@ -74,10 +75,10 @@ class ImmediateSqliteDriver extends SqliteDriver {
     for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
       try {
         const result = await connection.executeQuery<R>(query);
-        this.#busySince = undefined;
+        // A read gets through whoever holds the write lock (WAL): only a write says the lock was free.
+        if (!SelectQueryNode.is(query.query)) this.#busySince = undefined;
         return result;
       } catch (error) {
-        if (!isBusy(error)) this.#busySince = undefined;
         if (!isBusy(error) || this.#patience.inTransaction()) throw error;
         const now = Date.now();
         this.#busySince ??= now;

@@ -46,12 +46,25 @@ export async function requireSchema(db: Db): Promise<void> {
  * process waits for the first and then finds nothing to do.
  */
 export async function migrateToLatest(db: Db): Promise<string[]> {
+  // Nothing pending (every start, every CLI command): a read, without the migrator's lock,
+  // so that a read-only command runs while another process holds SQLite's write lock.
+  if (await upToDate(db)) return [];
   const { error, results } = await migrator(db).migrateToLatest();
   // Kysely's words for a database migrated by a newer version (a rolling deploy, a rollback).
   const newer = error instanceof Error ? /previously executed migration (\S+) is missing/.exec(error.message) : null;
   if (newer) throw conflict(`the database has migration ${newer[1]}, which this version does not know: it was migrated by a newer version of pagoda; run that version`);
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Whether the database holds exactly this version's migrations (none missing, none unknown). */
+async function upToDate(db: Db): Promise<boolean> {
+  const applied = await sql<{ name: string }>`select name from pagoda_migrations order by name`.execute(db).then(
+    (r) => r.rows.map((row) => row.name),
+    () => undefined,
+  );
+  const known = Object.keys(MIGRATIONS);
+  return applied !== undefined && applied.length === known.length && applied.every((name, i) => name === known[i]);
 }
 
 /** The migrator of this schema on `db`; migrateToLatest runs it to the last migration. */

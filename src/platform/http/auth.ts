@@ -31,6 +31,8 @@ export interface Principal {
   appId: string;
   /** The newest secret: what the gateway signs v2 answers with. */
   signingSecret: string;
+  /** What the app may do: routes shared by both directions check the order's against it. */
+  scopes: readonly Scope[];
 }
 
 declare module 'fastify' {
@@ -96,7 +98,7 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
     // Disabling ends the tokens issued before, even if the app is enabled again.
     if (claims.epoch !== app.tokenEpoch) throw staleCredential('token issued before the app was disabled');
     checkAppAccess(app, request.ip, scope);
-    request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]! };
+    request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]!, scopes: app.scopes };
   };
 }
 
@@ -118,6 +120,6 @@ export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
     const secret = app?.active ? app.secrets.find((candidate) => verifySign(params, candidate)) : undefined;
     if (!app || secret === undefined) throw unauthorized('invalid appId or sign');
     checkAppAccess(app, request.ip, scope);
-    request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: secret };
+    request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: secret, scopes: app.scopes };
   };
 }
