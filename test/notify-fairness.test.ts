@@ -7,25 +7,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { DEFAULT_WORKER_OPTIONS, startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
-import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { paidPayin } from './helpers/payins.ts';
 import { startTrackingReceiver, type TrackingReceiver } from './helpers/tracking-receiver.ts';
 
 const HANG_MS = 600_000;
-
-/** A pay-in made PAID through the API and the sandbox: its notification is due. */
-async function paidPayin(gw: TestGateway, creds: Credentials, notifyUrl: string, merOrderNo: string): Promise<string> {
-  const auth = { authorization: `Bearer ${await gw.token(creds)}` };
-  const created = await gw.call('POST', '/api/v3/payment/create', {
-    body: JSON.stringify({ merOrderNo, currency: 'MXN', amount: 10, payMethod: 'spei', notifyUrl }),
-    headers: auth,
-  });
-  assert.equal(created.status, 200, created.text);
-  const orderNo = created.json.data.orderNo as string;
-  const paid = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
-  assert.equal(paid.status, 200, paid.text);
-  return orderNo;
-}
 
 /** `count` due copies of the order's notification (new ids), spread over `urls`, all due before `dueBefore`. */
 async function backlog(gw: TestGateway, orderNo: string, urls: readonly string[], count: number, dueBefore: number): Promise<void> {
@@ -61,8 +47,8 @@ describe('notification slots are shared fairly between merchants and endpoints',
     const fast = await receiver(0);
     const hanging = await gw.merchant(['MXN']);
     const healthy = await gw.merchant(['MXN']);
-    const slowOrder = await paidPayin(gw, hanging, slow[0]!.url, 'hang-1');
-    const fastOrder = await paidPayin(gw, healthy, fast.url, 'fast-1');
+    const slowOrder = await paidPayin(gw, hanging, slow[0]!.url);
+    const fastOrder = await paidPayin(gw, healthy, fast.url);
     // 10 endpoints × 8 per endpoint would be 80 attempts, more than the worker's 64 slots.
     const now = gw.clock.now();
     await backlog(gw, slowOrder, slow.map((r) => r.url), 200, now);
@@ -83,7 +69,7 @@ describe('notification slots are shared fairly between merchants and endpoints',
   test('an endpoint whose attempts failed gets one attempt at a time until one is acknowledged', async () => {
     const slow = await receiver(HANG_MS);
     const merchant = await gw.merchant(['MXN']);
-    const order = await paidPayin(gw, merchant, slow.url, 'hang-2');
+    const order = await paidPayin(gw, merchant, slow.url);
     await backlog(gw, order, [slow.url], 30, gw.clock.now());
     worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
     // The first attempts go out together, up to the endpoint's cap.

@@ -5,7 +5,7 @@ import { startNotifyWorker, type NotifyWorker } from '../src/modules/notify/noti
 import { createApp, rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { verifyWebhook } from '../src/modules/notify/webhook-signature.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { referenceSign } from './helpers/payins.ts';
+import { paidPayin, referenceSign } from './helpers/payins.ts';
 import { eventually, startReceiver, type Answer } from './helpers/receiver.ts';
 
 const S = 1000;
@@ -38,19 +38,7 @@ describe('notifications', () => {
     return r;
   }
 
-  async function paidOrder(notifyUrl: string, extra: Record<string, unknown> = {}, app: Credentials = creds): Promise<string> {
-    const token = await gw.token(app);
-    const auth = { authorization: `Bearer ${token}` };
-    const created = await gw.call('POST', '/api/v3/payment/create', {
-      body: JSON.stringify({ merOrderNo: `n-${Math.random().toString(36).slice(2)}`, currency: 'MXN', amount: 1250.5, payMethod: 'spei', notifyUrl, ...extra }),
-      headers: auth,
-    });
-    assert.equal(created.status, 200, created.text);
-    const orderNo = created.json.data.orderNo as string;
-    const done = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
-    assert.equal(done.status, 200, done.text);
-    return orderNo;
-  }
+  const paidOrder = (notifyUrl: string, extra: Record<string, unknown> = {}, app: Credentials = creds) => paidPayin(gw, app, notifyUrl, extra);
 
   const notificationOf = (orderNo: string) => gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
   const attemptsOf = async (orderNo: string) => {

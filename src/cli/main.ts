@@ -15,12 +15,12 @@ import { registerLedgerCommands } from './ledger.commands.ts';
 import { recordAudit } from '../modules/audit/audit.service.ts';
 import { cliActor } from './actor.ts';
 
-/** Errors that say the database cannot be reached or entered, not that the program is wrong: a message, no stack. */
-const DATABASE_UNREACHABLE = new Set([
-  'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET',
-  '28P01', '28000', '3D000', // PostgreSQL: bad password, no such role, no such database
-  'SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_NOTADB',
-]);
+/**
+ * A SQLite file that cannot be opened as a database: the CLI's own case of "the
+ * database could not be used"; the others (unreachable, refused, locked) are
+ * databaseUnavailable's, as for the API.
+ */
+const SQLITE_UNUSABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_NOTADB']);
 
 /** What the system refused (a port taken, a path that cannot be made or read): its own message names what. */
 const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC']);
@@ -116,7 +116,7 @@ try {
     process.exit(EXIT_REFUSED);
   }
   const code = (err as { code?: unknown }).code;
-  if ((typeof code === 'string' && DATABASE_UNREACHABLE.has(code)) || databaseUnavailable(err)) {
+  if ((typeof code === 'string' && SQLITE_UNUSABLE.has(code)) || databaseUnavailable(err)) {
     process.stderr.write(`pagoda: cannot use the database${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message || 'connection failed'}\n`);
     process.exit(EXIT_DATABASE);
   }

@@ -138,3 +138,17 @@ export function createV3(gw: TestGateway, token: string, body: Record<string, un
 /** The documented v3 order fields; `message` only for FAILED/EXCEPTION, `attach`/`payMethod` when set. */
 export const V3_FIELDS = ['orderNo', 'merOrderNo', 'status', 'amount', 'paidAmount', 'tradeCharge', 'currency', 'payMethod', 'attach', 'params', 'createTime', 'updateTime'];
 export const PARAM_KINDS = new Set(['url', 'paymentLink', 'clabe', 'qrCode', 'content', 'deeplink', 'vaNumber', 'expireTime']);
+
+/** A v3 MXN SPEI pay-in made PAID through the API and the sandbox: its notification is due. Its orderNo. */
+export async function paidPayin(gw: TestGateway, app: { appId: string; appSecret: string }, notifyUrl: string, extra: Record<string, unknown> = {}): Promise<string> {
+  const auth = bearer(await gw.token(app));
+  const created = await gw.call('POST', '/api/v3/payment/create', {
+    body: JSON.stringify({ merOrderNo: newRef('n'), currency: 'MXN', amount: 1250.5, payMethod: 'spei', notifyUrl, ...extra }),
+    headers: auth,
+  });
+  if (created.status !== 200) throw new Error(`create answered ${created.status}: ${created.text}`);
+  const orderNo = created.json.data.orderNo as string;
+  const done = await gw.call('POST', `/sandbox/v1/payins/${orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: auth });
+  if (done.status !== 200) throw new Error(`sandbox complete answered ${done.status}: ${done.text}`);
+  return orderNo;
+}

@@ -8,6 +8,7 @@ import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalo
 import { storedExtra } from '../channels/channel.ts';
 import type { Direction } from './order.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
+import { NOT_ONE_LINE } from '../../platform/text.ts';
 import { RETURN_PARAMS } from '../payins/return-url.ts';
 
 /** The fields pay-ins and payouts share, validated and normalised. */
@@ -65,7 +66,7 @@ export function parseUrl(field: string, text: string, requireHttps: boolean): st
   // A backslash anywhere is read as "/" by WHATWG parsers and kept by RFC 3986 ones (http://a.example\@b.example/
   // names a different host to each); format characters (bidi overrides) make the stored text read otherwise.
   // (Zero-width joiners are part of some IDN labels; they stay.)
-  if (/[\s<>"\\\p{Cc}]|(?![\u200c\u200d])\p{Cf}/u.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
+  if (/[\s<>"\\]/.test(text) || NOT_ONE_LINE.test(text)) throw badRequest(`${field}: contains characters that are not allowed in a URL`);
   // Spelled out as scheme://host: the URL parser would also read `https:host` as
   // https://host/, and the merchant's text is what is stored.
   if (!/^https?:\/\/[^/]/i.test(text)) throw badRequest(`${field}: must be an absolute http or https URL`);

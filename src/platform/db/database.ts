@@ -82,7 +82,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
         if (!isBusy(error) || this.#patience.inTransaction()) throw error;
         const now = Date.now();
         this.#busySince ??= now;
-        if (now - this.#busySince >= this.#patience.waitMs) throw error;
+        if (now - this.#busySince >= LOCK_WAIT_MS) throw error;
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
     }
@@ -90,8 +90,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
 }
 
 interface SqlitePatience {
-  /** How long statements keep trying for the write lock before they fail with SQLITE_BUSY. */
-  waitMs: number;
+  /** Whether the write connection is inside a transaction (where a statement cannot be tried again alone). */
   inTransaction: () => boolean;
 }
 
@@ -262,7 +261,7 @@ export function openSqlite(file: string): Db {
   // Commits made through this connection: a read must never see a state older than the last of them.
   let commits = 0;
   const writer = withStatementCache(database, () => commits++, () => reader?.close());
-  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { waitMs: LOCK_WAIT_MS, inTransaction: () => database.inTransaction }) });
+  const db = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: writer }, { inTransaction: () => database.inTransaction }) });
   writers.set(db, writer);
   if (opened) openedFiles.set(db, { file, dev: opened.dev, ino: opened.ino });
   if (reader) readers.set(db, { reader, snapshot: turnSnapshots(reader, () => commits) });
