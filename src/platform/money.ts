@@ -5,6 +5,7 @@
  * (see json.ts) and that text, not the double, is what is parsed here.
  */
 import { badRequest } from './errors.ts';
+import { ExactNumber } from './exact-number.ts';
 
 export interface CurrencyInfo {
   readonly code: string;
@@ -156,6 +157,11 @@ export function formatMajor(minor: bigint, currency: string): string {
  */
 export function toMajorNumber(minor: bigint, currency: string): number {
   return Number(formatMajor(minor, currency));
+}
+
+/** The JSON number for a sum that may exceed 15 significant digits (a balance): exact, written by stringifyJson. */
+export function toMajorExact(minor: bigint, currency: string): ExactNumber {
+  return new ExactNumber(formatMajor(minor, currency));
 }
 
 function requireCurrency(code: string): CurrencyInfo {

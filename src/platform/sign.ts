@@ -4,6 +4,7 @@
  * requests and responses, notifications of both generations and return redirects.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { ExactNumber } from './exact-number.ts';
 
 export interface CanonicalOptions {
   /**
@@ -26,7 +27,8 @@ const SIGN_HEX = /^[0-9a-fA-F]{64}$/;
  * - Every top-level key except `sign`; `null`, `undefined` and `""` are dropped
  *   (0 and false are kept). Nested objects may contain a `sign` member; it is kept.
  * - Keys sorted by Unicode code point (not UTF-16 unit order, not locale).
- * - Strings verbatim, numbers in JavaScript's shortest form, booleans `true`/`false`.
+ * - Strings verbatim, numbers in JavaScript's shortest form (an ExactNumber as its
+ *   decimal text), booleans `true`/`false`.
  * - A nested plain object renders as its own canonical string, used as the value
  *   (an object with no members left renders as `key=`).
  * - Arrays are outside the contract; they render as their JSON text so that the
@@ -100,6 +102,7 @@ function renderValue(value: unknown, key: string, opts: CanonicalOptions): strin
       if (!Number.isFinite(value)) throw new TypeError(`cannot sign ${key}: ${value}`);
       return String(value);
     case 'object':
+      if (value instanceof ExactNumber) return value.text;
       if (Array.isArray(value)) return JSON.stringify(value);
       if (value !== null && isPlainObject(value)) return render(value, false, opts);
   }

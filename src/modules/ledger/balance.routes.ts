@@ -4,11 +4,13 @@ import { badRequest } from '../../platform/errors.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import { toMajorNumber } from '../../platform/money.ts';
+import { stringifyJson } from '../../platform/exact-number.ts';
+import { toMajorExact } from '../../platform/money.ts';
 import { signParams } from '../../platform/sign.ts';
 import { getBalance, type Balance, type CurrenciesOf } from './balance.service.ts';
 
 type Guard = (request: import('fastify').FastifyRequest) => Promise<void>;
+type Reply = import('fastify').FastifyReply;
 
 const CurrencyQuery = Type.Object({ currency: Type.Optional(Type.String({ maxLength: 8 })) });
 const V2Query = Type.Object({
@@ -17,32 +19,41 @@ const V2Query = Type.Object({
   currency: Type.Optional(Type.String({ maxLength: 8 })),
 });
 
+/**
+ * A balance is a sum and may have more significant digits than a double keeps, so
+ * the answer is written with its values' exact digits rather than by JSON.stringify.
+ */
+function send(reply: Reply, data: object): Reply {
+  return reply.type('application/json; charset=utf-8').send(stringifyJson(ok(data)));
+}
+
 function wire(balance: Balance) {
   return {
     currency: balance.currency,
-    payinValue: toMajorNumber(balance.payin, balance.currency),
-    payoutValue: toMajorNumber(balance.payout, balance.currency),
-    disableValue: toMajorNumber(balance.frozen, balance.currency),
+    payinValue: toMajorExact(balance.payin, balance.currency),
+    payoutValue: toMajorExact(balance.payout, balance.currency),
+    disableValue: toMajorExact(balance.frozen, balance.currency),
   };
 }
 
 export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard; currenciesOf: CurrenciesOf }): void {
-  const v3 = async (merchantId: string, currency: string | undefined) => ok(wire(await getBalance(deps.db, merchantId, currency, deps.currenciesOf)));
+  const v3 = async (reply: Reply, merchantId: string, currency: string | undefined) =>
+    send(reply, wire(await getBalance(deps.db, merchantId, currency, deps.currenciesOf)));
 
-  app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preValidation: deps.v3Guard }, async (request) =>
-    v3(principalOf(request).merchantId, request.query.currency),
+  app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preValidation: deps.v3Guard }, async (request, reply) =>
+    v3(reply, principalOf(request).merchantId, request.query.currency),
   );
   // The body is optional here (a bare POST asks for the default currency), so it is checked by hand.
-  app.post('/api/v3/merchant/balance', { preValidation: deps.v3Guard }, async (request) => {
+  app.post('/api/v3/merchant/balance', { preValidation: deps.v3Guard }, async (request, reply) => {
     const body: unknown = request.body;
     if (body !== undefined && (body === null || typeof body !== 'object' || Array.isArray(body))) throw badRequest('body: must be a JSON object');
     const currency = (body as Record<string, unknown> | undefined)?.currency;
     if (currency !== undefined && typeof currency !== 'string') throw badRequest('currency: must be a string');
-    return v3(principalOf(request).merchantId, currency);
+    return v3(reply, principalOf(request).merchantId, currency);
   });
-  app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preValidation: deps.v2Guard }, async (request) => {
+  app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preValidation: deps.v2Guard }, async (request, reply) => {
     const principal = principalOf(request);
     const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency, deps.currenciesOf));
-    return ok({ ...data, sign: signParams(data, principal.signingSecret) });
+    return send(reply, { ...data, sign: signParams(data, principal.signingSecret) });
   });
 }
