@@ -179,7 +179,7 @@ describe('v3 token and bearer guard', () => {
     gw.clock.advance(gw.config.appCacheTtlMs + 1);
     const revived = await balance(before);
     assert.equal(revived.status, 401, revived.text);
-    assert.equal(revived.json.error, 'token issued before the app was disabled');
+    assert.equal(revived.json.error, 'token issued before its app or merchant was disabled');
     const after = await gw.token(m);
     assert.equal((await balance(after)).status, 200, 'a token issued after the app is enabled again works');
 
@@ -214,7 +214,11 @@ describe('v3 token and bearer guard', () => {
 
     await setMerchantActive(gw.core.db, { ...deps, now: gw.clock.now() }, other.merchantId, true, 'test: reinstated');
     gw.clock.advance(gw.config.appCacheTtlMs);
-    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    // Enabling the merchant again does not revive the tokens issued before it was disabled.
+    const revived = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(revived.status, 401, revived.text);
+    assert.equal(revived.json.error, 'token issued before its app or merchant was disabled');
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${await gw.token(other)}` } })).status, 200);
     assert.equal((await gw.call('GET', `/api/v2/merchant/balance?${v2Query(other.appSecret)}`)).status, 200);
   });
 

@@ -66,8 +66,16 @@ export async function updateApp(
     .execute();
 }
 
+/** Disabling a merchant moves each of its apps' token epoch on, as disabling the app does. */
 export async function setMerchantStatus(db: Db, merchantId: string, status: 'active' | 'disabled', now: number): Promise<void> {
   await db.updateTable('merchants').set({ status, updated_at: now }).where('id', '=', merchantId).execute();
+  if (status === 'disabled') {
+    await db
+      .updateTable('apps')
+      .set((eb) => ({ token_epoch: eb('token_epoch', '+', 1n), updated_at: now }))
+      .where('merchant_id', '=', merchantId)
+      .execute();
+  }
 }
 
 /** The app with its merchant's status, in one round trip: the hot path of every request. */

@@ -95,8 +95,10 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
     if (!app || !app.active || app.merchantId !== claims.mid) throw staleCredential('token of a revoked or unknown app');
     // A rotation ends the old secret's tokens with it (at once with --grace 0s).
     if (!app.secretIds.includes(claims.sid)) throw staleCredential('token of an app secret that is no longer valid');
-    // Disabling ends the tokens issued before, even if the app is enabled again.
-    if (claims.epoch !== app.tokenEpoch) throw staleCredential('token issued before the app was disabled');
+    // A disabled merchant's genuine token is told so (403), before its epoch says it is stale.
+    if (app.merchantDisabled) throw forbidden('merchant is disabled');
+    // Disabling ends the tokens issued before, even if the app or merchant is enabled again.
+    if (claims.epoch !== app.tokenEpoch) throw staleCredential('token issued before its app or merchant was disabled');
     checkAppAccess(app, request.ip, scope);
     request.principal = { generation: 'v3', merchantId: app.merchantId, appId: app.appId, signingSecret: app.secrets[0]!, scopes: app.scopes };
   };
