@@ -79,6 +79,9 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
       // A read gets through the lock (WAL); it says nothing about the lock, and must not restart the wait.
       assert.equal((await gw.call('GET', BALANCE, { headers: bearer(token) })).status, 200);
       await gw.core.db.selectFrom('merchants').select('id').execute();
+      // So does the readiness probe (raw SQL on the write connection), which a load balancer calls every few seconds.
+      assert.equal((await gw.call('GET', '/readyz')).status, 200);
+      await sql`select count(*) from orders`.execute(gw.core.db);
       const sent = Date.now();
       const second = await createV3(gw, token, payinBody());
       assert.equal(second.status, 503, second.text);

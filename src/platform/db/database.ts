@@ -10,7 +10,6 @@ import {
   SqliteAdapter,
   SqliteDialect,
   SqliteDriver,
-  SelectQueryNode,
   type DatabaseConnection,
   type QueryResult,
   type Driver,
@@ -72,14 +71,17 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 
   async #execute<R>(connection: DatabaseConnection, query: CompiledQuery): Promise<QueryResult<R>> {
+    let waited = false;
     for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
       try {
         const result = await connection.executeQuery<R>(query);
-        // A read gets through whoever holds the write lock (WAL): only a write says the lock was free.
-        if (!SelectQueryNode.is(query.query)) this.#busySince = undefined;
+        // A read gets through whoever holds the write lock (WAL), the readiness probe's `select 1`
+        // included: only a statement that took the lock, or one that waited for it, says it was free.
+        if (waited || TAKES_WRITE_LOCK.test(query.sql)) this.#busySince = undefined;
         return result;
       } catch (error) {
         if (!isBusy(error) || this.#patience.inTransaction()) throw error;
+        waited = true;
         const now = Date.now();
         this.#busySince ??= now;
         if (now - this.#busySince >= LOCK_WAIT_MS) throw error;
@@ -88,6 +90,9 @@ class ImmediateSqliteDriver extends SqliteDriver {
     }
   }
 }
+
+/** Statements that cannot succeed without the write lock: a transaction's BEGIN IMMEDIATE, or a write on its own. */
+const TAKES_WRITE_LOCK = /^\s*(?:begin\s+immediate|insert|update|delete|replace)\b/i;
 
 interface SqlitePatience {
   /** Whether the write connection is inside a transaction (where a statement cannot be tried again alone). */
