@@ -113,6 +113,7 @@ describe('payout crash recovery (child processes)', () => {
       ['CREATED', 'PENDING', 'channel:sandbox'],
       ['PENDING', 'PAID', 'channel:sandbox'],
     ]);
+    assert.equal(JSON.parse(history[1]!.detail!).submittedBy, 'payout-recovery', 'the history says who submitted it');
     assert.equal((await findOrder(db, orderNo))!.channel_ref, `sbx_${orderNo}`);
     await assertPaidOnce(db, creds, orderNo, 25_000n);
     const notes = await db.selectFrom('notifications').select('status').where('order_no', '=', orderNo).execute();

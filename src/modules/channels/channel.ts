@@ -112,6 +112,13 @@ export interface CallDeadline {
 
 export interface Channel {
   readonly name: string;
+  /**
+   * Submits the order upstream, keyed by its order number: a second create of an
+   * order number the upstream already has must not move money again, only answer
+   * as the first did. Payout recovery relies on it: it submits a payout left
+   * CREATED past the channel timeout, and the process that made it may only have
+   * stalled in its own call.
+   */
   create(order: ChannelOrder, deadline: CallDeadline): Promise<ChannelCreateResult>;
   query(order: { orderNo: string; channelRef: string | null; direction: Direction }, deadline: CallDeadline): Promise<ChannelQueryResult>;
   /** Verifies and parses a callback; throws an AppError (401/400) for one that is not genuine. */

@@ -40,7 +40,10 @@ async function adopt(deps: PayoutDeps, order: OrderRow, to: OrderRow['status'], 
  * the commit and the channel call, or between the channel's answer and our
  * commit, or a lost callback) and asks the channel. A payout the channel never
  * got is submitted now; the submission is keyed by the order, so it is never
- * sent twice. Safe to run in several processes.
+ * sent twice: a process that stalled in its own call for longer than the
+ * channel's timeout may still be about to send it, and the channel must take the
+ * second submission of an order number as the first (see Channel#create).
+ * Safe to run in several processes.
  */
 export async function recoverPayouts(deps: PayoutDeps, limit = 50): Promise<number> {
   const now = deps.clock.now();
@@ -50,7 +53,7 @@ export async function recoverPayouts(deps: PayoutDeps, limit = 50): Promise<numb
   for (const order of [...unsent, ...quiet]) {
     const answer = await queryChannel(deps, order);
     if (answer.kind === 'absent' && order.status === 'CREATED') {
-      await submitPayout(deps, order);
+      await submitPayout(deps, order, 'payout-recovery');
       changed++;
     } else if (answer.kind === 'status' && answer.status !== order.status) {
       if (await adopt(deps, order, answer.status, `channel reports ${answer.status}`)) changed++;

@@ -88,15 +88,17 @@ async function callCreate(deps: PayoutDeps, order: OrderRow): Promise<ChannelCre
  * No answer: EXCEPTION, funds stay frozen; money may have left, so only a
  * query or an operator may decide.
  */
-export async function submitPayout(deps: PayoutDeps, order: OrderRow): Promise<OrderRow> {
+export async function submitPayout(deps: PayoutDeps, order: OrderRow, by: 'create' | 'payout-recovery' = 'create'): Promise<OrderRow> {
   const result = await callCreate(deps, order);
   const actor = `channel:${order.channel}`;
   const to: OrderStatus = result.kind === 'accepted' ? 'PENDING' : result.kind === 'refused' ? 'FAILED' : 'EXCEPTION';
+  // A submission by the recovery job is marked in the history: the channel got the order from it.
+  const marked = by === 'create' ? undefined : { submittedBy: by };
   const outcome = await deps.commitTransition(
     order,
     result.kind === 'accepted'
-      ? { to, cause: 'channel', actor, changes: { channel_ref: result.channelRef } }
-      : { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind } },
+      ? { to, cause: 'channel', actor, changes: { channel_ref: result.channelRef }, detail: marked }
+      : { to, cause: 'channel', actor, changes: { message: result.reason }, detail: { channelAnswer: result.kind, ...marked } },
   );
   return outcome.order;
 }
