@@ -15,6 +15,7 @@ import { registerPayinRoutes } from './modules/payins/payin.routes.ts';
 import { registerSandboxPayinRoutes } from './modules/payins/sandbox.routes.ts';
 import { buildServices, type Services } from './services.ts';
 import { registerCashierRoutes } from './web/cashier.routes.ts';
+import { hstsFor } from './web/cashier/csp.ts';
 import { registerNotifyRoutes } from './modules/notify/notify.routes.ts';
 import { registerMetricsRoutes } from './platform/http/metrics.routes.ts';
 import { registerPayoutRoutes } from './modules/payouts/payout.routes.ts';
@@ -69,6 +70,6 @@ export function buildApp(deps: AppDeps): App & { services: Services } {
   });
   registerNotifyRoutes(app, { db, clock, v3Guard, wake: () => services.wakeNotifier.wake() });
   registerMetricsRoutes(app, { registry: services.registry, token: config.metricsToken });
-  registerCashierRoutes(app, { db, box, now: () => clock.now(), payins: services.payins, sandbox: services.sandbox });
+  registerCashierRoutes(app, { db, box, now: () => clock.now(), payins: services.payins, sandbox: services.sandbox, hsts: hstsFor(config.publicUrl) });
   return Object.assign(app, { services });
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, it, test } from 'node:test';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { bearer, createV3, notifications, orderEvents, payinBody, referenceSign } from './helpers/payins.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
@@ -184,5 +184,25 @@ describe('cashier forms: method picker and cancel', () => {
     assert.equal(stale.status, 303, stale.text);
     assert.equal((await statusOf(order.orderNo)).status, 'PAID');
     assert.equal((await orderEvents(gw, order.orderNo)).length, events);
+  });
+});
+
+describe('cashier pages and HSTS', () => {
+  it('a public URL on a domain name gets Strict-Transport-Security on its pages (found and not found); localhost does not', async () => {
+    for (const [publicUrl, expected] of [['https://pay.example.test:8443', 'max-age=31536000'], [undefined, undefined]] as const) {
+      const gw = await startGateway(publicUrl ? { PAGODA_PUBLIC_URL: publicUrl } : {});
+      try {
+        const res = await createV3(gw, await gw.token(await gw.merchant(['MXN'])), payinBody({ currency: 'MXN', amount: 100 }));
+        assert.equal(res.status, 200, res.text);
+        const found = await gw.call('GET', gw.cashierPath(res.json.data.orderNo));
+        const missing = await gw.call('GET', '/cashier/PI00000000000000000000000000?k=x');
+        assert.deepEqual([found.status, missing.status], [200, 404]);
+        for (const page of [found, missing]) assert.equal(page.headers['strict-transport-security'], expected, String(publicUrl));
+        // Not on the API: its clients are not browsers.
+        assert.equal((await gw.call('GET', '/healthz')).headers['strict-transport-security'], undefined);
+      } finally {
+        await gw.close();
+      }
+    }
   });
 });

@@ -29,6 +29,8 @@ export interface CashierDeps {
   now: () => number;
   payins: PayinDeps;
   sandbox: SandboxBank;
+  /** Send HSTS with the pages (hstsFor the public URL). */
+  hsts: boolean;
 }
 
 const ASSET_BASE = '/cashier/assets';
@@ -82,8 +84,8 @@ async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer, linkSecre
   };
 }
 
-function sendHtml(reply: FastifyReply, status: number, body: string, formTargets: string[]): FastifyReply {
-  return reply.code(status).headers(securityHeaders(cashierCsp({ formTargets }))).type('text/html; charset=utf-8').send(body);
+function sendHtml(reply: FastifyReply, status: number, body: string, formTargets: string[], hsts: boolean): FastifyReply {
+  return reply.code(status).headers(securityHeaders(cashierCsp({ formTargets }), hsts)).type('text/html; charset=utf-8').send(body);
 }
 
 /**
@@ -96,7 +98,7 @@ async function payinOr404(deps: CashierDeps, request: FastifyRequest, reply: Fas
   const opens = isCashierKey(linkSecret, orderNo, (request.query as Record<string, unknown> | undefined)?.k);
   const order = opens ? await findOrder(deps.db, orderNo) : undefined;
   if (order && order.direction === 'payin') return order;
-  sendHtml(reply, 404, renderNotFoundPage(negotiateLanguage(request.headers['accept-language']), ASSET_BASE), []);
+  sendHtml(reply, 404, renderNotFoundPage(negotiateLanguage(request.headers['accept-language']), ASSET_BASE), [], deps.hsts);
   return undefined;
 }
 
@@ -106,13 +108,13 @@ function formField(request: FastifyRequest, name: string): unknown {
 }
 
 /** Form errors answer a page the consumer can read (with the way back to the order's page), not a JSON envelope. */
-async function orRefusedPage(request: FastifyRequest, reply: FastifyReply, back: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
+async function orRefusedPage(request: FastifyRequest, reply: FastifyReply, hsts: boolean, back: string, action: () => Promise<FastifyReply>): Promise<FastifyReply> {
   try {
     return await action();
   } catch (err) {
     if (!(err instanceof AppError) || err.status >= 500) throw err;
     const lang = negotiateLanguage(request.headers['accept-language']);
-    return sendHtml(reply, err.status, renderRefusedPage(lang, ASSET_BASE, err.detail ?? err.message, back), []);
+    return sendHtml(reply, err.status, renderRefusedPage(lang, ASSET_BASE, err.detail ?? err.message, back), [], hsts);
   }
 }
 
@@ -144,13 +146,13 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
     const order = await currentPayin(deps.payins, found);
     const lang = negotiateLanguage(request.headers['accept-language']);
     const page = await renderCashierPage(await viewOf(deps, order, csrfKey, linkSecret), lang);
-    return sendHtml(reply, 200, page, order.return_url ? [order.return_url] : []);
+    return sendHtml(reply, 200, page, order.return_url ? [order.return_url] : [], deps.hsts);
   });
 
   app.post('/cashier/:orderNo/method', async (request, reply) => {
     const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
-    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
+    return orRefusedPage(request, reply, deps.hsts, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       const method = formField(request, 'method');
       if (typeof method !== 'string' || method === '') throw badRequest('method: choose a payment method');
@@ -162,7 +164,7 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   app.post('/cashier/:orderNo/cancel', async (request, reply) => {
     const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
-    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
+    return orRefusedPage(request, reply, deps.hsts, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       const after = await cancelPayin(deps.payins, order.order_no);
       // The consumer goes back to the merchant with the signed outcome, or sees it here.
@@ -173,7 +175,7 @@ export function registerCashierRoutes(app: App, deps: CashierDeps): void {
   app.post('/cashier/:orderNo/sandbox', async (request, reply) => {
     const order = await payinOr404(deps, request, reply, linkSecret);
     if (!order) return reply;
-    return orRefusedPage(request, reply, pageOf(order.order_no), async () => {
+    return orRefusedPage(request, reply, deps.hsts, pageOf(order.order_no), async () => {
       checkCsrf(csrfKey, order.order_no, formField(request, 'csrf'));
       // Settled meanwhile (another tab, the bank): the consumer sees the outcome, not a refusal.
       if (order.status !== 'CREATED' && order.status !== 'PENDING') return reply.redirect((await returnLink(deps, order)) ?? pageOf(order.order_no), 303);

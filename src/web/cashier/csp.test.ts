@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cashierCsp, httpOrigin, securityHeaders } from './csp.ts';
+import { cashierCsp, hstsFor, httpOrigin, securityHeaders } from './csp.ts';
 
 function directives(csp: string): Map<string, string[]> {
   return new Map(
@@ -67,5 +67,25 @@ describe('securityHeaders', () => {
       'Cache-Control': 'no-store',
       'X-Frame-Options': 'DENY',
     });
+  });
+});
+
+describe('hstsFor: HSTS only where browsers keep it and it harms nothing', () => {
+  const cases: Array<[string, boolean]> = [
+    ['https://pay.example.com', true],
+    ['https://pay.example.com:8443/base', true],
+    ['https://xn--and-6ma2c.example', true],
+    ['http://pay.example.com', false],
+    ['https://localhost:8443', false],
+    ['https://LOCALHOST:8443', false],
+    ['https://shop.localhost', false],
+    ['https://127.0.0.1:8443', false],
+    ['https://[::1]:8443', false],
+  ];
+  for (const [url, expected] of cases) it(`${url} → ${expected}`, () => assert.equal(hstsFor(url), expected));
+
+  it('adds Strict-Transport-Security to the page headers when asked', () => {
+    assert.equal(securityHeaders('default-src x', true)['Strict-Transport-Security'], 'max-age=31536000');
+    assert.equal('Strict-Transport-Security' in securityHeaders('default-src x', false), false);
   });
 });

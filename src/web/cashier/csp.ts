@@ -67,9 +67,24 @@ export function cashierCsp(opts: CspOptions): string {
   ].join('; ');
 }
 
+/**
+ * Whether cashier pages tell browsers to use HTTPS only for the public host
+ * (HSTS). Only for an https public URL whose host is a domain name: browsers
+ * ignore HSTS for IP addresses, and on `localhost` it would force HTTPS on every
+ * other local development server, whatever its port.
+ */
+export function hstsFor(publicUrl: string): boolean {
+  const { protocol, hostname } = new URL(publicUrl);
+  if (protocol !== 'https:' || hostname === 'localhost' || hostname.endsWith('.localhost')) return false;
+  return !/^\d+(?:\.\d+){3}$/.test(hostname) && !hostname.startsWith('[');
+}
+
+const HSTS = 'max-age=31536000';
+
 /** Headers for every cashier HTML response. */
-export function securityHeaders(csp: string): Record<string, string> {
+export function securityHeaders(csp: string, hsts = false): Record<string, string> {
   return {
+    ...(hsts ? { 'Strict-Transport-Security': HSTS } : {}),
     'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
     // The page URL identifies an order; it must not leak to the merchant's
