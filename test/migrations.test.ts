@@ -95,3 +95,46 @@ describe('migrations: order history keyed by (order_no, seq), one index for the 
     assert.deepEqual(await history(db), kept);
   });
 });
+
+describe('migration 0009: notifications of a database made before they had an origin', () => {
+  const notification = (id: string, url: string) => ({
+    id, order_no: 'PI1', merchant_id: 'mch_m', app_id: 'app_a', status: 'PAID', url, payload: '{}', state: 'pending', next_attempt_at: 1n, created_at: 1n, updated_at: 1n,
+  });
+  /** A database at 0008 with one paid order, in the shape 0002 had before `origin` (or in today's). */
+  async function at0008(withOrigin: boolean): Promise<{ db: Db; tdb: TestDatabase }> {
+    const tdb = await createTestDatabase();
+    const db = openDatabase(tdb.url);
+    await migrateTo(db, '0008_app_token_epoch');
+    if (!withOrigin) await sql`alter table notifications drop column origin`.execute(db);
+    await db.insertInto('merchants').values({ id: 'mch_m', name: 'M', status: 'active', default_currency: 'IDR', created_at: 1n, updated_at: 1n }).execute();
+    await db
+      .insertInto('orders')
+      .values({
+        order_no: 'PI1', direction: 'payin', merchant_id: 'mch_m', app_id: 'app_a', generation: 'v3', mer_order_no: 'm-PI1', request_hash: 'h',
+        currency: 'IDR', amount: 100n, status: 'PAID', notify_url: 'https://m.example/n', expires_at: null, created_at: 1n, updated_at: 2n, version: 1n,
+      })
+      .execute();
+    return { db, tdb };
+  }
+
+  it('adds the column, filled from each URL, and state changes can write notifications again', T, async (t) => {
+    const { db, tdb } = await at0008(false);
+    t.after(async () => (await db.destroy(), await tdb.drop()));
+    for (const [id, url] of [['nt_1', 'https://Shop.Example:8443/notify?x=1'], ['nt_2', 'http://127.0.0.1:9000/n']]) {
+      await db.insertInto('notifications').values(notification(id!, url!) as never).execute();
+    }
+    assert.deepEqual(await migrateTo(db, '0009_notification_origin'), ['0009_notification_origin']);
+    const rows = await db.selectFrom('notifications').select(['id', 'origin']).orderBy('id').execute();
+    assert.deepEqual(rows, [{ id: 'nt_1', origin: 'https://shop.example:8443' }, { id: 'nt_2', origin: 'http://127.0.0.1:9000' }]);
+    await db.insertInto('notifications').values({ ...notification('nt_3', 'https://m.example/n'), origin: 'https://m.example' }).execute();
+    await assert.rejects(db.insertInto('notifications').values({ ...notification('nt_4', 'https://m.example/n'), origin: null as never }).execute(), /not null|null value/i);
+  });
+
+  it('on a database that has the column, it changes nothing', T, async (t) => {
+    const { db, tdb } = await at0008(true);
+    t.after(async () => (await db.destroy(), await tdb.drop()));
+    await db.insertInto('notifications').values({ ...notification('nt_1', 'https://m.example/n'), origin: 'as written' }).execute();
+    assert.deepEqual(await migrateTo(db, '0009_notification_origin'), ['0009_notification_origin']);
+    assert.deepEqual(await db.selectFrom('notifications').select(['id', 'origin']).execute(), [{ id: 'nt_1', origin: 'as written' }]);
+  });
+});
