@@ -3,7 +3,8 @@ import { after, before, describe, test } from 'node:test';
 import { Agent, request } from 'undici';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
-import { TOKEN_TTL_SECONDS } from '../src/platform/auth/tokens.ts';
+import { SignJWT } from 'jose';
+import { signingKeyContext, TOKEN_TTL_SECONDS } from '../src/platform/auth/tokens.ts';
 
 const tokenBody = (appId: string, appSecret: string) => JSON.stringify({ grant_type: 'client_credentials', app_id: appId, app_secret: appSecret });
 
@@ -77,5 +78,20 @@ describe('failed authentications per address: past the limit, 429 with Retry-Aft
     assert.equal((await token(creds.appSecret)).status, 200, 'a new token is still to be had');
     for (let i = 0; i < 3; i++) assert.equal((await balance('nope')).status, 401);
     assert.equal((await token(creds.appSecret)).status, 429, 'guesses still count');
+  });
+
+  test('a live token an earlier version issued (no sid, no tep) is refused as stale, not as a guess: upgrading locks no merchant out', async () => {
+    gw.clock.advance(60_000);
+    const key = await gw.core.db.selectFrom('signing_keys').selectAll().where('retired_at', 'is', null).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
+    const raw = Buffer.from(gw.core.box.open(key.key_enc, signingKeyContext(key.kid)), 'base64');
+    const now = Math.floor(gw.clock.now() / 1000);
+    const earlier = await new SignJWT({ mid: creds.merchantId, aid: creds.appId, type: 'merchant', jti: 'earlier' })
+      .setProtectedHeader({ alg: 'HS256', kid: key.kid }).setIssuer(gw.config.tokenIssuer).setIssuedAt(now - 60).setExpirationTime(now - 60 + TOKEN_TTL_SECONDS).sign(raw);
+    for (let i = 0; i < 5; i++) {
+      const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${earlier}` } });
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.error, 'token issued by an earlier version of the gateway; request a new one');
+    }
+    assert.equal((await token(creds.appSecret)).status, 200, 'a new token is to be had');
   });
 });

@@ -91,9 +91,12 @@ function checkClaims(payload: Record<string, unknown>, issuer: string, nowSec: n
   if (iat - CLOCK_SKEW_SECONDS > nowSec || (typeof nbf === 'number' && nbf - CLOCK_SKEW_SECONDS > nowSec)) {
     throw staleCredential('token not valid yet');
   }
-  // Every token this gateway issues is bound to its app secret and epoch, and lives TOKEN_TTL_SECONDS.
-  if (typeof sid !== 'string' || !(Number.isSafeInteger(tep) && (tep as number) >= 0)) throw unauthorized('token is not a merchant token');
   if (exp - iat > TOKEN_TTL_SECONDS) throw unauthorized('token lives longer than the gateway issues them');
+  // Every token this gateway issues is bound to its app secret and epoch. Earlier versions issued
+  // tokens without them: ours (the signature says so), so refused as stale, not counted as a guess.
+  if (typeof sid !== 'string' || !(Number.isSafeInteger(tep) && (tep as number) >= 0)) {
+    throw staleCredential('token issued by an earlier version of the gateway; request a new one');
+  }
   return { mid, aid, sid, epoch: tep as number, jti, iat, exp };
 }
 
