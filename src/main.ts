@@ -108,6 +108,20 @@ function startJobs(config: Config, services: Services): Stoppable[] {
   return jobs;
 }
 
+/**
+ * Stops taking connections and waits for those that carry a request, then for
+ * the handlers. A connection with no request on it (nothing sent, a TLS
+ * handshake or a request head never finished) is ended, not waited for.
+ */
+async function closeServer(app: App): Promise<void> {
+  const closed = app.close();
+  // Fastify closes the port after its hooks: from then on no connection comes.
+  while (app.server.listening) await delay(5);
+  app.connections.dropUnused();
+  await closed;
+  await app.inFlight.idle();
+}
+
 /** Repeats a batch job until a batch finds nothing to do. */
 async function drain(batch: () => Promise<number>): Promise<void> {
   while ((await batch()) > 0);
@@ -157,7 +171,7 @@ export async function serve(config: Config, role: Role, out: NodeJS.WritableStre
       // connection it held open) and answers 503 with Connection: close, where closing at
       // once would reset those connections with their requests unanswered.
       // Closing the server then waits for open connections; handlers whose client left are waited for too.
-      const closeHttp = app ? delay(DRAIN_GRACE_MS).then(() => app!.close()).then(() => app!.inFlight.idle()) : undefined;
+      const closeHttp = app ? delay(DRAIN_GRACE_MS).then(() => closeServer(app!)) : undefined;
       await Promise.all([closeHttp, ...jobs.map((job) => job.stop())]);
       await services.close();
       await core.db.destroy();

@@ -6,6 +6,7 @@
 import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { openDatabase } from '../src/platform/db/database.ts';
@@ -150,6 +151,26 @@ describe('pagoda serve: SIGTERM', () => {
     assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${child.stderr()}`);
     assert.ok(tookMs < 5_000, `exit took ${tookMs} ms, more than the 5 s shutdown timeout`);
     assert.equal(await isListening(port), false, 'the port is still open after exit');
+  });
+
+  it('connections with no request on them (nothing sent, a TLS handshake never made, half a request head) do not hold the exit: 0, promptly', { timeout: 60_000 }, async (t) => {
+    const { child, port } = await startServing(t);
+    const silent = net.connect({ host: '127.0.0.1', port });
+    const halfHead = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    const secured = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false });
+    t.after(() => [silent, halfHead, secured].forEach((s) => s.destroy()));
+    for (const s of [silent, halfHead, secured]) s.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => silent.once('connect', resolve).once('error', reject));
+    await Promise.all([halfHead, secured].map((s) => new Promise<void>((resolve, reject) => s.once('secureConnect', resolve).once('error', reject))));
+    halfHead.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${port}\r\n`);
+    await new Promise((r) => setTimeout(r, 200));
+
+    const signalledAt = Date.now();
+    child.proc.kill('SIGTERM');
+    const { code, signal } = await child.exitWithin(8_000);
+    const tookMs = Date.now() - signalledAt;
+    assert.deepEqual({ code, signal }, { code: 0, signal: null }, `stderr: ${child.stderr()}`);
+    assert.ok(tookMs < 3_000, `exit took ${tookMs} ms: the drain waited for connections that carry no request`);
   });
 
   it('a request in flight at SIGTERM completes, then the process exits 0 within the shutdown timeout; more signals during the drain change nothing', { timeout: 60_000 }, async (t) => {

@@ -15,6 +15,7 @@ import { parseJsonBody } from '../json.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import { answerClientError } from './client-error.ts';
 import { sendError } from './envelope.ts';
+import { trackConnections } from './connections.ts';
 import { trackHandlers } from './in-flight.ts';
 import { requestLoggerFactory } from './request-logger.ts';
 
@@ -162,6 +163,7 @@ export function createServer(opts: ServerOptions): App {
   const app = Fastify(fastifyOpts as FastifyServerOptions).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
 
   trackHandlers(app);
+  trackConnections(app);
 
   const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
   // Callback hooks rather than async ones: they run on every request.
