@@ -1,7 +1,7 @@
 /**
  * One merchant's slow endpoints cannot hold up other merchants' notifications:
  * a merchant holds at most `perMerchant` of the worker's slots however many
- * endpoints it names, and an endpoint whose last attempt failed gets one
+ * endpoints it names, and an endpoint whose last attempt failed slowly gets one
  * attempt at a time until one is acknowledged.
  */
 import assert from 'node:assert/strict';
@@ -28,8 +28,8 @@ describe('notification slots are shared fairly between merchants and endpoints',
   let gw: TestGateway;
   let worker: NotifyWorker | undefined;
   const receivers: TrackingReceiver[] = [];
-  const receiver = async (delayMs: number) => {
-    const r = await startTrackingReceiver({ delayMs });
+  const receiver = async (delayMs: number, status = 200) => {
+    const r = await startTrackingReceiver({ delayMs, status });
     receivers.push(r);
     return r;
   };
@@ -66,7 +66,7 @@ describe('notification slots are shared fairly between merchants and endpoints',
     await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('merchant_id', '=', hanging.merchantId).execute();
   });
 
-  test('an endpoint whose attempts failed gets one attempt at a time until one is acknowledged', async () => {
+  test('an endpoint whose attempts failed slowly gets one attempt at a time until one is acknowledged', async () => {
     const slow = await receiver(HANG_MS);
     const merchant = await gw.merchant(['MXN']);
     const order = await paidPayin(gw, merchant, slow.url);
@@ -86,5 +86,22 @@ describe('notification slots are shared fairly between merchants and endpoints',
     }
     assert.ok(slow.deliveries.length > firstRound, 'attempts went on after the first round failed');
     assert.equal(most, 1, 'one attempt at a time to a failing endpoint');
+  });
+
+  test('an endpoint that refuses quickly (500 at once) keeps its share of slots: its notifications keep their schedule', async () => {
+    await worker?.stop();
+    const refusing = await receiver(300, 500);
+    const merchant = await gw.merchant(['MXN']);
+    const order = await paidPayin(gw, merchant, refusing.url);
+    await backlog(gw, order, [refusing.url], 40, gw.clock.now());
+    worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    const until = Date.now() + 4_000;
+    let afterFirstRound = 0;
+    while (Date.now() < until && refusing.distinct() < 41) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      if (refusing.deliveries.length > DEFAULT_WORKER_OPTIONS.perOrigin) afterFirstRound = Math.max(afterFirstRound, refusing.inFlight());
+    }
+    assert.equal(refusing.distinct(), 41, 'every notification had its first attempt');
+    assert.ok(afterFirstRound > 1, `after the first refusals, at most ${afterFirstRound} attempt(s) at a time`);
   });
 });

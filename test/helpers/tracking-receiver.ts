@@ -48,6 +48,8 @@ export interface TrackingReceiver {
 export interface TrackingReceiverOptions {
   /** How long to wait before answering each request (default 0). */
   delayMs?: number;
+  /** The status of every answer (default 200 `SUCCESS`; any other is answered with `ERROR`). */
+  status?: number;
   /** Pids that may own the connections (looked up in /proc at each new connection). */
   owners?: () => number[];
   host?: string;
@@ -138,7 +140,8 @@ export async function startTrackingReceiver(opts: TrackingReceiverOptions = {}):
     req.on('end', () => {
       const answer = () => {
         delivery.answeredAt = Date.now();
-        res.writeHead(200, { 'content-type': 'text/plain' }).end('SUCCESS');
+        const status = opts.status ?? 200;
+        res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'SUCCESS' : 'ERROR');
       };
       if (delayMs <= 0) return answer();
       const timer = setTimeout(() => {

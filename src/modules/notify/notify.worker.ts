@@ -46,12 +46,17 @@ export interface NotifyWorkerOptions {
 export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch: 50, maxInFlight: 64, perOrigin: 8, perMerchant: 16 };
 
 /**
- * An endpoint whose last attempt was not acknowledged (down, timing out, or
- * answering something else) gets one attempt at a time until one is: a few
- * such endpoints could otherwise fill every slot with attempts that wait for
- * their timeout, and every other merchant's notifications would wait behind them.
+ * An endpoint whose attempt failed slowly (timing out, or answering something
+ * other than an acknowledgement after a while) gets one attempt at a time until
+ * one is acknowledged: a few such endpoints could otherwise fill every slot with
+ * attempts that wait for their timeout, and every other merchant's
+ * notifications would wait behind them. A quick refusal (a 500 at once, a
+ * connection refused) holds a slot for a moment only, and changes nothing: its
+ * endpoint's notifications keep their schedule.
  */
 const FAILING_ORIGIN_CAP = 1;
+/** A failure that took at least this long marks its endpoint as failing. */
+const SLOW_FAILURE_MS = 1000;
 /** How many failing endpoints are remembered (the oldest is forgotten first). */
 const FAILING_ORIGINS_KEPT = 10_000;
 
@@ -165,7 +170,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   /** Attempts under way (sent or being recorded) per destination, and per merchant. */
   const underWay = new Map<string, number>();
   const merchantUnderWay = new Map<string, number>();
-  /** Destinations whose last attempt here was not acknowledged, oldest first. */
+  /** Destinations whose last slow attempt here was not acknowledged, oldest first. */
   const failing = new Set<string>();
   /** Claimed rows waiting for a slot, per destination, oldest first. */
   const waiting = new Map<string, NotificationRow[]>();
@@ -198,7 +203,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     else counts.set(key, left);
   };
 
-  const remember = (origin: string, acknowledged: boolean): void => {
+  const remember = (origin: string, acknowledged: boolean, durationMs: number): void => {
+    if (!acknowledged && durationMs < SLOW_FAILURE_MS) return;
     failing.delete(origin);
     if (acknowledged) return;
     failing.add(origin);
@@ -212,7 +218,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     count(merchantUnderWay, n.merchant_id, 1);
     const job: Promise<void> = attempt(deps, n)
       .then(async (done: Attempted) => {
-        remember(n.origin, done.acknowledged);
+        remember(n.origin, done.acknowledged, done.durationMs);
         await recordLater(done);
         deps.observe?.(done.outcome, done.durationMs);
       })
