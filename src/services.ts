@@ -1,5 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
-import { Registry } from 'prom-client';
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Core } from './core.ts';
 import type { Channel, ChannelEvent } from './modules/channels/channel.ts';
 import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.routes.ts';
@@ -172,6 +172,8 @@ export function buildServices(core: Core, log: FastifyBaseLogger): Services {
   };
 
   const registry = new Registry();
+  // The process's own: memory, CPU, open file descriptors, event-loop delay, garbage collection.
+  collectDefaultMetrics({ register: registry });
   const metrics = registerNotifyMetrics(registry, { db, clock });
   const sender = createSender({ allowHosts: config.notifyAllowHosts, timeoutMs: config.notifyTimeoutMs });
   const notify: NotifyWorkerDeps = {

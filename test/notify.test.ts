@@ -284,6 +284,10 @@ describe('notifications', () => {
     assert.match(res.text, /pagoda_notify_attempts_total\{outcome="delivered"\} \d+/);
     assert.match(res.text, /pagoda_notify_backlog \d+/);
     assert.match(res.text, /pagoda_notify_oldest_due_age_seconds/);
+    // And the process's own.
+    for (const name of ['process_resident_memory_bytes', 'process_open_fds', 'nodejs_eventloop_lag_p99_seconds', 'nodejs_heap_size_used_bytes']) {
+      assert.match(res.text, new RegExp(`^${name} \\d`, 'm'), name);
+    }
   });
 });
 
