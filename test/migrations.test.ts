@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { dialectOf, openDatabase, type Db } from '../src/platform/db/database.ts';
 import { migrator } from '../src/platform/db/migrate.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { createTestDatabase, TEST_DB, type TestDatabase } from './helpers/db.ts';
 
 const T = { timeout: 60_000 };
 const BEFORE_HISTORY_KEY = '0005_orders_by_direction';
@@ -136,5 +136,18 @@ describe('migration 0009: notifications of a database made before they had an or
     await db.insertInto('notifications').values({ ...notification('nt_1', 'https://m.example/n'), origin: 'as written' }).execute();
     assert.deepEqual(await migrateTo(db, '0009_notification_origin'), ['0009_notification_origin']);
     assert.deepEqual(await db.selectFrom('notifications').select(['id', 'origin']).execute(), [{ id: 'nt_1', origin: 'as written' }]);
+  });
+
+  it('PostgreSQL: a notifications table in another schema is not the one it looks at, either way', { ...T, skip: TEST_DB === 'postgres' ? false : 'SQLite has one schema' }, async (t) => {
+    for (const withOrigin of [true, false]) {
+      const { db, tdb } = await at0008(withOrigin);
+      t.after(async () => (await db.destroy(), await tdb.drop()));
+      // Sorted before "public": what a listing of every schema's tables finds first.
+      await sql`create schema aaa`.execute(db);
+      await sql.raw(`create table aaa.notifications (id text primary key, url text${withOrigin ? '' : ', origin text'})`).execute(db);
+      assert.deepEqual(await migrateTo(db, '0009_notification_origin'), ['0009_notification_origin'], `public has origin: ${withOrigin}`);
+      const columns = await sql<{ schema: string }>`select table_schema as schema from information_schema.columns where table_name = 'notifications' and column_name = 'origin' order by 1`.execute(db);
+      assert.deepEqual(columns.rows.map((r) => r.schema), withOrigin ? ['public'] : ['aaa', 'public']);
+    }
   });
 });
