@@ -92,6 +92,31 @@ describe('SQLite: another process holding the write lock', { skip: TEST_DB === '
     assert.equal((await createV3(gw, token, payinBody())).status, 200, 'the lock released, writes go through');
   });
 
+  it('a wait that ran out does not make a later, short lock fail at once: after a quiet second, a write waits afresh', T, async () => {
+    other.exec('begin immediate');
+    try {
+      assert.equal((await createV3(gw, token, payinBody())).status, 503);
+    } finally {
+      other.exec('commit');
+    }
+    // Only reads for a while (an API-only process has no background writes), then another process locks for a moment.
+    for (let i = 0; i < 6; i++) {
+      assert.equal((await gw.call('GET', '/readyz')).status, 200);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    other.exec('begin immediate');
+    const release = setTimeout(() => other.exec('commit'), 1_500);
+    try {
+      const sent = Date.now();
+      const res = await createV3(gw, token, payinBody());
+      assert.equal(res.status, 200, `${res.text} after ${Date.now() - sent} ms`);
+      assert.ok(Date.now() - sent >= 1_000, 'it waited for the lock');
+    } finally {
+      clearTimeout(release);
+      if (other.inTransaction) other.exec('commit');
+    }
+  });
+
   it('a command with no migration pending does not need the write lock (a read-only command runs while another process holds it)', T, async () => {
     other.exec('begin immediate');
     const second = openDatabase(tdb.url);

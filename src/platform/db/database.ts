@@ -38,13 +38,16 @@ export type DialectName = 'sqlite' | 'postgres';
  * transaction (a BEGIN, or a statement on its own: either did nothing), is
  * tried again after a pause, the event loop free meanwhile. Once the lock has
  * been out of reach for the whole wait, every statement that finds it taken
- * fails at once with SQLITE_BUSY (503) until one gets through.
+ * fails at once with SQLITE_BUSY (503) until one gets through, or until none
+ * has met the lock for a second (only reads ran): the next wait starts afresh.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
   readonly #patience: SqlitePatience;
   #patient: DatabaseConnection | undefined;
   /** Since when statements have found the write lock taken; undefined once one got through. */
   #busySince: number | undefined;
+  /** When a statement last found it taken. */
+  #busyLast = 0;
 
   constructor(config: SqliteDialectConfig, patience: SqlitePatience) {
     super(config);
@@ -83,7 +86,9 @@ class ImmediateSqliteDriver extends SqliteDriver {
         if (!isBusy(error) || this.#patience.inTransaction()) throw error;
         waited = true;
         const now = Date.now();
-        this.#busySince ??= now;
+        // Nothing met the lock for a while (only reads ran, which get through it): this is a new wait.
+        if (this.#busySince === undefined || now - this.#busyLast > LOCK_EPISODE_GAP_MS) this.#busySince = now;
+        this.#busyLast = now;
         if (now - this.#busySince >= LOCK_WAIT_MS) throw error;
         await new Promise((resolve) => setTimeout(resolve, pause));
       }
@@ -218,6 +223,12 @@ const BUSY_TIMEOUT_MS = 10_000;
 const WRITER_BUSY_TIMEOUT_MS = 20;
 /** How long writes keep trying, the event loop free, before they fail (503). */
 const LOCK_WAIT_MS = 5_000;
+/**
+ * Writes that find the lock taken within this long of the last one that did
+ * continue its wait (once it has run out, they fail at once); after a longer
+ * quiet, a write that finds it taken waits afresh.
+ */
+const LOCK_EPISODE_GAP_MS = 1_000;
 
 /**
  * Switches the file to WAL, waiting for other processes doing the same. On a
