@@ -114,6 +114,11 @@ describe('payout crash recovery (child processes)', () => {
       ['PENDING', 'PAID', 'channel:sandbox'],
     ]);
     assert.equal(JSON.parse(history[1]!.detail!).submittedBy, 'payout-recovery', 'the history says who submitted it');
+    // As the operator sees it.
+    const shown = await ws.run(['order', 'show', orderNo, '--json'], CHILD_ENV);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.equal(JSON.parse(shown.stdout).history[1].detail.submittedBy, 'payout-recovery');
+    assert.match((await ws.run(['order', 'show', orderNo], CHILD_ENV)).stdout, /CREATED→PENDING \(channel, channel:sandbox\) \{"submittedBy":"payout-recovery"\}/);
     assert.equal((await findOrder(db, orderNo))!.channel_ref, `sbx_${orderNo}`);
     await assertPaidOnce(db, creds, orderNo, 25_000n);
     const notes = await db.selectFrom('notifications').select('status').where('order_no', '=', orderNo).execute();

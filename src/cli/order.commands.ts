@@ -34,6 +34,8 @@ export function registerOrderCommands(program: Command): void {
         to: e.to_status,
         cause: e.cause,
         actor: e.actor,
+        // What the change recorded besides: a resolution's reason, the channel's answer, who submitted it.
+        detail: e.detail === null ? null : (JSON.parse(e.detail) as Record<string, unknown>),
       }));
       print(
         {
@@ -51,7 +53,7 @@ export function registerOrderCommands(program: Command): void {
           channel: row.channel,
           message: row.message,
           cashier,
-          history: opts.json ? history : history.map((h) => `${h.at} ${h.from ?? '-'}→${h.to} (${h.cause}, ${h.actor})`).join('\n  '),
+          history: opts.json ? history : history.map((h) => `${h.at} ${h.from ?? '-'}→${h.to} (${h.cause}, ${h.actor})${h.detail ? ` ${JSON.stringify(h.detail)}` : ''}`).join('\n  '),
         },
         Boolean(opts.json),
       );
