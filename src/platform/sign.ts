@@ -27,8 +27,8 @@ const SIGN_HEX = /^[0-9a-fA-F]{64}$/;
  * - Every top-level key except `sign`; `null`, `undefined` and `""` are dropped
  *   (0 and false are kept). Nested objects may contain a `sign` member; it is kept.
  * - Keys sorted by Unicode code point (not UTF-16 unit order, not locale).
- * - Strings verbatim, numbers in JavaScript's shortest form (an ExactNumber as its
- *   decimal text), booleans `true`/`false`.
+ * - Strings verbatim, numbers in JavaScript's shortest form (an ExactNumber as the
+ *   number JavaScript reads from its digits), booleans `true`/`false`.
  * - A nested plain object renders as its own canonical string, used as the value
  *   (an object with no members left renders as `key=`).
  * - Arrays are outside the contract; they render as their JSON text so that the
@@ -102,7 +102,8 @@ function renderValue(value: unknown, key: string, opts: CanonicalOptions): strin
       if (!Number.isFinite(value)) throw new TypeError(`cannot sign ${key}: ${value}`);
       return String(value);
     case 'object':
-      if (value instanceof ExactNumber) return value.text;
+      // A number the way JavaScript reads it (the algorithm's rule), though the answer carries its exact digits.
+      if (value instanceof ExactNumber) return String(value.toJSON());
       if (Array.isArray(value)) return JSON.stringify(value);
       if (value !== null && isPlainObject(value)) return render(value, false, opts);
   }
