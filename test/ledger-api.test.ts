@@ -64,5 +64,9 @@ describe('balance endpoints read the ledger', () => {
     const { sign, ...data } = res.json.data;
     assert.deepEqual(data, { currency: 'IDR', payinValue: 130_000.5, payoutValue: 10_000, disableValue: 10_000 });
     assert.equal(sign, signParams(data, creds.appSecret));
+    // HEAD reads its parameters from the query, as GET does.
+    const head = await gw.call('HEAD', `/api/v2/merchant/balance?appId=${creds.appId}&currency=IDR&sign=${signParams(params, creds.appSecret)}`);
+    assert.equal(head.status, 200);
+    assert.equal(head.text, '');
   });
 });

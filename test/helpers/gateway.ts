@@ -28,7 +28,7 @@ export interface TestGateway {
   agent: Agent;
   setDraining(on: boolean): void;
   merchant(currencies?: string[]): Promise<Credentials>;
-  call(method: 'GET' | 'POST', pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string | string[]> }): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, any>; text: string }>;
+  call(method: 'GET' | 'HEAD' | 'POST', pathAndQuery: string, opts?: { body?: string | Buffer; headers?: Record<string, string | string[]> }): Promise<{ status: number; headers: Record<string, unknown>; json: Record<string, any>; text: string }>;
   token(creds: { appId: string; appSecret: string }): Promise<string>;
   /** The path of a pay-in's cashier page, with its key (as in `params.url`). */
   cashierPath(orderNo: string): string;

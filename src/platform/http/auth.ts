@@ -107,12 +107,14 @@ export function bearerGuard(deps: { tokens: TokenService; loadApp: LoadApp }, sc
 /** v2: `appId` and `sign` in the JSON body (POST) or the query string (GET). */
 export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
   return async (request: FastifyRequest): Promise<void> => {
-    const params = (request.method === 'GET' ? request.query : request.body) as Record<string, unknown> | undefined;
+    // HEAD is a GET without the body of the answer: its parameters are in the query too.
+    const inQuery = request.method === 'GET' || request.method === 'HEAD';
+    const params = (inQuery ? request.query : request.body) as Record<string, unknown> | undefined;
     // Nothing to authenticate in a body that is not an object: the request is malformed, not a failed login.
-    if (request.method !== 'GET' && (typeof params !== 'object' || params === null || Array.isArray(params))) throw badRequest('body: must be a JSON object');
+    if (!inQuery && (typeof params !== 'object' || params === null || Array.isArray(params))) throw badRequest('body: must be a JSON object');
     if (!params || typeof params !== 'object') throw unauthorized('appId and sign are required');
     for (const value of Object.values(params)) {
-      if (Array.isArray(value) && request.method === 'GET') throw unauthorized('a query parameter appears twice');
+      if (Array.isArray(value) && inQuery) throw unauthorized('a query parameter appears twice');
     }
     const { appId, sign } = params;
     if (typeof appId !== 'string' || appId === '') throw unauthorized('appId is required');

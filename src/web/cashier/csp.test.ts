@@ -79,6 +79,10 @@ describe('hstsFor: HSTS only where browsers keep it and it harms nothing', () =>
     ['https://localhost:8443', false],
     ['https://LOCALHOST:8443', false],
     ['https://shop.localhost', false],
+    ['https://localhost.:8443', false],
+    ['https://LOCALHOST.', false],
+    ['https://foo.localhost.', false],
+    ['https://pay.example.com.', true],
     ['https://127.0.0.1:8443', false],
     ['https://[::1]:8443', false],
   ];

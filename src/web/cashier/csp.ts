@@ -74,7 +74,10 @@ export function cashierCsp(opts: CspOptions): string {
  * other local development server, whatever its port.
  */
 export function hstsFor(publicUrl: string): boolean {
-  const { protocol, hostname } = new URL(publicUrl);
+  const url = new URL(publicUrl);
+  const { protocol } = url;
+  // A fully qualified name may end in a dot: `localhost.` is localhost.
+  const hostname = url.hostname.replace(/\.$/, '');
   if (protocol !== 'https:' || hostname === 'localhost' || hostname.endsWith('.localhost')) return false;
   return !/^\d+(?:\.\d+){3}$/.test(hostname) && !hostname.startsWith('[');
 }
