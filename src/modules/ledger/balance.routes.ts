@@ -2,10 +2,10 @@ import { Type } from 'typebox';
 import type { Db } from '../../platform/db/database.ts';
 import { badRequest } from '../../platform/errors.ts';
 import { principalOf } from '../../platform/http/auth.ts';
-import { ok } from '../../platform/http/envelope.ts';
+import { ok, type Envelope } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import { stringifyJson } from '../../platform/exact-number.ts';
-import { toMajorExact } from '../../platform/money.ts';
+import { ExactNumber, stringifyJson } from '../../platform/exact-number.ts';
+import { MAX_MINOR, toMajorExact, toMajorNumber } from '../../platform/money.ts';
 import { signParams } from '../../platform/sign.ts';
 import { getBalance, type Balance, type CurrenciesOf } from './balance.service.ts';
 
@@ -20,19 +20,31 @@ const V2Query = Type.Object({
 });
 
 /**
- * A balance is a sum and may have more significant digits than a double keeps, so
- * the answer is written with its values' exact digits rather than by JSON.stringify.
+ * The answer. A balance is a sum and may have more significant digits than a
+ * double keeps: then its values are ExactNumbers, and it is written digit for
+ * digit; otherwise (every balance below 10^15 minor units) JSON.stringify
+ * writes the same digits, on Fastify's usual path.
  */
-function send(reply: Reply, data: object): Reply {
-  return reply.type('application/json; charset=utf-8').send(stringifyJson(ok(data)));
+function send(reply: Reply, data: Record<string, unknown>): Reply | Envelope {
+  const body = ok(data);
+  // wire() makes the three values alike.
+  if (!(data.payinValue instanceof ExactNumber)) return body;
+  return reply.type('application/json; charset=utf-8').send(stringifyJson(body));
+}
+
+/** Every amount up to MAX_MINOR comes back exact from a double (see toMajorNumber). */
+function inDouble(balance: Balance): boolean {
+  const fits = (v: bigint) => v <= MAX_MINOR && v >= -MAX_MINOR;
+  return fits(balance.payin) && fits(balance.payout) && fits(balance.frozen);
 }
 
 function wire(balance: Balance) {
+  const value = inDouble(balance) ? toMajorNumber : toMajorExact;
   return {
     currency: balance.currency,
-    payinValue: toMajorExact(balance.payin, balance.currency),
-    payoutValue: toMajorExact(balance.payout, balance.currency),
-    disableValue: toMajorExact(balance.frozen, balance.currency),
+    payinValue: value(balance.payin, balance.currency),
+    payoutValue: value(balance.payout, balance.currency),
+    disableValue: value(balance.frozen, balance.currency),
   };
 }
 
