@@ -18,36 +18,32 @@ declare module 'fastify' {
  * whole request head (a TLS handshake never finished, a load balancer's
  * pre-connect, a client trickling its headers) would hold the exit until the
  * shutdown timeout, and the process would end as if it had failed. A
- * connection whose request head has arrived counts as carrying a request until
- * its response closes, body still arriving or not; the drain keeps those.
+ * connection whose request head has arrived carries a request until its
+ * response is finished, body still arriving or not; the drain keeps those.
  *
- * Connections are known by their remote address and port: a TLS connection's
- * socket is another object than the TCP socket under it, with the same ends.
+ * Only connections are followed, not requests (nothing is added to a request's
+ * path). A TLS connection's socket is another object than the TCP socket under
+ * it, with the same ends: it is found by them.
  */
 export function trackConnections(app: FastifyInstance): Connections {
-  const open = new Map<string, Socket>();
-  const requests = new Map<string, number>();
+  const open = new Map<string, { tcp: Socket; tls?: Socket }>();
   const server: Server = app.server;
-  server.on('connection', (socket: Socket) => {
-    const key = endOf(socket);
-    open.set(key, socket);
-    socket.once('close', () => open.delete(key));
+  server.on('connection', (tcp: Socket) => {
+    const key = endsOf(tcp);
+    open.set(key, { tcp });
+    tcp.once('close', () => open.delete(key));
   });
-  server.on('request', (req: { socket: Socket }, res: { once(event: 'close', fn: () => void): unknown }) => {
-    const key = endOf(req.socket);
-    requests.set(key, (requests.get(key) ?? 0) + 1);
-    res.once('close', () => {
-      const left = requests.get(key)! - 1;
-      if (left > 0) requests.set(key, left);
-      else requests.delete(key);
-    });
+  server.on('secureConnection', (tls: Socket) => {
+    const entry = open.get(endsOf(tls));
+    if (entry) entry.tls = tls;
   });
   const connections: Connections = {
     dropUnused() {
       let dropped = 0;
-      for (const [key, socket] of open) {
-        if (requests.has(key)) continue;
-        socket.destroy();
+      for (const { tcp, tls } of open.values()) {
+        if (carriesRequest(tls ?? tcp)) continue;
+        tls?.destroy();
+        tcp.destroy();
         dropped++;
       }
       return dropped;
@@ -57,6 +53,16 @@ export function trackConnections(app: FastifyInstance): Connections {
   return connections;
 }
 
-function endOf(socket: Socket): string {
+function endsOf(socket: Socket): string {
   return `${socket.remoteAddress}|${socket.remotePort}`;
+}
+
+/**
+ * Node's HTTP server gives a connection the response of its request as soon as
+ * the request head is read, and takes it back once the response is finished;
+ * its own closeIdleConnections() looks at the same.
+ */
+function carriesRequest(socket: Socket): boolean {
+  const response = (socket as Socket & { _httpMessage?: { finished?: boolean } | null })._httpMessage;
+  return response != null && response.finished !== true;
 }
