@@ -4,7 +4,7 @@ import { badRequest } from '../../platform/errors.ts';
 import { principalOf } from '../../platform/http/auth.ts';
 import { ok, type Envelope } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import { ExactNumber, stringifyJson } from '../../platform/exact-number.ts';
+import { stringifyJson } from '../../platform/exact-number.ts';
 import { MAX_MINOR, toMajorExact, toMajorNumber } from '../../platform/money.ts';
 import { signParams } from '../../platform/sign.ts';
 import { getBalance, type Balance, type CurrenciesOf } from './balance.service.ts';
@@ -19,38 +19,39 @@ const V2Query = Type.Object({
   currency: Type.Optional(Type.String({ maxLength: 8 })),
 });
 
-/**
- * The answer. A balance is a sum and may have more significant digits than a
- * double keeps: then its values are ExactNumbers, and it is written digit for
- * digit; otherwise (every balance below 10^15 minor units) JSON.stringify
- * writes the same digits, on Fastify's usual path.
- */
-function send(reply: Reply, data: Record<string, unknown>): Reply | Envelope {
-  const body = ok(data);
-  // wire() makes the three values alike.
-  if (!(data.payinValue instanceof ExactNumber)) return body;
-  return reply.type('application/json; charset=utf-8').send(stringifyJson(body));
-}
-
 /** Every amount up to MAX_MINOR comes back exact from a double (see toMajorNumber). */
 function inDouble(balance: Balance): boolean {
   const fits = (v: bigint) => v <= MAX_MINOR && v >= -MAX_MINOR;
   return fits(balance.payin) && fits(balance.payout) && fits(balance.frozen);
 }
 
+/**
+ * A balance is a sum and may have more significant digits than a double keeps:
+ * then its values are ExactNumbers (`exact`), and the answer is written digit for
+ * digit; otherwise JSON.stringify writes the same digits, on Fastify's usual path.
+ */
 function wire(balance: Balance) {
-  const value = inDouble(balance) ? toMajorNumber : toMajorExact;
-  return {
+  const exact = !inDouble(balance);
+  const value = exact ? toMajorExact : toMajorNumber;
+  const data = {
     currency: balance.currency,
     payinValue: value(balance.payin, balance.currency),
     payoutValue: value(balance.payout, balance.currency),
     disableValue: value(balance.frozen, balance.currency),
   };
+  return { data, exact };
+}
+
+function send(reply: Reply, data: Record<string, unknown>, exact: boolean): Reply | Envelope {
+  if (!exact) return ok(data);
+  return reply.type('application/json; charset=utf-8').send(stringifyJson(ok(data)));
 }
 
 export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; v2Guard: Guard; currenciesOf: CurrenciesOf }): void {
-  const v3 = async (reply: Reply, merchantId: string, currency: string | undefined) =>
-    send(reply, wire(await getBalance(deps.db, merchantId, currency, deps.currenciesOf)));
+  const v3 = async (reply: Reply, merchantId: string, currency: string | undefined) => {
+    const { data, exact } = wire(await getBalance(deps.db, merchantId, currency, deps.currenciesOf));
+    return send(reply, data, exact);
+  };
 
   app.get('/api/v3/merchant/balance', { schema: { querystring: CurrencyQuery }, preValidation: deps.v3Guard }, async (request, reply) =>
     v3(reply, principalOf(request).merchantId, request.query.currency),
@@ -65,7 +66,7 @@ export function registerBalanceRoutes(app: App, deps: { db: Db; v3Guard: Guard; 
   });
   app.get('/api/v2/merchant/balance', { schema: { querystring: V2Query }, preValidation: deps.v2Guard }, async (request, reply) => {
     const principal = principalOf(request);
-    const data = wire(await getBalance(deps.db, principal.merchantId, request.query.currency, deps.currenciesOf));
-    return send(reply, { ...data, sign: signParams(data, principal.signingSecret) });
+    const { data, exact } = wire(await getBalance(deps.db, principal.merchantId, request.query.currency, deps.currenciesOf));
+    return send(reply, { ...data, sign: signParams(data, principal.signingSecret) }, exact);
   });
 }
