@@ -71,14 +71,9 @@ export interface ResendRequest {
 /** A fresh schedule for one of an order's notifications (operator, or the merchant that owns it); audited. */
 export async function resendNotification(db: Db, now: number, req: ResendRequest): Promise<NotificationRow> {
   const { orderNo, notificationId } = req;
-  // An order outside the app's scope is as unknown as another merchant's: a payout-only app learns nothing of pay-ins.
-  if (req.directions && !(await repo.orderExists(db, orderNo, req.merchantId, req.directions))) throw notFound(`order ${orderNo} does not exist`);
-  const own = await repo.listNotifications(db, { orderNo, limit: 1, ...(req.merchantId ? { merchantId: req.merchantId } : {}) });
-  if (own.length === 0) {
-    // Another merchant's order is as unknown as one that does not exist.
-    const known = await repo.orderExists(db, orderNo, req.merchantId);
-    throw notFound(known ? `order ${orderNo} has no notification to resend` : `order ${orderNo} does not exist`);
-  }
+  // Another merchant's order, or one outside the app's scope (a pay-in, for a payout-only app), is as unknown as one that does not exist.
+  if (!(await repo.orderExists(db, orderNo, req.merchantId, req.directions))) throw notFound(`order ${orderNo} does not exist`);
+  if ((await repo.listNotifications(db, { orderNo, limit: 1 })).length === 0) throw notFound(`order ${orderNo} has no notification to resend`);
   const resent = await db.transaction().execute(async (tx) => {
     const found = await repo.resendOne(tx, orderNo, now, notificationId);
     if (found?.restarted) {
