@@ -157,7 +157,10 @@ describe('v3 pay-in create: other fields', () => {
     ['notifyUrl with backslashes', { notifyUrl: 'https:\\\\merchant.example/n' }, /notifyUrl: contains characters that are not allowed/],
     ['notifyUrl with three slashes', { notifyUrl: 'https:///merchant.example/n' }, /notifyUrl: must be an absolute/],
     ['returnUrl https:host (no //)', { returnUrl: 'https:shop.example' }, /returnUrl: must be an absolute/],
-    ['notifyUrl over 2048 characters', { notifyUrl: `https://merchant.example/${'n'.repeat(2048)}` }, /notifyUrl/],
+    ['notifyUrl over 2048 characters', { notifyUrl: `https://merchant.example/${'n'.repeat(2048)}` }, /^notifyUrl: at most 2048 characters$/],
+    ['notifyUrl of 2049 characters', { notifyUrl: `https://merchant.example/${'n'.repeat(2049 - 25)}` }, /^notifyUrl: at most 2048 characters$/],
+    ['returnUrl over 2048 characters', { returnUrl: `https://shop.example/${'r'.repeat(3000)}` }, /^returnUrl: at most 2048 characters$/],
+    ['return_url over 2048 characters', { return_url: `https://shop.example/${'r'.repeat(2100)}` }, /^return_url: at most 2048 characters$/],
     ['returnUrl javascript:', { returnUrl: 'javascript:alert(1)' }, /returnUrl/],
     ['notifyUrl with a control character', { notifyUrl: 'https://merchant.example/a\u0001b' }, /notifyUrl: contains characters that are not allowed/],
     ['returnUrl with DEL', { returnUrl: 'https://shop.example/a\u007fb' }, /returnUrl: contains characters that are not allowed/],
@@ -216,6 +219,15 @@ describe('v3 pay-in create: other fields', () => {
     const res = await createV3(gw, token, payinBody({ merOrderNo }));
     assert.equal(res.status, 200, res.text);
     assert.equal(res.json.data.merOrderNo, merOrderNo);
+  });
+
+  test('notifyUrl and returnUrl of exactly 2048 characters are accepted', async () => {
+    const notifyUrl = `https://merchant.example/${'n'.repeat(2048 - 25)}`;
+    const returnUrl = `https://shop.example/${'r'.repeat(2048 - 21)}`;
+    assert.equal(notifyUrl.length, 2048);
+    assert.equal(returnUrl.length, 2048);
+    const res = await createV3(gw, token, payinBody({ notifyUrl, returnUrl }));
+    assert.equal(res.status, 200, res.text);
   });
 
   test('PK_WALLET with payType and mobile is accepted', async () => {

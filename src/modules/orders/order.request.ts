@@ -61,8 +61,8 @@ function requiredString(body: Body, field: string, max: number): string {
 }
 
 /** An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused. */
-export function parseUrl(field: string, text: string, requireHttps: boolean): string {
-  if (text.length > MAX_URL) throw badRequest(`${field}: at most ${MAX_URL} characters`);
+/** Its length is the caller's to bound (MAX_URL, counted as every text field is). */
+function parseUrl(field: string, text: string, requireHttps: boolean): string {
   // A backslash anywhere is read as "/" by WHATWG parsers and kept by RFC 3986 ones (http://a.example\@b.example/
   // names a different host to each); format characters (bidi overrides) make the stored text read otherwise.
   // (Zero-width joiners are part of some IDN labels; they stay.)
@@ -135,9 +135,9 @@ export function parseOrderRequest(body: Body, direction: Direction, opts: { requ
   const extra = parseExtra(body);
   if (method) validateExtra(method, direction, extra ?? undefined);
   const attach = optionalString(body, 'attach', MAX_ATTACH);
-  const notifyUrl = parseUrl('notifyUrl', requiredString(body, 'notifyUrl', MAX_URL + 1), opts.requireHttps);
-  const camelReturn = optionalString(body, 'returnUrl', MAX_URL + 1);
-  const returnText = camelReturn ?? optionalString(body, 'return_url', MAX_URL + 1);
+  const notifyUrl = parseUrl('notifyUrl', requiredString(body, 'notifyUrl', MAX_URL), opts.requireHttps);
+  const camelReturn = optionalString(body, 'returnUrl', MAX_URL);
+  const returnText = camelReturn ?? optionalString(body, 'return_url', MAX_URL);
   // Errors name the field as the merchant spelled it.
   const returnUrl = direction === 'payin' && returnText !== null ? parseReturnUrl(camelReturn !== null ? 'returnUrl' : 'return_url', returnText) : null;
   return { merOrderNo, currency, amount, method, extra, attach, notifyUrl, returnUrl };
