@@ -199,4 +199,26 @@ describe('every answer is the envelope; bad input changes nothing', () => {
       assert.match(res.headers, /^x-request-id: \S+$/im);
     });
   }
+
+  test('a chunked body the parser refuses answers 400 under the request id the caller sent', async () => {
+    const res = await raw(`POST ${TOKEN} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-request-id: bad-chunk-1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`);
+    assert.equal(res.status, 400, res.headers + res.body);
+    assert.equal(res.json.error, 'malformed HTTP request');
+    assert.match(res.headers, /^x-request-id: bad-chunk-1$/im);
+  });
+
+  test('a body the client breaks off is logged as refused, not as the database being unreachable', async () => {
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(gw.url).port), rejectUnauthorized: false });
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    socket.write(`POST ${TOKEN} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\nx-request-id: cut-off-1\r\n\r\n{"grant_type":`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.destroy();
+    const line = async () => gw.logs.join('').split('\n').find((l) => l.includes('"cut-off-1"') && /"msg":"request (refused|failed)"/.test(l));
+    const deadline = Date.now() + 5000;
+    while (!(await line()) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const logged = await line();
+    assert.ok(logged, 'the broken-off request is logged');
+    assert.doesNotMatch(logged, /NOT_READY|database/);
+    assert.match(logged, /"code":"BAD_REQUEST".*the connection closed before the whole body arrived/);
+  });
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../errors.ts';
@@ -19,9 +20,13 @@ function refusalOf(code: string | undefined): AppError {
 export function answerClientError(log: FastifyBaseLogger, err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const refusal = refusalOf(err.code);
-  const requestId = newRequestId();
+  // A body the parser refuses (a bad chunk) belongs to a request already under way: keep its id, and
+  // write nothing if its answer has begun.
+  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const known = inProgress?.getHeader('x-request-id');
+  const requestId = typeof known === 'string' ? known : newRequestId();
   log.info({ reqId: requestId, code: refusal.code, parserCode: err.code }, 'request refused by the HTTP parser');
-  if (socket.writable) {
+  if (socket.writable && inProgress?.headersSent !== true) {
     const body = JSON.stringify(failure(refusal));
     socket.write(
       `HTTP/1.1 ${refusal.status} ${refusal.message}\r\n` +

@@ -52,9 +52,11 @@ function validationDetail(err: FastifyError): string {
  */
 export function toAppError(err: unknown): { appError: AppError; isBug: boolean; cause?: string } {
   if (err instanceof AppError) return { appError: err, isBug: false };
+  const fe = err as FastifyError;
+  // Fastify marks a body the client broke off as 400 and keeps the socket's code (ECONNRESET): the client's doing, not the database's.
+  if (fe && fe.code === 'ECONNRESET' && fe.statusCode === 400) return { appError: new AppError('BAD_REQUEST', 'the connection closed before the whole body arrived'), isBug: false };
   const down = databaseUnavailable(err);
   if (down) return { appError: new AppError('NOT_READY', down, 'not ready'), isBug: false, cause: String((err as Error).message) };
-  const fe = err as FastifyError;
   if (fe && Array.isArray(fe.validation)) {
     return { appError: new AppError('BAD_REQUEST', validationDetail(fe), 'invalid request'), isBug: false };
   }

@@ -168,7 +168,8 @@ export function createServer(opts: ServerOptions): App {
   const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
   // Callback hooks rather than async ones: they run on every request.
   app.addHook('onRequest', (request, reply, done) => {
-    reply.header('x-request-id', request.id);
+    // On the raw response, where a parser error in the body (client-error.ts) finds it too.
+    reply.raw.setHeader('x-request-id', request.id);
     const query = request.url.indexOf('?');
     const raw = query === -1 ? request.url : request.url.slice(0, query);
     // The router decodes escapes (/%61pi/… is /api/…): then the route it matched is the path.
