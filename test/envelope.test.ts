@@ -200,6 +200,18 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     });
   }
 
+  test('a chunked body is read; one with another transfer coding is refused (415), not parsed as plain', async () => {
+    const chunk = (body: string) => `${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`;
+    const head = (coding: string) => `POST ${TOKEN} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: ${coding}\r\n\r\n`;
+    const plain = await raw(head('chunked') + chunk(goodBody()));
+    assert.equal(plain.status, 200, plain.body);
+    for (const coding of ['gzip, chunked', 'identity, chunked']) {
+      const res = await raw(head(coding) + chunk(goodBody()));
+      assert.equal(res.status, 415, res.body);
+      assert.equal(res.json.error, `Transfer-Encoding ${coding} is not supported; send the body chunked or with a Content-Length`);
+    }
+  });
+
   test('a chunked body the parser refuses answers 400 under the request id the caller sent', async () => {
     const res = await raw(`POST ${TOKEN} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-request-id: bad-chunk-1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`);
     assert.equal(res.status, 400, res.headers + res.body);

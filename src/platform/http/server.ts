@@ -8,6 +8,7 @@ import Fastify, {
   type RawServerDefault,
 } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { SecureVersion } from 'node:tls';
 import { AppError } from '../errors.ts';
 import { newRequestId } from '../ids.ts';
@@ -113,10 +114,17 @@ function nodeTimeouts(requestTimeoutMs: number) {
 const ROUTE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 /** A body sent compressed is refused as such (415), not parsed as if it were plain and found broken. */
-function codedBody(contentEncoding: string | undefined): AppError | null {
-  const coding = contentEncoding?.trim().toLowerCase() ?? '';
-  if (coding === '' || coding === 'identity') return null;
-  return new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${contentEncoding!.trim().slice(0, 32)} is not supported; send the body uncompressed`);
+function codedBody(headers: IncomingHttpHeaders): AppError | null {
+  const coding = headers['content-encoding']?.trim().toLowerCase() ?? '';
+  if (coding !== '' && coding !== 'identity') {
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${headers['content-encoding']!.trim().slice(0, 32)} is not supported; send the body uncompressed`);
+  }
+  // Node's parser undoes only the chunked framing: a body sent as "gzip, chunked" would be read still compressed.
+  const transfer = headers['transfer-encoding'];
+  if (transfer !== undefined && transfer.split(',').some((c) => c.trim().toLowerCase() !== 'chunked')) {
+    return new AppError('UNSUPPORTED_MEDIA_TYPE', `Transfer-Encoding ${transfer.trim().slice(0, 32)} is not supported; send the body chunked or with a Content-Length`);
+  }
+  return null;
 }
 
 /**
@@ -221,7 +229,7 @@ export function createServer(opts: ServerOptions): App {
 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
-    const encoding = codedBody(request.headers['content-encoding']);
+    const encoding = codedBody(request.headers);
     if (encoding !== null) {
       done(encoding, undefined);
       return;
@@ -246,7 +254,7 @@ export function createServer(opts: ServerOptions): App {
       done(new AppError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json; charset=utf-8'), undefined);
       return;
     }
-    const encoding = codedBody(request.headers['content-encoding']);
+    const encoding = codedBody(request.headers);
     if (encoding !== null) {
       done(encoding, undefined);
       return;
