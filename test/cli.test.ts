@@ -11,6 +11,7 @@ import path from 'node:path';
 import { loadAuthApp } from '../src/modules/merchants/merchant.service.ts';
 import { parseMasterKey, SecretBox } from '../src/platform/secret-box.ts';
 import { sql } from 'kysely';
+import { createTestDatabase, PG_ADMIN_URL, TEST_DB } from './helpers/db.ts';
 import { createWorkspace, type RunResult, type Workspace } from './helpers/process.ts';
 
 // Each command is a new process (about 2.5 s on a slow 2-core VM, more while other test files run): a generous bound.
@@ -149,6 +150,27 @@ describe('pagoda merchant / app commands', () => {
     assert.equal(unreachable.code, 3, unreachable.stderr);
     assert.match(unreachable.stderr, /^pagoda: cannot use the database \(ECONNREFUSED\)/);
     assert.doesNotMatch(unreachable.stderr, /\n\s+at /);
+  });
+
+  it('a PostgreSQL refusal (no TLS where the URL asks for it, a read-only role) exits 3 with one line, not 1 with a stack trace', { ...T, skip: TEST_DB !== 'postgres' && 'PostgreSQL only' }, async () => {
+    const key = { PAGODA_MASTER_KEY: 'ab'.repeat(32) };
+    const noTls = new URL(PG_ADMIN_URL);
+    noTls.searchParams.set('sslmode', 'verify-full');
+    const tlsRun = await ws.run(['ledger', 'check'], { ...key, PAGODA_DATABASE_URL: noTls.toString() });
+    assert.equal(tlsRun.code, 3, tlsRun.stderr);
+    assert.match(tlsRun.stderr, /^pagoda: cannot use the database/m);
+    assert.doesNotMatch(tlsRun.stderr, /\n\s+at /);
+    const db = await createTestDatabase('postgres');
+    try {
+      const readOnly = new URL(db.url);
+      readOnly.searchParams.set('options', '-c default_transaction_read_only=on');
+      const run = await ws.run(['migrate'], { ...key, PAGODA_DATABASE_URL: readOnly.toString() });
+      assert.equal(run.code, 3, run.stderr);
+      assert.match(run.stderr, /^pagoda: cannot use the database \(25006\): cannot execute CREATE TABLE in a read-only transaction$/m);
+      assert.doesNotMatch(run.stderr, /\n\s+at /);
+    } finally {
+      await db.drop();
+    }
   });
 
   it('a master key that does not open the database is refused before anything is written', T, async () => {

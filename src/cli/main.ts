@@ -29,10 +29,18 @@ const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM
  * Exit codes, so that a script can tell "the ledger is wrong" from "the check
  * could not run": 0 done; 1 what a check found (`ledger check`) or what the
  * system refused (a port taken); 2 a refused command (usage, a bad value);
- * 3 the database could not be used.
+ * 3 the database could not be used; 70 anything else (a bug: its stack follows),
+ * never 1, which a monitor of `ledger check` reads as a broken ledger.
  */
 const EXIT_REFUSED = 2;
 const EXIT_DATABASE = 3;
+const EXIT_INTERNAL = 70;
+
+/** A PostgreSQL server's refusal (it carries a SQLSTATE and a severity): the role lacks a grant, a setting cut it short, … */
+function isServerRefusal(err: unknown): err is Error & { code: string } {
+  const { code, severity } = err as { code?: unknown; severity?: unknown };
+  return typeof severity === 'string' && typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code);
+}
 
 const program = new Command('pagoda')
   .description('Pagoda: a self-hostable payment gateway speaking the Starpago merchant API')
@@ -116,7 +124,7 @@ try {
     process.exit(EXIT_REFUSED);
   }
   const code = (err as { code?: unknown }).code;
-  if ((typeof code === 'string' && SQLITE_UNUSABLE.has(code)) || databaseUnavailable(err)) {
+  if ((typeof code === 'string' && SQLITE_UNUSABLE.has(code)) || databaseUnavailable(err) || isServerRefusal(err)) {
     process.stderr.write(`pagoda: cannot use the database${typeof code === 'string' ? ` (${code})` : ''}: ${(err as Error).message || 'connection failed'}\n`);
     process.exit(EXIT_DATABASE);
   }
@@ -124,5 +132,6 @@ try {
     process.stderr.write(`pagoda: ${(err as Error).message} (${code})\n`);
     process.exit(1);
   }
-  throw err;
+  process.stderr.write(`pagoda: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(EXIT_INTERNAL);
 }
