@@ -66,6 +66,10 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_PUBLIC_URL: 'ftp://pay.example' }, 'PAGODA_PUBLIC_URL: must be an https (or http, behind a proxy) URL'],
   [{ PAGODA_DATABASE_URL: 'sqlite:' }, 'PAGODA_DATABASE_URL: sqlite: needs a file path'],
   [{ PAGODA_DATABASE_URL: 'postgres://u@h/db' }, 'PAGODA_MASTER_KEY: required with PostgreSQL'],
+  [{ PAGODA_DB_POOL_SIZE: '0' }, 'PAGODA_DB_POOL_SIZE: must be at least 1'],
+  [{ PAGODA_DB_POOL_SIZE: '-3' }, 'PAGODA_DB_POOL_SIZE: "-3" is not a whole number'],
+  [{ PAGODA_DB_POOL_SIZE: 'ten' }, 'PAGODA_DB_POOL_SIZE: "ten" is not a whole number'],
+  [{ PAGODA_DATABASE_URL: 'postgres://u:pw@/db?host=/run/x', PAGODA_MASTER_KEY: 'ab'.repeat(32), PAGODA_DB_POOL_SIZE: '1.5' }, 'PAGODA_DB_POOL_SIZE: "1.5" is not a whole number'],
   [{ PAGODA_TRUSTED_PROXIES: 'garbage' }, 'PAGODA_TRUSTED_PROXIES: "garbage" is not an address'],
   [{ PAGODA_TRUSTED_PROXIES: '10.0.0.0/99' }, 'PAGODA_TRUSTED_PROXIES: "10.0.0.0/99"'],
 ];
@@ -97,6 +101,27 @@ test('a PostgreSQL URL that does not parse is refused without repeating it (it m
     () => loadConfig({ PAGODA_DATABASE_URL: url, PAGODA_MASTER_KEY: 'ab'.repeat(32) }),
     (err: unknown) => err instanceof ConfigError && err.message === 'PAGODA_DATABASE_URL: not a valid postgres:// URL',
   );
+});
+
+test('PostgreSQL URLs in the forms libpq takes, a socket directory with credentials and no host included', () => {
+  const key = { PAGODA_MASTER_KEY: 'ab'.repeat(32) };
+  for (const url of [
+    'postgres://pagoda:p%40ss@/pagoda?host=/var/run/postgresql',
+    'postgresql://pagoda@/pagoda',
+    'postgres:///pagoda?host=/var/run/postgresql&user=pagoda',
+    'postgres://%2Fvar%2Frun%2Fpostgresql/pagoda',
+    'postgres://pagoda:pw@db.internal:5432/pagoda?options=-csearch_path%3Dpagoda',
+  ]) {
+    assert.equal(loadConfig({ ...key, PAGODA_DATABASE_URL: url }).databaseUrl, url);
+  }
+  for (const url of ['postgres://u:pw@db.internal:notaport/x', 'postgres://u:pw@[::1/x']) {
+    assert.throws(() => loadConfig({ ...key, PAGODA_DATABASE_URL: url }), /not a valid postgres:\/\/ URL/);
+  }
+});
+
+test('the PostgreSQL pool holds 10 connections unless PAGODA_DB_POOL_SIZE says otherwise', () => {
+  assert.equal(loadConfig({}).dbPoolSize, 10);
+  assert.equal(loadConfig({ PAGODA_DB_POOL_SIZE: '4' }).dbPoolSize, 4);
 });
 
 test('good values of the checked variables pass', () => {

@@ -37,6 +37,8 @@ export interface Config {
   readonly sandboxPayoutDelayMs: number;
   readonly appCacheTtlMs: number;
   readonly authFailureLimit: number;
+  /** PostgreSQL connections of the process's pool. */
+  readonly dbPoolSize: number;
 }
 
 export interface EnvVar {
@@ -73,6 +75,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
   { name: 'PAGODA_AUTH_FAILURE_LIMIT', fallback: '60', meaning: 'failed authentications per client address per minute after which its API calls answer 429 until the minute ends (0: off)' },
   { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list), or a merchant\'s currencies and method settings, it has read' },
+  { name: 'PAGODA_DB_POOL_SIZE', fallback: '10', meaning: 'PostgreSQL connections a process may open (a process with the worker role holds one more, for LISTEN); size a pooler for all of them' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 
@@ -104,11 +107,21 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}: expected 1 or 0, got "${raw}"`);
 }
 
-function count(env: Env, name: string, fallback: number): number {
+function count(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
+  if (Number(raw) < min) throw new ConfigError(`${name}: must be at least ${min}`);
   return Number(raw);
+}
+
+/**
+ * A postgres:// URL as libpq and node-postgres read it, where the host may be
+ * empty (the default, or `?host=/socket/dir`) even after credentials, which the
+ * WHATWG parser refuses: postgres://user:pw@/db?host=/var/run/postgresql.
+ */
+function isPostgresUrl(url: string): boolean {
+  return URL.canParse(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[/?#]|$)/, '$1localhost'));
 }
 
 /** The longest delay a Node.js timer takes; a longer one fires after 1 ms. */
@@ -198,7 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
   if (isSqlite && databaseUrl === 'sqlite:') throw new ConfigError('PAGODA_DATABASE_URL: sqlite: needs a file path (sqlite:/var/lib/pagoda/pagoda.db)');
   if (!isSqlite) {
     // Not repeated in the message: it may hold a password.
-    if (!URL.canParse(databaseUrl)) throw new ConfigError('PAGODA_DATABASE_URL: not a valid postgres:// URL');
+    if (!isPostgresUrl(databaseUrl)) throw new ConfigError('PAGODA_DATABASE_URL: not a valid postgres:// URL');
     if (!env.PAGODA_MASTER_KEY) throw new ConfigError('PAGODA_MASTER_KEY: required with PostgreSQL (32 bytes as 64 hex characters or base64); keep it, it decrypts the app secrets');
   }
   const base = publicUrl(env, listenPort);
@@ -239,5 +252,6 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
     appCacheTtlMs: duration(env, 'PAGODA_APP_CACHE_TTL', '1s'),
     authFailureLimit: count(env, 'PAGODA_AUTH_FAILURE_LIMIT', 60),
+    dbPoolSize: count(env, 'PAGODA_DB_POOL_SIZE', 10, 1),
   });
 }

@@ -21,7 +21,7 @@ export interface Core {
 export async function openCore(config: Config, clock: Clock = systemClock): Promise<Core> {
   const isSqlite = config.databaseUrl.startsWith('sqlite:');
   const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, isSqlite));
-  const db = openDatabase(config.databaseUrl);
+  const db = openDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
   try {
     await migrateToLatest(db);
   } catch (err) {

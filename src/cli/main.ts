@@ -78,7 +78,7 @@ program
   .option('--json', 'machine-readable output')
   .action(async (opts: { json?: boolean }) => {
     const config = loadConfig();
-    const db = openDatabase(config.databaseUrl);
+    const db = openDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
     try {
       const applied = await migrateToLatest(db);
       print({ applied }, Boolean(opts.json));
