@@ -49,6 +49,31 @@ describe('ledger', () => {
     assert.equal(await L.db.selectFrom('journal_entries').select('id').where('id', '=', entry.id).executeTakeFirst(), undefined);
   });
 
+  it('a balance that would pass 2^63 − 1 minor units is refused with 422, on SQLite too (never stored inexact), and nothing of the entry persists', T, async () => {
+    // JPY, which no other test here moves: the platform's adjustment account takes the other side.
+    const m = await newMerchant(L.db);
+    const max = 2n ** 63n - 1n;
+    const adjustment = (id: string, amount: bigint) => ({
+      entry: { id: `op.adjust:${id}`, kind: 'op.adjust' as const, currency: 'JPY', actor: 'test', reason: 'range', now: T0 },
+      postings: postingsFor({ kind: 'op.adjust', merchantId: m, account: 'payout', amount }),
+    });
+    const postAdjustment = ({ entry, postings }: ReturnType<typeof adjustment>) => L.db.transaction().execute((tx) => post(tx, entry, postings));
+    assert.equal(await postAdjustment(adjustment('near-the-top', max - 5n)), 'posted');
+    const past = adjustment('past-the-top', 6n);
+    await assert.rejects(
+      postAdjustment(past),
+      (err: unknown) => err instanceof AppError && err.status === 422 && /^balance out of range: an account in JPY would pass 2\^63 − 1 minor units/.test(err.detail ?? ''),
+    );
+    const payout = async () => (await L.db.selectFrom('ledger_accounts').select('balance').where('merchant_id', '=', m).where('kind', '=', 'payout').executeTakeFirstOrThrow()).balance;
+    assert.equal(typeof (await payout()), 'bigint', 'still an integer');
+    assert.equal(await payout(), max - 5n, 'unchanged');
+    assert.equal(await L.db.selectFrom('journal_entries').select('id').where('id', '=', past.entry.id).executeTakeFirst(), undefined);
+    assert.equal(await postAdjustment(adjustment('to-the-top', 5n)), 'posted', 'up to the limit itself is fine');
+    assert.equal(await payout(), max);
+    assert.deepEqual(await checkLedger(L.db), []);
+    assert.equal(await postAdjustment(adjustment('back-to-zero', -max)), 'posted');
+  });
+
   it('a posting that would make payout negative is refused with 422 and nothing of the entry persists', T, async () => {
     const m = await newMerchant(L.db);
     await credit(m, 1_000n);

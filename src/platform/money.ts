@@ -28,7 +28,9 @@ export interface AmountOptions {
 /**
  * Largest accepted magnitude, in minor units: 15 digits, so that every amount
  * accepted comes back exact as a JSON number (a double keeps 15 significant
- * decimal digits; see toMajorNumber) and sums stay far inside a 64-bit column.
+ * decimal digits; see toMajorNumber). A balance is a sum of them: it can pass
+ * 15 digits (written exactly, see exact-number.ts), and a posting that would
+ * take it past a 64-bit column is refused (migration 0010).
  * 9 999 999 999 999.99 in a 2-decimal currency.
  */
 export const MAX_MINOR = 999_999_999_999_999n;

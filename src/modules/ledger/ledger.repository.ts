@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
 import { columnsOf, rowsStatement, sqlStatement, unnestOf, type PgType } from '../../platform/db/statement.ts';
 import type { Insertable } from 'kysely';
+import { OUT_OF_RANGE } from '../../platform/db/migrations/0010_ledger_balance_range.ts';
 import type { JournalEntriesTable, LedgerAccountRow, LedgerAccountsTable, PostingsTable } from '../../platform/db/schema.ts';
 
 /** Each table's columns as these statements write them, with the type PostgreSQL reads them as. */
@@ -79,6 +80,13 @@ export async function insertEntriesIfAbsent(
   return written;
 }
 
+/** PostgreSQL's bigint overflow (numeric_value_out_of_range), or SQLite's trigger of migration 0010. */
+function isOutOfRange(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const e = err as { code?: unknown; message?: unknown };
+  return e.code === '22003' || (typeof e.message === 'string' && e.message.includes(OUT_OF_RANGE));
+}
+
 /** PostgreSQL's check_violation, or SQLite's CHECK failure. */
 function isCheckViolation(err: unknown): boolean {
   if (typeof err !== 'object' || err === null) return false;
@@ -91,10 +99,11 @@ function isCheckViolation(err: unknown): boolean {
  * Adds each amount to its account's balance in the statement that checks it:
  * the CHECK constraint refuses a negative result on a non-negative account, so
  * two transactions can never both spend the same money. One move per account,
- * in account id order (the one lock order). 'refused' leaves the transaction
- * for the caller to roll back (PostgreSQL has already aborted it).
+ * in account id order (the one lock order). 'refused' (a balance below zero)
+ * and 'out of range' (past 2^63 − 1 minor units) leave the transaction for the
+ * caller to roll back (PostgreSQL has already aborted it).
  */
-export async function moveBalances(db: Db, moves: readonly { id: string; amount: bigint }[]): Promise<'ok' | 'refused'> {
+export async function moveBalances(db: Db, moves: readonly { id: string; amount: bigint }[]): Promise<'ok' | 'refused' | 'out of range'> {
   try {
     if (dialectOf(db) === 'postgres') {
       const moved = await moveBalancesPg(db, [moves.map((m) => m.id), moves.map((m) => m.amount)]);
@@ -105,6 +114,7 @@ export async function moveBalances(db: Db, moves: readonly { id: string; amount:
     return 'ok';
   } catch (err) {
     if (isCheckViolation(err)) return 'refused';
+    if (isOutOfRange(err)) return 'out of range';
     throw err;
   }
 }

@@ -85,10 +85,15 @@ export async function postMany(tx: Db, items: readonly { entry: EntryInput; post
     candidates.flatMap(({ entry, rows }) => rows.map((p, i) => ({ id: `${entry.id}#${i}`, entry_id: entry.id, account_id: p.id, amount: p.amount, created_at: entry.now }))),
   );
   const moves = netMoves(candidates.filter(({ entry }) => written.has(entry.id)).flatMap(({ rows }) => rows));
-  if (moves.length > 0 && (await repo.moveBalances(tx, moves)) === 'refused') {
+  const moved = moves.length > 0 ? await repo.moveBalances(tx, moves) : 'ok';
+  if (moved === 'refused') {
     const short = moves.filter((m) => m.amount < 0n && isNonNegative(m.account));
     const what = short.map((m) => `the ${m.account.kind} balance in ${m.currency} cannot cover ${formatMajor(-m.amount, m.currency)}`);
     throw unprocessable(`insufficient balance: ${what.join('; ') || 'a balance would go below zero'}`);
+  }
+  if (moved === 'out of range') {
+    const currencies = [...new Set(moves.map((m) => m.currency))].join(', ');
+    throw unprocessable(`balance out of range: an account in ${currencies} would pass 2^63 − 1 minor units, the most a balance holds`);
   }
   return placed.map(({ entry }, i) => (firstOf.get(entry.id) === i && written.has(entry.id) ? 'posted' : 'duplicate'));
 }

@@ -10,6 +10,7 @@ import * as m0006 from './migrations/0006_order_events_by_order.ts';
 import * as m0007 from './migrations/0007_orders_one_job_index.ts';
 import * as m0008 from './migrations/0008_app_token_epoch.ts';
 import * as m0009 from './migrations/0009_notification_origin.ts';
+import * as m0010 from './migrations/0010_ledger_balance_range.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0007_orders_one_job_index': m0007,
   '0008_app_token_epoch': m0008,
   '0009_notification_origin': m0009,
+  '0010_ledger_balance_range': m0010,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
