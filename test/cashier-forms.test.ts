@@ -172,6 +172,26 @@ describe('cashier forms: method picker and cancel', () => {
     assert.deepEqual((await notifications(gw, order.orderNo)).map((n) => n.status), ['EXPIRED', 'EXCEPTION']);
   });
 
+  test('a stale page paid after expiry is an EXCEPTION, as the sandbox API makes it, whether the expiry job has run or not', async () => {
+    for (const jobRan of [false, true]) {
+      token = await gw.token(creds);
+      const order = await create({ currency: 'MXN', amount: 100 });
+      const csrf = csrfOf((await page(order.orderNo)).text);
+      gw.clock.advance(gw.config.orderTtlMs + 1);
+      if (jobRan) assert.equal((await page(order.orderNo)).status, 200, 'opening the page expires it, as the job would');
+      assert.equal((await statusOf(order.orderNo)).status, jobRan ? 'EXPIRED' : 'PENDING');
+      const failed = await post(order.orderNo, 'sandbox', { csrf, outcome: 'FAILED' });
+      assert.equal(failed.status, 303, failed.text);
+      assert.equal((await statusOf(order.orderNo)).status, 'EXPIRED', `a failure after expiry changes nothing (job ran: ${jobRan})`);
+      const paid = await post(order.orderNo, 'sandbox', { csrf, outcome: 'PAID' });
+      assert.equal(paid.status, 303, paid.text);
+      const after = await statusOf(order.orderNo);
+      assert.equal(after.status, 'EXCEPTION', `job ran: ${jobRan}`);
+      assert.match(String(after.message), /after the order expired/);
+    }
+    token = await gw.token(creds);
+  });
+
   test('cancelling an order already paid (a stale page) changes nothing; without the form token it is refused', async () => {
     const order = await create({});
     const csrf = csrfOf((await page(order.orderNo)).text);
