@@ -174,6 +174,40 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     }
   });
 
+  test('a long amount stays on one line and inside its card on a 360 px screen', { timeout: 60_000 }, async () => {
+    const orders = await Promise.all(
+      [['IDR', 25_000_000.5, 'va'], ['IDR', 1_500_000_000, 'va'], ['MXN', 12_345_678.89, 'MX_SPEI'], ['MXN', 9_999_999_999_999.99, 'MX_SPEI']].map(([currency, amount, payMethod], i) =>
+        createOrder({ merOrderNo: `browser-wide-${i}`, currency, amount, payMethod }),
+      ),
+    );
+    const chromium = await launchChromium();
+    try {
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 360, height: 740 }, locale: 'id-ID' });
+      const page = await context.newPage();
+      for (const order of orders) {
+        await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
+        const fit = await page.locator('.amount').evaluate((amount) => {
+          const figure = amount.querySelector('.figure')!;
+          const code = amount.querySelector('small')!;
+          const card = amount.closest('.card')!.getBoundingClientRect();
+          return {
+            lines: figure.getClientRects().length,
+            right: Math.max(figure.getBoundingClientRect().right, code.getBoundingClientRect().right),
+            cardRight: card.right,
+            scroll: amount.ownerDocument.documentElement.scrollWidth,
+          };
+        });
+        assert.equal(fit.lines, 1, `${order.amount} ${order.currency}: the figure is one box`);
+        assert.ok(fit.right <= fit.cardRight, `${order.amount} ${order.currency}: the amount ends at ${fit.right}, past its card (${fit.cardRight})`);
+        assert.ok(fit.scroll <= 360, `${order.amount} ${order.currency}: the page scrolls sideways (${fit.scroll} px)`);
+      }
+      await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-long-amount-id.png') });
+      await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
   test('the page and its assets stay under 50 KB; unknown orders get an HTML 404', async () => {
     const order = await createOrder({ merOrderNo: 'browser-3', currency: 'IDR', amount: 99000, payMethod: 'qris' });
     const page = await gw.call('GET', gw.cashierPath(order.orderNo));

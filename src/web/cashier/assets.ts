@@ -20,8 +20,11 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 .badge{flex:none;border:2px solid var(--warn);color:var(--warn);border-radius:.5rem;padding:.125rem .5rem;font-size:.75rem;font-weight:700;letter-spacing:.05em}
 .test-note{margin:0 0 1rem;padding:.75rem 1rem;border-radius:.75rem;background:var(--sand);color:var(--warn);font-size:.9375rem}
 .amount-label{margin:0;color:var(--muted);font-size:.875rem}
-.amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums;overflow-wrap:anywhere}
-.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem;white-space:nowrap;overflow-wrap:normal}
+.amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
+.amount.long{font-size:1.75rem}
+.amount.longer{font-size:1.375rem}
+.amount .figure{white-space:nowrap}
+.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem;white-space:nowrap}
 .meta{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;margin:0;font-size:.8125rem;color:var(--muted)}
 .meta dt{display:inline}
 .meta dd{display:inline;margin:0 0 0 .25rem;overflow-wrap:anywhere}

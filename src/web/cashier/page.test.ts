@@ -101,8 +101,14 @@ describe('renderCashierPage: content', () => {
   });
 
   it('formats the amount for the language, with the currency code', async () => {
-    assert.ok((await renderCashierPage(view(), 'en')).includes('<p class="amount">1,250.50<small>MXN</small></p>'));
-    assert.ok((await renderCashierPage(view({ amountText: '1500000', currency: 'IDR' }), 'id')).includes('1.500.000<small>IDR</small>'));
+    assert.ok((await renderCashierPage(view(), 'en')).includes('<p class="amount"><span class="figure">1,250.50</span><wbr><small>MXN</small></p>'));
+    assert.ok((await renderCashierPage(view({ amountText: '1500000', currency: 'IDR' }), 'id')).includes('<span class="figure">1.500.000</span><wbr><small>IDR</small>'));
+  });
+
+  it('sets a long amount smaller rather than breaking it', async () => {
+    for (const [amountText, size] of [['9999999.99', 'amount'], ['1500000000.5', 'amount long'], ['99999999999.99', 'amount longer']] as const) {
+      assert.match(await renderCashierPage(view({ amountText }), 'en'), new RegExp(`<p class="${size}"><span class="figure">`), amountText);
+    }
   });
 
   it('shows the order number and the method', async () => {

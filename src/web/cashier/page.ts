@@ -104,10 +104,20 @@ function methodName(method: { code: string; label: string }, t: Messages): strin
   return Object.hasOwn(t.methodNames, method.code) ? t.methodNames[method.code as DescribedMethod] : method.label;
 }
 
+/**
+ * The amount's size class: the figure never breaks (a consumer must not read half a number), so a
+ * long one is set smaller; 20 characters (9,999,999,999,999.99) fit a 360 px screen. The currency
+ * code may go to the next line (`<wbr>`), whole.
+ */
+function amountSize(figure: string): string {
+  return figure.length > 16 ? 'amount longer' : figure.length > 12 ? 'amount long' : 'amount';
+}
+
 function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
+  const figure = formatAmount(view.amountText, lang);
   return html`<section class="card" aria-label="${t.amount}">
 <p class="amount-label">${t.amount}</p>
-<p class="amount">${formatAmount(view.amountText, lang)}<small>${view.currency}</small></p>
+<p class="${amountSize(figure)}"><span class="figure">${figure}</span><wbr><small>${view.currency}</small></p>
 <dl class="meta">
 ${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${methodName(view.method, t)}</dd></div>`}
 <div><dt>${t.orderNo}:</dt> <dd class="mono">${view.orderNo}</dd></div>
