@@ -106,6 +106,18 @@ describe('v3 pay-in create: the order object and method params', () => {
     assert.match(page.text, /<span class="field-label">Bank<\/span> <strong>Bank Negara Indonesia<\/strong>/);
   });
 
+  test('without payMethod: params still have the cashier page and the expiry, until the consumer picks a method', async () => {
+    const res = await createV3(gw, token, payinBody({ payMethod: undefined }));
+    assert.equal(res.status, 200, res.text);
+    const o = res.json.data;
+    assert.equal(o.status, 'CREATED');
+    assert.equal(o.payMethod, undefined);
+    assert.deepEqual(Object.keys(o.params).sort(), ['expireTime', 'paymentLink', 'url']);
+    assert.equal(o.params.expireTime, gw.clock.now() + gw.config.orderTtlMs);
+    const q = await gw.call('GET', `/api/v3/payment/query?orderNo=${o.orderNo}`, { headers: bearer(token) });
+    assert.deepEqual(q.json.data.params, o.params);
+  });
+
   test('payMethod is matched case-insensitively without country prefix: qris on IDR is ID_QRIS', async () => {
     const res = await createV3(gw, token, payinBody({ currency: 'IDR', payMethod: 'qris', amount: 10000 }));
     assert.equal(res.status, 200, res.text);

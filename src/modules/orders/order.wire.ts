@@ -15,6 +15,8 @@ function paramsOf(row: OrderRow, cashierLink: CashierLink): Record<string, strin
     const value = params[name];
     if (typeof value === 'string' && /^\d{1,15}$/.test(value)) params[name] = Number(value);
   }
+  // An order whose method the consumer has yet to pick has no channel params: its expiry is still the order's.
+  if (params.expireTime === undefined && row.expires_at !== null) params.expireTime = Number(row.expires_at);
   return params;
 }
 
