@@ -43,6 +43,7 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .methods button{display:flex;width:100%;align-items:center;justify-content:space-between;min-height:3.5rem;margin:0 0 .5rem;padding:.75rem 1rem;border:1px solid var(--line);border-radius:.75rem;background:var(--card);color:var(--fg);font:inherit;font-weight:600;text-align:left;cursor:pointer}
 .methods button::after{content:"\\203A";font-size:1.5rem;line-height:1;color:var(--muted)}
 .field{margin:0 0 1rem}
+.wallet-note{color:var(--muted);font-size:.875rem}
 .field-label{display:block;margin-bottom:.375rem;font-weight:600}
 .copybox{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.5rem .5rem .5rem .875rem;border:1px solid var(--line);border-radius:.75rem;background:var(--soft)}
 .copybox code{flex:1 1 12rem;min-width:0;font:600 1.125rem/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all;-webkit-user-select:all}

@@ -56,8 +56,10 @@ ${copyField({ id: 'f-qr-text', label: t.orCopyCode, value: qrCode }, t)}`;
 function contentBlock(content: string | undefined, qrCode: string | undefined, t: Messages): SafeHtml | null {
   // PIX sends its copy-and-paste code as both qrCode and content: show it once.
   if (content === undefined || content === '' || content === qrCode) return null;
-  // Wallets send a sentence to follow in their app, not a code to paste.
-  if (/\s/.test(content.trim())) return html`<p class="field">${content}</p>`;
+  // Wallets send a sentence to follow in their app, not a code to paste, in the channel's language:
+  // what to do comes first in the page's.
+  if (/\s/.test(content.trim())) return html`<p class="field">${t.approveInWallet}</p>
+<p class="field wallet-note">${content}</p>`;
   return copyField({ id: 'f-content', label: t.content, value: content }, t);
 }
 

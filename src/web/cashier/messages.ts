@@ -5,7 +5,7 @@ import type { Lang, OrderStatus } from './i18n.ts';
  * key fails the typecheck instead of showing a consumer a blank.
  */
 
-export type DescribedMethod = 'MX_SPEI' | 'ID_VA';
+export type DescribedMethod = 'MX_SPEI' | 'ID_VA' | 'PK_WALLET';
 
 export interface Messages {
   title: string;
@@ -24,6 +24,8 @@ export interface Messages {
   copied: string;
   copyFailed: string;
   openApp: string;
+  /** Before a wallet's own words (its request, in the channel's language): what to do, in the page's. */
+  approveInWallet: string;
   scanQr: string;
   qrAlt: string;
   orCopyCode: string;
@@ -65,6 +67,7 @@ const en: Messages = {
   copied: 'Copied',
   copyFailed: 'Press and hold the text to copy it',
   openApp: 'Open the app to pay',
+  approveInWallet: 'Open your wallet app and approve the payment request waiting there.',
   scanQr: 'Scan the QR code with your banking app',
   qrAlt: 'QR code for this payment',
   orCopyCode: 'Or copy the code',
@@ -83,7 +86,7 @@ const en: Messages = {
   sandboxException: 'Simulate exception',
   testOrder: 'This is a test order: no real money moves.',
   testBadge: 'TEST',
-  methodNames: { MX_SPEI: 'SPEI bank transfer', ID_VA: 'Bank virtual account' },
+  methodNames: { MX_SPEI: 'SPEI bank transfer', ID_VA: 'Bank virtual account', PK_WALLET: 'JazzCash / Easypaisa wallet' },
   statusTitle: {
     CREATED: 'Awaiting payment',
     PENDING: 'Payment in progress',
@@ -121,6 +124,7 @@ const es: Messages = {
   copied: 'Copiado',
   copyFailed: 'Mantén pulsado el texto para copiarlo',
   openApp: 'Abrir la app para pagar',
+  approveInWallet: 'Abre la app de tu billetera y aprueba la solicitud de pago que te espera allí.',
   scanQr: 'Escanea el código QR con la app de tu banco',
   qrAlt: 'Código QR de este pago',
   orCopyCode: 'O copia el código',
@@ -139,7 +143,7 @@ const es: Messages = {
   sandboxException: 'Simular excepción',
   testOrder: 'Este es un pedido de prueba: no se mueve dinero real.',
   testBadge: 'PRUEBA',
-  methodNames: { MX_SPEI: 'Transferencia SPEI', ID_VA: 'Cuenta virtual bancaria' },
+  methodNames: { MX_SPEI: 'Transferencia SPEI', ID_VA: 'Cuenta virtual bancaria', PK_WALLET: 'Billetera JazzCash / Easypaisa' },
   statusTitle: {
     CREATED: 'Pendiente de pago',
     PENDING: 'Pago en proceso',
@@ -177,6 +181,7 @@ const pt: Messages = {
   copied: 'Copiado',
   copyFailed: 'Toque e segure o texto para copiá-lo',
   openApp: 'Abrir o app para pagar',
+  approveInWallet: 'Abra o app da sua carteira e aprove a solicitação de pagamento que está esperando lá.',
   scanQr: 'Escaneie o QR code com o app do seu banco',
   qrAlt: 'QR code deste pagamento',
   orCopyCode: 'Ou copie o código',
@@ -195,7 +200,7 @@ const pt: Messages = {
   sandboxException: 'Simular exceção',
   testOrder: 'Este é um pedido de teste: nenhum dinheiro real é movimentado.',
   testBadge: 'TESTE',
-  methodNames: { MX_SPEI: 'Transferência SPEI', ID_VA: 'Conta virtual bancária' },
+  methodNames: { MX_SPEI: 'Transferência SPEI', ID_VA: 'Conta virtual bancária', PK_WALLET: 'Carteira JazzCash / Easypaisa' },
   statusTitle: {
     CREATED: 'Aguardando pagamento',
     PENDING: 'Pagamento em processamento',
@@ -233,6 +238,7 @@ const id: Messages = {
   copied: 'Disalin',
   copyFailed: 'Tekan dan tahan teks untuk menyalinnya',
   openApp: 'Buka aplikasi untuk membayar',
+  approveInWallet: 'Buka aplikasi dompet digital Anda dan setujui permintaan pembayaran yang menunggu di sana.',
   scanQr: 'Pindai kode QR dengan aplikasi bank Anda',
   qrAlt: 'Kode QR untuk pembayaran ini',
   orCopyCode: 'Atau salin kodenya',
@@ -251,7 +257,7 @@ const id: Messages = {
   sandboxException: 'Simulasikan pengecualian',
   testOrder: 'Ini adalah pesanan uji coba: tidak ada uang sungguhan yang berpindah.',
   testBadge: 'UJI COBA',
-  methodNames: { MX_SPEI: 'Transfer bank SPEI', ID_VA: 'Virtual account bank' },
+  methodNames: { MX_SPEI: 'Transfer bank SPEI', ID_VA: 'Virtual account bank', PK_WALLET: 'Dompet JazzCash / Easypaisa' },
   statusTitle: {
     CREATED: 'Menunggu pembayaran',
     PENDING: 'Pembayaran sedang diproses',

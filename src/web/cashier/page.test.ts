@@ -285,7 +285,9 @@ describe('renderCashierPage: instructions', () => {
     const va = await renderCashierPage(view({ method: { code: 'ID_VA', label: 'VA', params: { vaNumber: '8808672564527964' } } }), 'id');
     assert.ok(va.includes('data-copy="8808672564527964"') && va.includes(messages('id').vaNumber));
     const ovo = await renderCashierPage(view({ method: { code: 'ID_OVO', label: 'OVO', params: { content: 'Approve it in the OVO app.' } } }), 'id');
-    assert.ok(ovo.includes('<p class="field">Approve it in the OVO app.</p>'));
+    assert.ok(ovo.includes(`<p class="field">${messages('id').approveInWallet}</p>\n<p class="field wallet-note">Approve it in the OVO app.</p>`), 'what to do in the page language, then the wallet\'s own words');
+    const wallet = await renderCashierPage(view({ method: { code: 'PK_WALLET', label: 'JazzCash / Easypaisa wallet', params: { content: 'Approve it.' } } }), 'es');
+    assert.match(wallet, /<dd>Billetera JazzCash \/ Easypaisa<\/dd>/);
     const code = await renderCashierPage(view({ method: { code: 'X', label: 'X', params: { content: 'ABC123' } } }), 'en');
     assert.ok(code.includes('data-copy="ABC123"'));
   });
