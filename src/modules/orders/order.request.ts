@@ -60,8 +60,10 @@ function requiredString(body: Body, field: string, max: number): string {
   return value;
 }
 
-/** An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused. */
-/** Its length is the caller's to bound (MAX_URL, counted as every text field is). */
+/**
+ * An absolute http(s) URL; `javascript:`, `data:`, relative and credentialed URLs are refused.
+ * Its length is the caller's to bound (MAX_URL, counted as every text field is).
+ */
 function parseUrl(field: string, text: string, requireHttps: boolean): string {
   // A backslash anywhere is read as "/" by WHATWG parsers and kept by RFC 3986 ones (http://a.example\@b.example/
   // names a different host to each); format characters (bidi overrides) make the stored text read otherwise.
