@@ -156,6 +156,8 @@ describe('cashier forms: method picker and cancel', () => {
     assert.deepEqual((await notifications(gw, order.orderNo)).map((n) => n.status), ['FAILED']);
     const q = await gw.call('GET', `/api/v3/payment/query?orderNo=${order.orderNo}`, { headers: bearer(token) });
     assert.deepEqual([q.json.data.status, q.json.data.message], ['FAILED', 'cancelled by the consumer']);
+    const shown = (await gw.call('GET', gw.cashierPath(order.orderNo), { headers: { 'accept-language': 'es' } })).text;
+    assert.match(shown, /<h2>Cancelaste este pago<\/h2>/, 'the consumer reads that they cancelled, not that the payment failed');
   });
 
   test('cancelling with payment instructions shown: EXPIRED at once, so money arriving later is an EXCEPTION, not lost', async () => {
@@ -165,7 +167,9 @@ describe('cashier forms: method picker and cancel', () => {
     assert.equal(cancelled.status, 303, cancelled.text);
     assert.equal(cancelled.headers.location, gw.cashierPath(order.orderNo), 'no returnUrl: the result is shown here');
     assert.equal((await statusOf(order.orderNo)).status, 'EXPIRED');
-    assert.doesNotMatch((await page(order.orderNo)).text, /\/cancel"/);
+    const shown = (await page(order.orderNo)).text;
+    assert.doesNotMatch(shown, /\/cancel"/);
+    assert.match(shown, /<h2>You cancelled this payment<\/h2><p>Please do not pay this order any more/);
     const late = await gw.call('POST', `/sandbox/v1/payins/${order.orderNo}/complete`, { body: '{"outcome":"PAID"}', headers: bearer(token) });
     assert.equal(late.status, 200, late.text);
     assert.equal((await statusOf(order.orderNo)).status, 'EXCEPTION');

@@ -14,7 +14,7 @@ import { loadAuthApp, merchantName } from '../modules/merchants/merchant.service
 import { CASHIER_LINK_PURPOSE, cashierKey, cashierPath, isCashierKey } from '../modules/orders/cashier-link.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
-import { cancelPayin, choosePayinMethod, currentPayin, type PayinDeps } from '../modules/payins/payin.service.ts';
+import { CANCELLED_BY_CONSUMER, cancelPayin, choosePayinMethod, currentPayin, type PayinDeps } from '../modules/payins/payin.service.ts';
 import { completeSandboxPayin, parseSandboxOutcome, } from '../modules/payins/sandbox.routes.ts';
 import type { SandboxBank } from '../modules/channels/sandbox/sandbox.bank.ts';
 import { CASHIER_ASSETS } from './cashier/assets.ts';
@@ -74,6 +74,7 @@ async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer, linkSecre
     now: deps.now(),
     method: def ? { code: def.code, label: def.label, params: order.params ? (JSON.parse(order.params) as Record<string, string>) : {} } : null,
     choices: picker.choices,
+    cancelled: order.message === CANCELLED_BY_CONSUMER,
     // Before a method is picked the order has no channel: a test order when every choice is the sandbox.
     sandbox: order.channel === SANDBOX || picker.sandbox,
     csrfToken: csrfToken(key, order.order_no),

@@ -163,6 +163,9 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
  * operator, as after any expiry, rather than refused on a FAILED order. An
  * order no longer open is left as it is (a stale page).
  */
+/** The message of an order the consumer cancelled on the cashier page. */
+export const CANCELLED_BY_CONSUMER = 'cancelled by the consumer';
+
 export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
   return deps.transact(async (tx) => {
     const order = await findOrderForUpdate(tx, orderNo);
@@ -170,7 +173,7 @@ export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<Ord
     if (order.status !== 'CREATED' && order.status !== 'PENDING') return order;
     if (isDue(order, deps.clock.now())) return (await transitionKnownOrder(tx, deps, order, EXPIRY)).order;
     const to: OrderStatus = order.method === null ? 'FAILED' : 'EXPIRED';
-    const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: 'cancelled by the consumer' } });
+    const result = await transitionKnownOrder(tx, deps, order, { to, cause: 'cashier', actor: 'consumer', changes: { message: CANCELLED_BY_CONSUMER } });
     return result.order;
   });
 }

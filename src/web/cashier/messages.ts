@@ -46,6 +46,8 @@ export interface Messages {
   testBadge: string;
   /** Pay-in methods whose name is a description, not a brand (brands keep the catalogue's label everywhere). */
   methodNames: Record<DescribedMethod, string>;
+  /** The title of a FAILED or EXPIRED order the consumer cancelled. */
+  cancelledTitle: string;
   statusTitle: Record<OrderStatus, string>;
   statusDetail: Record<OrderStatus, string>;
 }
@@ -87,6 +89,7 @@ const en: Messages = {
   testOrder: 'This is a test order: no real money moves.',
   testBadge: 'TEST',
   methodNames: { MX_SPEI: 'SPEI bank transfer', ID_VA: 'Bank virtual account', PK_WALLET: 'JazzCash / Easypaisa wallet' },
+  cancelledTitle: 'You cancelled this payment',
   statusTitle: {
     CREATED: 'Awaiting payment',
     PENDING: 'Payment in progress',
@@ -144,6 +147,7 @@ const es: Messages = {
   testOrder: 'Este es un pedido de prueba: no se mueve dinero real.',
   testBadge: 'PRUEBA',
   methodNames: { MX_SPEI: 'Transferencia SPEI', ID_VA: 'Cuenta virtual bancaria', PK_WALLET: 'Billetera JazzCash / Easypaisa' },
+  cancelledTitle: 'Cancelaste este pago',
   statusTitle: {
     CREATED: 'Pendiente de pago',
     PENDING: 'Pago en proceso',
@@ -201,6 +205,7 @@ const pt: Messages = {
   testOrder: 'Este é um pedido de teste: nenhum dinheiro real é movimentado.',
   testBadge: 'TESTE',
   methodNames: { MX_SPEI: 'Transferência SPEI', ID_VA: 'Conta virtual bancária', PK_WALLET: 'Carteira JazzCash / Easypaisa' },
+  cancelledTitle: 'Você cancelou este pagamento',
   statusTitle: {
     CREATED: 'Aguardando pagamento',
     PENDING: 'Pagamento em processamento',
@@ -258,6 +263,7 @@ const id: Messages = {
   testOrder: 'Ini adalah pesanan uji coba: tidak ada uang sungguhan yang berpindah.',
   testBadge: 'UJI COBA',
   methodNames: { MX_SPEI: 'Transfer bank SPEI', ID_VA: 'Virtual account bank', PK_WALLET: 'Dompet JazzCash / Easypaisa' },
+  cancelledTitle: 'Anda membatalkan pembayaran ini',
   statusTitle: {
     CREATED: 'Menunggu pembayaran',
     PENDING: 'Pembayaran sedang diproses',

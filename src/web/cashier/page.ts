@@ -30,6 +30,8 @@ export interface CashierView {
   method: null | { code: string; label: string; params: Record<string, string> };
   /** The methods offered when `method` is null and the status is CREATED. */
   choices: Array<{ code: string; label: string }>;
+  /** The consumer cancelled it on this page: its final page says so rather than "failed" or "expired". */
+  cancelled?: boolean;
   /** Show the outcome buttons (PAID / FAILED / EXCEPTION). */
   sandbox: boolean;
   /** Sent back in every form as the hidden field `csrf`. */
@@ -126,9 +128,10 @@ ${countdown(view, t)}
 </section>`;
 }
 
-function statusBlock(status: CashierStatus, t: Messages): SafeHtml {
+function statusBlock(status: CashierStatus, t: Messages, cancelled = false): SafeHtml {
   const tone = TONE[status];
-  return html`<div class="status s-${tone}" role="status">${icon(tone)}<div><h2>${t.statusTitle[status]}</h2><p>${t.statusDetail[status]}</p></div></div>`;
+  const title = cancelled && (status === 'FAILED' || status === 'EXPIRED') ? t.cancelledTitle : t.statusTitle[status];
+  return html`<div class="status s-${tone}" role="status">${icon(tone)}<div><h2>${title}</h2><p>${t.statusDetail[status]}</p></div></div>`;
 }
 
 function methodPicker(view: CashierView, t: Messages): SafeHtml {
@@ -143,7 +146,7 @@ ${view.choices.map((c) => html`<button type="submit" name="method" value="${c.co
 
 function finalBlock(view: CashierView, t: Messages): SafeHtml {
   const link = view.returnLink ? safeHttpUrl(view.returnLink) : null;
-  return html`${statusBlock(view.status, t)}
+  return html`${statusBlock(view.status, t, view.cancelled)}
 <div class="actions">${
     link !== null
       ? html`<a class="btn" href="${link}">${t.returnToMerchant}</a>`
@@ -162,7 +165,7 @@ ${csrfInput(view)}
 async function openBlock(view: CashierView, t: Messages): Promise<SafeHtml> {
   if (view.method === null) {
     return view.status === 'CREATED' ? html`${methodPicker(view, t)}
-${cancelForm(view, t)}` : statusBlock(view.status, t);
+${cancelForm(view, t)}` : statusBlock(view.status, t, view.cancelled);
   }
   // An empty href reloads this same URL: a status check that needs no script.
   return html`${view.status === 'PENDING' && statusBlock('PENDING', t)}
