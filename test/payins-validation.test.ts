@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
-import { bearer, countOrders, createV3, newRef, payinBody } from './helpers/payins.ts';
+import { bearer, countOrders, createV3, hasValidEmvCrc, newRef, payinBody } from './helpers/payins.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 
 /** A create body as raw JSON text, with `amount` spliced in verbatim (e.g. `1e2`, `100.00`). */
@@ -14,7 +14,7 @@ describe('v3 pay-in create: amounts', () => {
   let token: string;
   before(async () => {
     gw = await startGateway();
-    creds = await gw.merchant(['MXN', 'IDR']);
+    creds = await gw.merchant(['MXN', 'IDR', 'BRL']);
     token = await gw.token(creds);
   });
   after(() => gw.close());
@@ -86,30 +86,35 @@ describe('v3 pay-in create: amounts', () => {
     assert.equal(res.json.data.status, 'PENDING');
   });
 
-  // The EMV QR generators of the sandbox refuse amounts over 13 characters
-  // ("9999999999.99"). Once this answered 500 and left an order stuck in CREATED
-  // that a retry answered 200 without params; now the order fails with a message.
-  test('a valid amount too long for the QR method never answers 500 nor leaves an order stuck in CREATED', async () => {
-    const body = payinBody({ amount: '9999999999999.99', currency: 'IDR', payMethod: 'ID_QRIS' });
-    const before = await countOrders(gw, creds.merchantId);
-    const res = await createV3(gw, token, body);
-    assert.notEqual(res.status, 500, res.text);
-    if (res.status === 200) {
-      assert.equal(res.json.data.status, 'FAILED');
-      assert.equal(typeof res.json.data.message, 'string');
-    } else {
-      assert.equal(res.json.code, res.status);
+  // An EMV QR code carries the amount in at most 13 characters ("9999999999.99"): a QR method refuses
+  // more at the create (422, nothing made), and the cashier does not offer it; other methods take it.
+  test('a QR method takes at most 9,999,999,999.99; above, 422 and nothing created, and the picker leaves it out', async () => {
+    const top = await createV3(gw, token, payinBody({ amount: '9999999999.99', currency: 'IDR', payMethod: 'ID_QRIS' }));
+    assert.equal(top.status, 200, top.text);
+    assert.equal(top.json.data.status, 'PENDING');
+    assert.ok(hasValidEmvCrc(top.json.data.params.qrCode));
+    for (const [currency, payMethod] of [['IDR', 'ID_QRIS'], ['BRL', 'BR_PIX']]) {
+      const body = payinBody({ amount: '10000000000', currency, payMethod });
+      const before = await countOrders(gw, creds.merchantId);
+      const res = await createV3(gw, token, body);
+      assert.equal(res.status, 422, res.text);
+      assert.equal(res.json.error, `amount: above the maximum of 9999999999.99 ${currency} that a ${payMethod} QR code carries`);
       assert.equal(await countOrders(gw, creds.merchantId), before, 'a refused create creates nothing');
     }
-    const stuck = await gw.core.db.selectFrom('orders').select('order_no').where('mer_order_no', '=', body.merOrderNo as string).where('status', '=', 'CREATED').execute();
-    assert.deepEqual(stuck, [], 'no order left in CREATED with a method');
+    const va = await createV3(gw, token, payinBody({ amount: '10000000000', currency: 'IDR', payMethod: 'ID_VA' }));
+    assert.equal(va.status, 200, va.text);
+    const picker = await createV3(gw, token, payinBody({ amount: '10000000000', currency: 'IDR', payMethod: undefined }));
+    assert.equal(picker.status, 200, picker.text);
+    const page = await gw.call('GET', gw.cashierPath(picker.json.data.orderNo));
+    assert.match(page.text, /name="method" value="ID_VA"/);
+    assert.doesNotMatch(page.text, /name="method" value="ID_QRIS"/);
   });
 
   const currencyCases: Array<[string, Record<string, unknown>, number, RegExp]> = [
     ['unknown currency', { currency: 'XYZ' }, 400, /currency/],
     ['currency of the wrong type', { currency: 484 }, 400, /currency/],
     ['currency missing', { currency: undefined }, 400, /currency/],
-    ['currency not enabled for the merchant', { currency: 'BRL', payMethod: 'BR_PIX' }, 422, /currency/],
+    ['currency not enabled for the merchant', { currency: 'THB', payMethod: 'PROMPTPAY' }, 422, /currency: THB is not enabled/],
     ['unknown payMethod', { payMethod: 'NO_SUCH_METHOD' }, 400, /payMethod/],
     // Unicode upper case makes "ı" an I and "ſ" an S: a code is ASCII, matched in ASCII case only.
     ['currency with a dotless i', { currency: 'ıdr', payMethod: 'ID_QRIS' }, 400, /currency: ıDR is not an ISO 4217/],

@@ -1,6 +1,7 @@
 import { BANKS, type Country } from './banks.ts';
 import { CATALOGUE, CURRENCY_COUNTRY, type MethodDef } from './catalogue.ts';
 import type { Direction } from '../orders/order.ts';
+import { formatMajor } from '../../platform/money.ts';
 
 /**
  * The method catalogue as merchants read it: docs/methods.md is this text
@@ -69,6 +70,9 @@ export function catalogueMarkdown(): string {
   for (const currency of currencies) {
     lines.push('', `## ${currency}`, '', '| `payMethod` | name | directions | aliases | pay-in `extra` | payout `extra` | pay-in `params` |', '|---|---|---|---|---|---|---|');
     for (const def of CATALOGUE.filter((m) => m.currency === currency)) lines.push(methodRow(def));
+    for (const def of CATALOGUE.filter((m) => m.currency === currency && m.payinMaxMinor !== undefined)) {
+      lines.push('', `A \`${def.code}\` pay-in is at most ${formatMajor(def.payinMaxMinor!, currency)} ${currency}: the amount in its QR code has at most 13 characters.`);
+    }
     const country = CURRENCY_COUNTRY[currency]!;
     if (CATALOGUE.some((m) => m.currency === currency && m.directions.includes('payout'))) {
       lines.push('', `Payout \`accountNo\`: ${ACCOUNT_NO[country]}.`);

@@ -32,7 +32,15 @@ export interface MethodDef {
   payTypes?: readonly string[];
   /** Other names merchants send for it (country prefix optional as for codes). */
   aliases?: readonly string[];
+  /** The most one pay-in can be, in minor units, where the method's own format bounds it. */
+  payinMaxMinor?: bigint;
 }
+
+/**
+ * An EMV QR code (QRIS, PIX, PromptPay, QR Ph) writes the amount in at most 13
+ * characters (tag 54, two decimals): 9 999 999 999.99.
+ */
+const EMV_QR_MAX_MINOR = 999_999_999_999n;
 
 export const CURRENCY_COUNTRY: Readonly<Record<string, Country>> = {
   MXN: 'MX',
@@ -84,11 +92,12 @@ export const CATALOGUE: readonly MethodDef[] = [
   }),
   payin('BR_PIX', 'BRL', 'PIX', ['qrCode', 'content'], {
     directions: ['payin', 'payout'],
+    payinMaxMinor: EMV_QR_MAX_MINOR,
     requiredExtra: { payout: ['accountName', 'accountNo'] },
   }),
   payin('IN_UPI', 'INR', 'UPI', ['deeplink', 'qrCode']),
   payout('IN_IMPS', 'INR', 'IMPS bank transfer', ['bank']),
-  payin('ID_QRIS', 'IDR', 'QRIS', ['qrCode']),
+  payin('ID_QRIS', 'IDR', 'QRIS', ['qrCode'], { payinMaxMinor: EMV_QR_MAX_MINOR }),
   payin('ID_VA', 'IDR', 'Bank virtual account', ['vaBank', 'vaNumber'], {
     optionalExtra: { payin: ['bankCode'] },
     bankKinds: ['bank'],
@@ -100,12 +109,12 @@ export const CATALOGUE: readonly MethodDef[] = [
   payin('ID_GOPAY', 'IDR', 'GoPay', ['deeplink']),
   payin('ID_LINKAJA', 'IDR', 'LinkAja', ['deeplink']),
   payout('ID_DF', 'IDR', 'Bank or e-wallet disbursement', ['bank', 'wallet']),
-  payin('PROMPTPAY', 'THB', 'PromptPay QR', ['qrCode']),
+  payin('PROMPTPAY', 'THB', 'PromptPay QR', ['qrCode'], { payinMaxMinor: EMV_QR_MAX_MINOR }),
   payout('TH_DF', 'THB', 'Bank or PromptPay transfer', ['bank', 'wallet']),
   payin('PH_GCASH', 'PHP', 'GCash', ['deeplink']),
   payin('PH_MAYA', 'PHP', 'Maya', ['deeplink'], { aliases: ['PAYMAYA'] }),
   payin('PH_GRAB', 'PHP', 'GrabPay', ['deeplink'], { aliases: ['GRABPAY'] }),
-  payin('PH_QRIS', 'PHP', 'QR Ph', ['qrCode'], { aliases: ['QRPH'] }),
+  payin('PH_QRIS', 'PHP', 'QR Ph', ['qrCode'], { aliases: ['QRPH'], payinMaxMinor: EMV_QR_MAX_MINOR }),
   payout('PH_DF_BANK', 'PHP', 'Bank transfer (InstaPay/PESONet)', ['bank']),
   payout('PH_DF_WALLET', 'PHP', 'E-wallet transfer', ['wallet']),
   payin('PK_WALLET', 'PKR', 'JazzCash / Easypaisa wallet', ['content'], {

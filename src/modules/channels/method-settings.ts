@@ -3,7 +3,7 @@ import { unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import type { FeeRule } from '../orders/fee.ts';
 import type { Direction } from '../orders/order.ts';
-import { extraSuits, methodsFor, type MethodDef } from './catalogue.ts';
+import { extraSuits, findMethod, methodsFor, type MethodDef } from './catalogue.ts';
 import { SANDBOX } from './sandbox/sandbox.channel.ts';
 
 /** How a merchant's method is served: which channel, at what fee, within which limits. */
@@ -53,17 +53,22 @@ export async function saveMethodSettings(db: Db, now: number, merchantId: string
     .execute();
 }
 
-/** Why the settings refuse a method for this amount (switched off, or outside the limits); null when they allow it. */
-function amountRefusal(s: MethodSettings, method: string, amount: bigint, currency: string): string | null {
+/**
+ * Why a method is refused for this amount (switched off, outside the merchant's limits, or more than
+ * the method's own format carries); null when it is allowed.
+ */
+function amountRefusal(s: MethodSettings, method: string, direction: Direction, amount: bigint, currency: string): string | null {
   if (!s.enabled) return `payMethod ${method} is not enabled for this merchant`;
   if (s.minAmount !== null && amount < s.minAmount) return `amount: below the minimum of ${formatMajor(s.minAmount, currency)} ${currency} for ${method}`;
   if (s.maxAmount !== null && amount > s.maxAmount) return `amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`;
+  const cap = direction === 'payin' ? findMethod(method)?.payinMaxMinor : undefined;
+  if (cap !== undefined && amount > cap) return `amount: above the maximum of ${formatMajor(cap, currency)} ${currency} that a ${method} QR code carries`;
   return null;
 }
 
-/** 422 when the method is switched off or the amount is outside the merchant's limits. */
-export function checkAmountAllowed(s: MethodSettings, method: string, amount: bigint, currency: string): void {
-  const refusal = amountRefusal(s, method, amount, currency);
+/** 422 when the method is switched off or the amount is outside its limits. */
+export function checkAmountAllowed(s: MethodSettings, method: string, direction: Direction, amount: bigint, currency: string): void {
+  const refusal = amountRefusal(s, method, direction, amount, currency);
   if (refusal !== null) throw unprocessable(refusal);
 }
 
@@ -80,7 +85,7 @@ export async function payableMethods(
 ): Promise<MethodDef[]> {
   const out: MethodDef[] = [];
   for (const def of methodsFor(currency, 'payin')) {
-    if (extraSuits(def, 'payin', extra) && amountRefusal(await settingsOf(def.code), def.code, amount, currency) === null) out.push(def);
+    if (extraSuits(def, 'payin', extra) && amountRefusal(await settingsOf(def.code), def.code, 'payin', amount, currency) === null) out.push(def);
   }
   return out;
 }

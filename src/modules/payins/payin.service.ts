@@ -66,7 +66,7 @@ export async function createPayin(deps: PayinDeps, caller: Caller, body: Record<
   const merchant = await deps.merchantOf(caller.merchantId);
   if (!merchant.currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = req.method ? await deps.settingsOf(caller.merchantId, 'payin', req.method.code) : null;
-  if (req.method && settings) checkAmountAllowed(settings, req.method.code, req.amount, req.currency);
+  if (req.method && settings) checkAmountAllowed(settings, req.method.code, 'payin', req.amount, req.currency);
   // Without a method the consumer picks one on the cashier page: there must be one to pick.
   if (!req.method && (await payableMethods((method) => deps.settingsOf(caller.merchantId, 'payin', method), req.currency, req.amount, req.extra ?? undefined)).length === 0) {
     throw unprocessable(`payMethod: no payment method is available to this merchant for ${formatMajor(req.amount, req.currency)} ${req.currency}`);
@@ -142,7 +142,7 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   // The page offers only methods the order's extra suits; a forged form gets the create's 400.
   validateExtra(method, 'payin', storedExtra(order));
   const settings = await deps.settingsOf(order.merchant_id, 'payin', method.code);
-  checkAmountAllowed(settings, method.code, order.amount, order.currency);
+  checkAmountAllowed(settings, method.code, 'payin', order.amount, order.currency);
   const claimed = await deps.db
     .updateTable('orders')
     .set({ method: method.code, channel: settings.channel, updated_at: deps.clock.now() })

@@ -50,7 +50,7 @@ async function newPayoutRow(deps: PayoutDeps, caller: Caller, req: OrderRequest,
   const { currencies } = await deps.merchantOf(caller.merchantId);
   if (!currencies.includes(req.currency)) throw unprocessable(`currency: ${req.currency} is not enabled for this merchant`);
   const settings = await deps.settingsOf(caller.merchantId, 'payout', method.code);
-  checkAmountAllowed(settings, method.code, req.amount, req.currency);
+  checkAmountAllowed(settings, method.code, 'payout', req.amount, req.currency);
   return newOrderRow('payout', caller, req, hash, deps.clock.now(), { channel: settings.channel, fee: computeFee(req.amount, settings.fee), expiresAt: null });
 }
 
