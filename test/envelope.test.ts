@@ -219,6 +219,48 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     assert.match(res.headers, /^x-request-id: bad-chunk-1$/im);
   });
 
+  test('after an answered request, a malformed one on the same connection gets its own id, not the earlier one\'s', async () => {
+    const res = await raw(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-request-id: earlier-1\r\n\r\n`);
+    assert.equal(res.status, 200);
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(gw.url).port), rejectUnauthorized: false });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      socket.write(`GET /healthz HTTP/1.1\r\nhost: x\r\nx-request-id: earlier-2\r\n\r\n`);
+      assert.match((await readResponse(socket, 5000)).headers, /^x-request-id: earlier-2$/im);
+      socket.write('GET /healthz HTTP/1.1\r\nhost: x\r\nno colon here\r\n\r\n');
+      const refused = await readResponse(socket, 5000);
+      assert.equal(refused.status, 400);
+      assert.doesNotMatch(refused.headers, /earlier-2/);
+    } finally {
+      socket.destroy();
+    }
+  });
+
+  test('a bad chunk in a request pipelined behind another is never answered as that other request', async () => {
+    const token = await gw.token(creds);
+    const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(gw.url).port), rejectUnauthorized: false });
+    try {
+      await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+      const chunks: Buffer[] = [];
+      socket.on('data', (d: Buffer) => chunks.push(d));
+      const closed = new Promise((resolve) => socket.once('close', resolve));
+      // The first is slow enough (it asks the database) to be under way when the second's body is refused.
+      socket.write(
+        `GET /api/v3/merchant/balance HTTP/1.1\r\nhost: x\r\nauthorization: Bearer ${token}\r\nx-request-id: pipe-1\r\n\r\n` +
+          `POST ${TOKEN} HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nx-request-id: pipe-2\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`,
+      );
+      await closed;
+      const answered = Buffer.concat(chunks).toString('latin1');
+      // Either the balance's own answer came first, or the connection closed: never a 400 under pipe-1.
+      for (const head of answered.split('\r\n\r\n').filter((h) => h.startsWith('HTTP/1.1 '))) {
+        if (/x-request-id: pipe-1/i.test(head)) assert.match(head, /^HTTP\/1\.1 200 /, head);
+      }
+      assert.ok(gw.logs.join('').includes('"reqId":"pipe-2","code":"BAD_REQUEST","parserCode":"HPE_INVALID_CHUNK_SIZE"'), 'the refusal is logged under the request it was');
+    } finally {
+      socket.destroy();
+    }
+  });
+
   test('a body the client breaks off is logged as refused, not as the database being unreachable', async () => {
     const socket = tls.connect({ host: '127.0.0.1', port: Number(new URL(gw.url).port), rejectUnauthorized: false });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));

@@ -1,8 +1,8 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../errors.ts';
-import { newRequestId } from '../ids.ts';
+import { requestIdFor } from '../ids.ts';
 import { failure } from './envelope.ts';
 
 function refusalOf(code: string | undefined): AppError {
@@ -20,13 +20,17 @@ function refusalOf(code: string | undefined): AppError {
 export function answerClientError(log: FastifyBaseLogger, err: NodeJS.ErrnoException, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const refusal = refusalOf(err.code);
-  // A body the parser refuses (a bad chunk) belongs to a request already under way: keep its id, and
-  // write nothing if its answer has begun.
-  const inProgress = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
-  const known = inProgress?.getHeader('x-request-id');
-  const requestId = typeof known === 'string' ? known : newRequestId();
+  // A body the parser refuses (a bad chunk) belongs to a request whose head was read: keep its id. The
+  // answer due first on the connection may be another's (a pipelined request before it): writing the
+  // refusal now would answer for that one, so the connection only closes (a client retries it).
+  const { _httpMessage: first, parser } = socket as Duplex & { _httpMessage?: ServerResponse | null; parser?: { incoming?: IncomingMessage | null } | null };
+  const refused = parser?.incoming ?? undefined;
+  const own = first != null && first.req === refused ? first : undefined;
+  const known = own?.getHeader('x-request-id');
+  const requestId = typeof known === 'string' ? known : requestIdFor(refused?.headers['x-request-id']);
   log.info({ reqId: requestId, code: refusal.code, parserCode: err.code }, 'request refused by the HTTP parser');
-  if (socket.writable && inProgress?.headersSent !== true) {
+  const otherDueFirst = first != null && own === undefined;
+  if (socket.writable && !otherDueFirst && own?.headersSent !== true) {
     const body = JSON.stringify(failure(refusal));
     socket.write(
       `HTTP/1.1 ${refusal.status} ${refusal.message}\r\n` +

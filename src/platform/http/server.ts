@@ -11,7 +11,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SecureVersion } from 'node:tls';
 import { AppError } from '../errors.ts';
-import { newRequestId } from '../ids.ts';
+import { requestIdFor } from '../ids.ts';
 import { parseJsonBody } from '../json.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 import { answerClientError } from './client-error.ts';
@@ -81,8 +81,6 @@ function isDecodableQuery(url: string, question: number): boolean {
   }
 }
 
-const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
-
 // Query values that are credentials: a v2 GET's sign (replayable: v2 has no nonce), a cashier link's key.
 const SECRET_QUERY = /([?&](?:sign|k|app_secret|appSecret|access_token|token)=)[^&#]*/gi;
 
@@ -139,10 +137,7 @@ export function createServer(opts: ServerOptions): App {
     requestTimeout: opts.requestTimeoutMs,
     http: nodeTimeouts(opts.requestTimeoutMs),
     requestIdHeader: false,
-    genReqId: (req) => {
-      const incoming = req.headers['x-request-id'];
-      return typeof incoming === 'string' && SANE_REQUEST_ID.test(incoming) ? incoming : newRequestId();
-    },
+    genReqId: (req) => requestIdFor(req.headers['x-request-id']),
     trustProxy: opts.behindProxy ? [...opts.trustedProxies] : false,
     return503OnClosing: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
