@@ -114,7 +114,7 @@ test('PostgreSQL URLs in the forms libpq takes, a socket directory with credenti
   ]) {
     assert.equal(loadConfig({ ...key, PAGODA_DATABASE_URL: url }).databaseUrl, url);
   }
-  for (const url of ['postgres://u:pw@db.internal:notaport/x', 'postgres://u:pw@[::1/x']) {
+  for (const url of ['postgres://u:pw@db.internal:notaport/x', 'postgres://u:pw@[::1/x', 'postgres://u:pw@?host=127.0.0.1', 'postgres://u:pw@#x', 'postgres://u:pw@']) {
     assert.throws(() => loadConfig({ ...key, PAGODA_DATABASE_URL: url }), /not a valid postgres:\/\/ URL/);
   }
 });

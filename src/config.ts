@@ -121,7 +121,7 @@ function count(env: Env, name: string, fallback: number, min = 0): number {
  * WHATWG parser refuses: postgres://user:pw@/db?host=/var/run/postgresql.
  */
 function isPostgresUrl(url: string): boolean {
-  return URL.canParse(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=[/?#]|$)/, '$1localhost'));
+  return URL.canParse(url.replace(/^(postgres(?:ql)?:\/\/[^/?#]*@)(?=\/)/, '$1localhost'));
 }
 
 /** The longest delay a Node.js timer takes; a longer one fires after 1 ms. */
