@@ -62,7 +62,7 @@ describe('ledger', () => {
     const past = adjustment('past-the-top', 6n);
     await assert.rejects(
       postAdjustment(past),
-      (err: unknown) => err instanceof AppError && err.status === 422 && /^balance out of range: an account in JPY would pass 2\^63 − 1 minor units/.test(err.detail ?? ''),
+      (err: unknown) => err instanceof AppError && err.status === 422 && /^balance out of range: an account in JPY would go past ±2\^63 minor units/.test(err.detail ?? ''),
     );
     const payout = async () => (await L.db.selectFrom('ledger_accounts').select('balance').where('merchant_id', '=', m).where('kind', '=', 'payout').executeTakeFirstOrThrow()).balance;
     assert.equal(typeof (await payout()), 'bigint', 'still an integer');

@@ -93,7 +93,7 @@ export async function postMany(tx: Db, items: readonly { entry: EntryInput; post
   }
   if (moved === 'out of range') {
     const currencies = [...new Set(moves.map((m) => m.currency))].join(', ');
-    throw unprocessable(`balance out of range: an account in ${currencies} would pass 2^63 − 1 minor units, the most a balance holds`);
+    throw unprocessable(`balance out of range: an account in ${currencies} would go past ±2^63 minor units, the most a balance holds`);
   }
   return placed.map(({ entry }, i) => (firstOf.get(entry.id) === i && written.has(entry.id) ? 'posted' : 'duplicate'));
 }
