@@ -80,6 +80,30 @@ describe('v3 payouts: idempotency and refusals', () => {
     assert.deepEqual(await entryKinds(gw.core.db, first.json.data.orderNo), ['payout.freeze']);
   });
 
+  test('the same beneficiary written otherwise (a bank code\'s case or alias, a phone number\'s spacing) is the same request; another bank is 409', async () => {
+    const idr = (extra: Record<string, string>, merOrderNo: string) => payoutBody({ merOrderNo, currency: 'IDR', amount: 50_000, payMethod: 'ID_DF', extra: { accountName: 'BUDI SANTOSO', ...extra } });
+    const bank = newRef('po-bank');
+    const first = await createPayoutV3(gw, token, idr({ accountNo: '1234567890', bankCode: 'BNI' }, bank));
+    assert.equal(first.status, 200, first.text);
+    const frozen = (await balances('IDR')).frozen;
+    for (const bankCode of ['bni', '009', ' BNI ']) {
+      const again = await createPayoutV3(gw, token, idr({ accountNo: '1234567890', bankCode }, bank));
+      assert.equal(again.status, 200, `${bankCode}: ${again.text}`);
+      assert.equal(again.json.data.orderNo, first.json.data.orderNo);
+    }
+    const other = await createPayoutV3(gw, token, idr({ accountNo: '1234567890', bankCode: 'BCA' }, bank));
+    assert.equal(other.status, 409, other.text);
+    assert.equal(other.json.error, `merOrderNo ${bank} was already used with other parameters: extra differs`);
+    const wallet = newRef('po-wallet');
+    const byPhone = await createPayoutV3(gw, token, idr({ accountNo: '0812-3456-7890', bankCode: 'DANA' }, wallet));
+    assert.equal(byPhone.status, 200, byPhone.text);
+    const spaced = await createPayoutV3(gw, token, idr({ accountNo: '0812 3456 7890', bankCode: 'dana' }, wallet));
+    assert.equal(spaced.json.data?.orderNo, byPhone.json.data.orderNo, spaced.text);
+    const method = await createPayoutV3(gw, token, payoutBody({ merOrderNo: bank }));
+    assert.equal(method.status, 409, method.text);
+    assert.equal((await balances('IDR')).frozen, frozen + 50_000_00n, 'the second payout alone froze more');
+  });
+
   // merchant-api.md §3: "same parameters → 200 with the existing order". A rule the
   // operator changed after the payout was created must not turn a retry into a refusal.
   test('a retry after the operator disabled the method or lowered its maximum answers the existing order; other parameters are still 409', async () => {

@@ -4,7 +4,7 @@ import { badRequest, conflict } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { rawNumberText } from '../../platform/json.ts';
 import { currencyInfo, parseAmount } from '../../platform/money.ts';
-import { resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
+import { channelExtra, resolveMethod, validateExtra, type MethodDef } from '../channels/catalogue.ts';
 import { storedExtra } from '../channels/channel.ts';
 import type { Direction } from './order.ts';
 import { asciiUpper } from '../../platform/ascii.ts';
@@ -179,17 +179,24 @@ const RETRY_FIELDS: ReadonlyArray<[string, (order: OrderRow, req: OrderRequest) 
   ['notifyUrl', (o, r) => o.notify_url === r.notifyUrl],
   ['returnUrl', (o, r) => o.return_url === r.returnUrl],
   ['attach', (o, r) => o.attach === r.attach],
-  ['extra', (o, r) => JSON.stringify(sortedExtra(storedExtra(o) ?? null)) === JSON.stringify(sortedExtra(r.extra))],
+  // As the channel reads it: a bank code's case or alias, a phone number's spacing, do not make another request.
+  ['extra', (o, r) => JSON.stringify(sortedExtra(asChannelReads(r.method, storedExtra(o) ?? null))) === JSON.stringify(sortedExtra(asChannelReads(r.method, r.extra)))],
 ];
+
+function asChannelReads(method: MethodDef | null, extra: Record<string, string> | null): Record<string, string> | null {
+  return method ? channelExtra(method, extra) : extra;
+}
 
 /**
  * An existing order answers a retry only if every parameter is the same (else
  * 409, naming what differs; the method is not named, since the consumer may
- * have picked one on the cashier page since).
+ * have picked one on the cashier page since). The same parameters written
+ * otherwise (`bca` for `BCA`) are the same.
  */
 export function sameRequest(existing: OrderRow, hash: string, req: OrderRequest): OrderRow {
   if (existing.request_hash === hash) return existing;
   const differ = RETRY_FIELDS.filter(([, same]) => !same(existing, req)).map(([name]) => name);
+  if (differ.length === 0 && existing.method === (req.method?.code ?? null)) return existing;
   const which = differ.length > 0 ? `: ${differ.join(', ')} ${differ.length === 1 ? 'differs' : 'differ'}` : '';
   throw conflict(`merOrderNo ${req.merOrderNo} was already used with other parameters${which}`);
 }
