@@ -108,6 +108,27 @@ describe('checkLedger', () => {
     ]);
   });
 
+  it('a balance a version before migration 0010 stored inexactly (SQLite: past ±2^63, kept as a REAL) is reported, not a crash', { ...T, skip: process.env.PAGODA_TEST_DB === 'postgres' && 'SQLite only: PostgreSQL never stored one' }, async () => {
+    const problems = await problemsAfter(async (tx) => {
+      await sql`drop trigger ledger_accounts_balance_integer_update`.execute(tx);
+      // Postings that sum past 2^63 − 1 (two of 2^62 and one more): SQLite's sum() of them fails, and the balance went REAL.
+      const big = 2n ** 62n;
+      await tx.insertInto('journal_entries').values(entry('op.adjust:past-the-top', 'op.adjust')).execute();
+      await tx.insertInto('postings').values([posting('op.adjust:past-the-top', 0, acct('payout'), big), posting('op.adjust:past-the-top', 1, 'p:IDR:adjustments', -big)]).execute();
+      await tx.insertInto('journal_entries').values(entry('op.adjust:past-the-top-2', 'op.adjust')).execute();
+      await tx.insertInto('postings').values([posting('op.adjust:past-the-top-2', 0, acct('payout'), big), posting('op.adjust:past-the-top-2', 1, 'p:IDR:adjustments', -big)]).execute();
+      await bump(tx, acct('payout'), big);
+      await bump(tx, acct('payout'), big);
+      await bump(tx, 'p:IDR:adjustments', -big);
+      await bump(tx, 'p:IDR:adjustments', -big);
+    });
+    // Both sides went past: the merchant's payout above +2^63, the platform's adjustments below −2^63.
+    assert.deepEqual(
+      problems.map((p) => p.replace(/\(-?\d+\)/, '(…)')),
+      [`account ${acct('payout')}: balance stored inexactly (…), past ±2^63 minor units (by a version before migration 0010)`, 'account p:IDR:adjustments: balance stored inexactly (…), past ±2^63 minor units (by a version before migration 0010)'],
+    );
+  });
+
   it('a negative balance where the database guard was bypassed', T, async () => {
     const problems = await problemsAfter(async (tx) => {
       const sqlite = dialectOf(tx) === 'sqlite';

@@ -4,7 +4,7 @@
  * at most LIMIT of them.
  */
 import { sql, type RawBuilder } from 'kysely';
-import type { Db } from '../../platform/db/database.ts';
+import { dialectOf, type Db } from '../../platform/db/database.ts';
 
 const LIMIT = 1000;
 
@@ -24,6 +24,17 @@ export async function currencyMismatches(db: Db) {
     from postings p join journal_entries e on e.id = p.entry_id join ledger_accounts a on a.id = p.account_id
     where a.currency <> e.currency
     order by p.id limit ${LIMIT}`.execute(db);
+  return rows;
+}
+
+/**
+ * SQLite balances that are not integers: before migration 0010 a sum past 2^63 − 1 was stored as a
+ * REAL. (PostgreSQL's bigint refuses it.)
+ */
+export async function inexactBalances(db: Db) {
+  if (dialectOf(db) === 'postgres') return [];
+  const { rows } = await sql<{ id: string; balance: number }>`
+    select id, balance from ledger_accounts where typeof(balance) <> 'integer' order by id limit ${LIMIT}`.execute(db);
   return rows;
 }
 

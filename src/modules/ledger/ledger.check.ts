@@ -67,7 +67,10 @@ export async function checkLedger(db: Db): Promise<string[]> {
   for (const r of await repo.currencyMismatches(db)) {
     problems.push(`posting ${r.posting_id}: account ${r.account_id} is in ${r.account_currency}, its entry in ${r.entry_currency}`);
   }
-  for (const r of await repo.staleBalances(db)) problems.push(`account ${r.id}: balance ${r.balance} but its postings sum to ${r.total}`);
+  const inexact = await repo.inexactBalances(db);
+  for (const r of inexact) problems.push(`account ${r.id}: balance stored inexactly (${r.balance}), past ±2^63 minor units (by a version before migration 0010)`);
+  // Such an account's postings sum past what SQLite's sum() can hold: it would fail rather than report.
+  if (inexact.length === 0) for (const r of await repo.staleBalances(db)) problems.push(`account ${r.id}: balance ${r.balance} but its postings sum to ${r.total}`);
   for (const r of await repo.guardViolations(db, UNGUARDED_MERCHANT_KINDS)) {
     problems.push(r.non_negative === 0n ? `account ${r.id}: a merchant account is not guarded against going negative` : `account ${r.id}: negative balance ${r.balance}`);
   }
