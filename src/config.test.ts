@@ -66,7 +66,8 @@ const bad: Array<[Record<string, string>, string]> = [
   [{ PAGODA_PUBLIC_URL: 'ftp://pay.example' }, 'PAGODA_PUBLIC_URL: must be an https (or http, behind a proxy) URL'],
   [{ PAGODA_DATABASE_URL: 'sqlite:' }, 'PAGODA_DATABASE_URL: sqlite: needs a file path'],
   [{ PAGODA_DATABASE_URL: 'postgres://u@h/db' }, 'PAGODA_MASTER_KEY: required with PostgreSQL'],
-  [{ PAGODA_DB_POOL_SIZE: '0' }, 'PAGODA_DB_POOL_SIZE: must be at least 1'],
+  [{ PAGODA_DB_POOL_SIZE: '0' }, 'PAGODA_DB_POOL_SIZE: must be from 1 to 1000'],
+  [{ PAGODA_DB_POOL_SIZE: '1001' }, 'PAGODA_DB_POOL_SIZE: must be from 1 to 1000'],
   [{ PAGODA_DB_POOL_SIZE: '-3' }, 'PAGODA_DB_POOL_SIZE: "-3" is not a whole number'],
   [{ PAGODA_DB_POOL_SIZE: 'ten' }, 'PAGODA_DB_POOL_SIZE: "ten" is not a whole number'],
   [{ PAGODA_DATABASE_URL: 'postgres://u:pw@/db?host=/run/x', PAGODA_MASTER_KEY: 'ab'.repeat(32), PAGODA_DB_POOL_SIZE: '1.5' }, 'PAGODA_DB_POOL_SIZE: "1.5" is not a whole number'],
@@ -122,6 +123,7 @@ test('PostgreSQL URLs in the forms libpq takes, a socket directory with credenti
 test('the PostgreSQL pool holds 10 connections unless PAGODA_DB_POOL_SIZE says otherwise', () => {
   assert.equal(loadConfig({}).dbPoolSize, 10);
   assert.equal(loadConfig({ PAGODA_DB_POOL_SIZE: '4' }).dbPoolSize, 4);
+  assert.equal(loadConfig({ PAGODA_DB_POOL_SIZE: '1000' }).dbPoolSize, 1000);
 });
 
 test('good values of the checked variables pass', () => {

@@ -75,7 +75,7 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'PAGODA_SANDBOX_PAYOUT_DELAY', fallback: '5s', meaning: 'how long a sandbox payout takes to complete by itself' },
   { name: 'PAGODA_AUTH_FAILURE_LIMIT', fallback: '60', meaning: 'failed authentications per client address per minute after which its API calls answer 429 until the minute ends (0: off)' },
   { name: 'PAGODA_APP_CACHE_TTL', fallback: '1s', meaning: 'how long a process may use an app (credentials, scope, allow-list), or a merchant\'s currencies and method settings, it has read' },
-  { name: 'PAGODA_DB_POOL_SIZE', fallback: '10', meaning: 'PostgreSQL connections a process may open (a process with the worker role holds one more, for LISTEN); size a pooler for all of them' },
+  { name: 'PAGODA_DB_POOL_SIZE', fallback: '10', meaning: 'PostgreSQL connections a process may open, 1 to 1000 (a process with the worker role holds one more, for LISTEN); size a pooler for all of them' },
   { name: 'PAGODA_EXPIRY_INTERVAL', fallback: '5s', meaning: 'how often the worker looks for pay-ins past their TTL' },
 ];
 
@@ -107,11 +107,11 @@ function flag(env: Env, name: string, fallback: boolean): boolean {
   throw new ConfigError(`${name}: expected 1 or 0, got "${raw}"`);
 }
 
-function count(env: Env, name: string, fallback: number, min = 0): number {
+function count(env: Env, name: string, fallback: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   if (!/^\d{1,9}$/.test(raw)) throw new ConfigError(`${name}: "${raw}" is not a whole number`);
-  if (Number(raw) < min) throw new ConfigError(`${name}: must be at least ${min}`);
+  if (Number(raw) < min || Number(raw) > max) throw new ConfigError(`${name}: must be from ${min} to ${max}`);
   return Number(raw);
 }
 
@@ -252,6 +252,6 @@ export function loadConfig(env: Env = process.env): Config {
     sandboxPayoutDelayMs: duration(env, 'PAGODA_SANDBOX_PAYOUT_DELAY', '5s'),
     appCacheTtlMs: duration(env, 'PAGODA_APP_CACHE_TTL', '1s'),
     authFailureLimit: count(env, 'PAGODA_AUTH_FAILURE_LIMIT', 60),
-    dbPoolSize: count(env, 'PAGODA_DB_POOL_SIZE', 10, 1),
+    dbPoolSize: count(env, 'PAGODA_DB_POOL_SIZE', 10, 1, 1000),
   });
 }
