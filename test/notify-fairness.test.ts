@@ -88,6 +88,45 @@ describe('notification slots are shared fairly between merchants and endpoints',
     assert.equal(most, 1, 'one attempt at a time to a failing endpoint');
   });
 
+  test('merchants whose many endpoints hang hold two slots each once those endpoints failed; another merchant is not held up', async (t) => {
+    await worker?.stop();
+    worker = undefined;
+    // The earlier tests' backlogs are out of the way.
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('state', '=', 'pending').execute();
+    // A small worker, so that two such merchants could fill it: 8 slots, 4 per merchant, 4 endpoints each.
+    const options = { pollMs: 50, maxInFlight: 8, perMerchant: 4 };
+    const hangingMerchants = await Promise.all([gw.merchant(['MXN']), gw.merchant(['MXN'])]);
+    const endpoints = await Promise.all(hangingMerchants.map(() => Promise.all(Array.from({ length: 4 }, () => receiver(HANG_MS)))));
+    for (const [i, m] of hangingMerchants.entries()) {
+      const order = await paidPayin(gw, m, endpoints[i]![0]!.url);
+      await backlog(gw, order, endpoints[i]!.map((r) => r.url), 60, gw.clock.now());
+    }
+    const fast = await receiver(0);
+    const healthy = await gw.merchant(['MXN']);
+    const fastOrder = await paidPayin(gw, healthy, fast.url);
+    // Not due yet: it comes due once every hanging endpoint has failed once (timeout 3 s).
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: gw.clock.now() + 3_600_000 }).where('order_no', '=', fastOrder).execute();
+    worker = startNotifyWorker(gw.app.services.notify, options);
+    const inFlight = (i: number) => endpoints[i]!.reduce((sum, r) => sum + r.inFlight(), 0);
+    const firstRound = Date.now() + 3_600;
+    while (Date.now() < firstRound) await new Promise((resolve) => setTimeout(resolve, 25));
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: gw.clock.now() }).where('order_no', '=', fastOrder).execute();
+    worker.wake();
+    const due = Date.now();
+    let most = 0;
+    while (fast.distinct() < 1 && Date.now() - due < 5_000) {
+      most = Math.max(most, inFlight(0), inFlight(1));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    t.diagnostic(`the healthy merchant was delivered ${Date.now() - due} ms after it came due; a hanging merchant had at most ${most} attempts in flight meanwhile`);
+    assert.equal(fast.distinct(), 1, 'delivered');
+    assert.ok(Date.now() - due < 1_500, `delivered ${Date.now() - due} ms after it came due: it waited for the hanging merchants' slots`);
+    assert.ok(most <= 2, `${most} attempts in flight to one merchant's failing endpoints`);
+    await worker.stop();
+    worker = undefined;
+    for (const m of hangingMerchants) await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('merchant_id', '=', m.merchantId).execute();
+  });
+
   test('an endpoint that refuses quickly (500 at once) keeps its share of slots: its notifications keep their schedule', async () => {
     await worker?.stop();
     const refusing = await receiver(300, 500);

@@ -55,6 +55,12 @@ export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch
  * endpoint's notifications keep their schedule.
  */
 const FAILING_ORIGIN_CAP = 1;
+/**
+ * All of one merchant's attempts to its failing endpoints together hold at most
+ * this many slots: a merchant naming many endpoints that hang (one per subdomain,
+ * say) would otherwise hold its whole share, and a few such merchants every slot.
+ */
+const FAILING_PER_MERCHANT = 2;
 /** A failure that took at least this long marks its endpoint as failing. */
 const SLOW_FAILURE_MS = 1000;
 /** How many failing endpoints are remembered (the oldest is forgotten first). */
@@ -170,6 +176,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   /** Attempts under way (sent or being recorded) per destination, and per merchant. */
   const underWay = new Map<string, number>();
   const merchantUnderWay = new Map<string, number>();
+  /** Attempts under way per merchant to endpoints that were failing when they started. */
+  const merchantFailingUnderWay = new Map<string, number>();
   /** Destinations whose last slow attempt here was not acknowledged, oldest first. */
   const failing = new Set<string>();
   /** Claimed rows waiting for a slot, per destination, oldest first. */
@@ -195,7 +203,11 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const originCap = (origin: string): number => (failing.has(origin) ? FAILING_ORIGIN_CAP : opts.perOrigin);
   const originFull = (origin: string): boolean => (underWay.get(origin) ?? 0) >= originCap(origin);
   const merchantFull = (merchantId: string): boolean => (merchantUnderWay.get(merchantId) ?? 0) >= opts.perMerchant;
-  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id);
+  /** The row's endpoint is failing and its merchant already holds its slots for failing endpoints: none frees before a timeout. */
+  const failingCapped = (n: NotificationRow): boolean => failing.has(n.origin) && (merchantFailingUnderWay.get(n.merchant_id) ?? 0) >= FAILING_PER_MERCHANT;
+  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id) && !failingCapped(n);
+  /** No slot for it frees before an attempt times out: its endpoint is failing and full, or its merchant's share for failing ones is. */
+  const blockedByFailing = (n: NotificationRow): boolean => failing.has(n.origin) && (originFull(n.origin) || failingCapped(n));
 
   const count = (counts: Map<string, number>, key: string, by: number): void => {
     const left = (counts.get(key) ?? 0) + by;
@@ -214,8 +226,10 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   // A slot is held until the attempt is recorded: what a crash can leave
   // unrecorded (and send again) is never more than a destination's cap.
   const start = (n: NotificationRow): void => {
+    const toFailing = failing.has(n.origin);
     count(underWay, n.origin, 1);
     count(merchantUnderWay, n.merchant_id, 1);
+    if (toFailing) count(merchantFailingUnderWay, n.merchant_id, 1);
     const job: Promise<void> = attempt(deps, n)
       .then(async (done: Attempted) => {
         remember(n.origin, done.acknowledged, done.durationMs);
@@ -226,6 +240,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       .finally(() => {
         count(underWay, n.origin, -1);
         count(merchantUnderWay, n.merchant_id, -1);
+        if (toFailing) count(merchantFailingUnderWay, n.merchant_id, -1);
         inFlight.delete(job);
         if (stopping) return;
         startWaiting();
@@ -239,7 +254,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     const stale: NotificationRow[] = [];
     for (const [origin, queue] of waiting) {
       const keep = queue.filter((n) => {
-        if (!startable(n)) return (stale.push(n), false);
+        // No slot for it frees before a timeout: back, for a later claim, rather than hold a place.
+        if (!startable(n) || blockedByFailing(n)) return (stale.push(n), false);
         if (!hasSlot(n)) return true;
         start(n);
         return false;
@@ -260,12 +276,14 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
 
   const tick = async (): Promise<void> => {
     startWaiting();
+    // Failing endpoints whose merchant holds its slots for them: left out of this tick's further claims.
+    const capped = new Set<string>();
     while (!stopping) {
       const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size - waitingCount);
       if (room <= 0) return;
       const now = deps.clock.now();
       // Destinations and merchants without a free slot are left out of the claim, so their backlog never sits in front of others'.
-      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull)])];
+      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull), ...capped])];
       const busyMerchants = [...merchantUnderWay.keys()].filter(merchantFull);
       const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants });
       // A claim that took long (a stalled database) may bring rows whose lease is nearly over: another worker may take them soon.
@@ -273,7 +291,10 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       for (const n of claimed) {
         if (stopping) hold(n);
         else if (!startable(n)) stale.push(n);
-        else if (!waiting.has(n.origin) && hasSlot(n)) start(n);
+        else if (blockedByFailing(n)) {
+          stale.push(n);
+          capped.add(n.origin);
+        } else if (!waiting.has(n.origin) && hasSlot(n)) start(n);
         else hold(n);
       }
       void giveBack(stale);
