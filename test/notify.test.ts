@@ -264,6 +264,25 @@ describe('notifications', () => {
     }
   });
 
+  test('an answer with a NUL in it (UTF-16 "SUCCESS", "OK\\0") is recorded as a failure and retried on the schedule, on either database', async () => {
+    const r = await receiver([
+      { status: 200, body: Buffer.from('SUCCESS', 'utf16le').toString('latin1') },
+      { status: 200, body: 'OK\0' },
+      { status: 200, body: 'OK' },
+    ]);
+    const orderNo = await paidOrder(r.url);
+    for (let k = 1; k <= 2; k++) {
+      await eventually(async () => (await attemptsOf(orderNo)).length === k);
+      await advanceToNext(orderNo);
+    }
+    await eventually(async () => (await notificationOf(orderNo)).state === 'delivered');
+    const attempts = await attemptsOf(orderNo);
+    assert.deepEqual(attempts.map((a) => a.outcome), ['failed', 'failed', 'delivered']);
+    assert.ok(attempts.every((a) => !(a.response_body ?? '').includes('\0') && !(a.reason ?? '').includes('\0')));
+    assert.equal(attempts[1]!.response_body, 'OK\uFFFD');
+    assert.equal(r.received.length, 3, 'each attempt once: none sent again by a lease');
+  });
+
   test('an app relaxed to any-2xx accepts a 204', async () => {
     const r = await receiver([{ status: 204, body: '' }]);
     await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'any-2xx' });

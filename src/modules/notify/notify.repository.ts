@@ -110,7 +110,8 @@ function attemptOutcome(o: Outcome, settled: boolean): 'superseded' | 'delivered
 }
 
 const bigintOf = (v: bigint | number | null) => sql`cast(${v} as bigint)`;
-const textOf = (v: string | null) => sql`cast(${v} as text)`;
+// A NUL (from a receiver's words in an error, say) cannot be in a PostgreSQL text: it would fail the whole record.
+const textOf = (v: string | null) => sql`cast(${v === null ? null : v.replaceAll('\0', '\uFFFD')} as text)`;
 
 /** The settlement columns of one outcome, in the order of the `v` tables below. */
 function settlementValues(s: Settlement) {

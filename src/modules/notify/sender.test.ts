@@ -332,6 +332,9 @@ describe('utf8Prefix', () => {
     ['would split a 3-byte char', Buffer.from('ab€'), 4, 'ab'],
     ['would split a 4-byte char', Buffer.from('a😀b'), 4, 'a'],
     ['invalid bytes never exceed max', Buffer.from([0xff, 0xff, 0xff, 0xff]), 4, '\uFFFD'],
+    ['a NUL reads as U+FFFD (no PostgreSQL text holds one)', Buffer.from('SUCCESS\0'), 4096, 'SUCCESS\uFFFD'],
+    ['UTF-16 text keeps no NUL', Buffer.from('OK', 'utf16le'), 4096, 'O\uFFFDK\uFFFD'],
+    ['a NUL turned U+FFFD still fits max', Buffer.from('ab\0'), 3, 'ab'],
   ];
   for (const [name, input, max, expected] of rows) {
     it(name, () => {

@@ -144,8 +144,10 @@ function readCapped(body: Readable, max: number): Promise<{ body: string; trunca
 
 /**
  * The longest prefix of at most `max` bytes that does not split a UTF-8
- * sequence, decoded. Invalid bytes decode to U+FFFD (3 bytes each), so the
- * result is trimmed again by code point if it grew past `max`.
+ * sequence, decoded. Invalid bytes decode to U+FFFD (3 bytes each), and so does
+ * a NUL, which no PostgreSQL text can hold (a body with one could not be
+ * recorded, and would go out again at every lease); the result is trimmed again
+ * by code point if it grew past `max`.
  */
 export function utf8Prefix(buf: Buffer, max: number): string {
   let end = Math.min(buf.length, max);
@@ -154,7 +156,7 @@ export function utf8Prefix(buf: Buffer, max: number): string {
     while (back > 0 && back > end - 4 && (buf[back]! & 0xc0) === 0x80) back--;
     if ((buf[back]! & 0xc0) !== 0x80) end = back;
   }
-  const text = buf.subarray(0, end).toString('utf8');
+  const text = buf.subarray(0, end).toString('utf8').replaceAll('\0', '\uFFFD');
   let bytes = Buffer.byteLength(text);
   if (bytes <= max) return text;
   const points = Array.from(text);
