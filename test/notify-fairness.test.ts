@@ -127,6 +127,35 @@ describe('notification slots are shared fairly between merchants and endpoints',
     for (const m of hangingMerchants) await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('merchant_id', '=', m.merchantId).execute();
   });
 
+  test('a merchant\'s slow path on a host another merchant also uses does not throttle that other merchant there', async (t) => {
+    await worker?.stop();
+    worker = undefined;
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('state', '=', 'pending').execute();
+    const shared = await startTrackingReceiver({ delayMs: 0, slowPath: '/notifyslow', slowDelayMs: HANG_MS });
+    receivers.push(shared);
+    const hanging = await gw.merchant(['MXN']);
+    const other = await gw.merchant(['MXN']);
+    const slowOrder = await paidPayin(gw, hanging, `${shared.url}slow`);
+    await backlog(gw, slowOrder, [`${shared.url}slow`], 20, gw.clock.now());
+    const otherOrder = await paidPayin(gw, other, `${shared.url}fast`);
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: gw.clock.now() + 3_600_000 }).where('order_no', '=', otherOrder).execute();
+    worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+    // The slow path's first attempts time out (3 s): the endpoint is failing for the merchant that uses it.
+    const firstRound = Date.now() + 3_600;
+    while (Date.now() < firstRound) await new Promise((resolve) => setTimeout(resolve, 25));
+    await backlog(gw, otherOrder, [`${shared.url}fast`], 10, gw.clock.now());
+    worker.wake();
+    const due = Date.now();
+    const answered = () => shared.deliveries.filter((d) => d.answeredAt !== undefined).length;
+    while (answered() < 11 && Date.now() - due < 5_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    const took = Date.now() - due;
+    t.diagnostic(`${answered()} answered within ${took} ms`);
+    assert.equal(answered(), 11, 'the other merchant\'s 11 notifications were answered');
+    assert.ok(took < 1_500, `they took ${took} ms: they went one at a time behind the slow path`);
+    await worker.stop();
+    worker = undefined;
+  });
+
   test('an endpoint that refuses quickly (500 at once) keeps its share of slots: its notifications keep their schedule', async () => {
     await worker?.stop();
     const refusing = await receiver(300, 500);

@@ -48,6 +48,9 @@ export interface TrackingReceiver {
 export interface TrackingReceiverOptions {
   /** How long to wait before answering each request (default 0). */
   delayMs?: number;
+  /** Requests whose path starts with this wait `slowDelayMs` instead (one endpoint with a slow path). */
+  slowPath?: string;
+  slowDelayMs?: number;
   /** The status of every answer (default 200 `SUCCESS`; any other is answered with `ERROR`). */
   status?: number;
   /** Pids that may own the connections (looked up in /proc at each new connection). */
@@ -143,11 +146,12 @@ export async function startTrackingReceiver(opts: TrackingReceiverOptions = {}):
         const status = opts.status ?? 200;
         res.writeHead(status, { 'content-type': 'text/plain' }).end(status === 200 ? 'SUCCESS' : 'ERROR');
       };
-      if (delayMs <= 0) return answer();
+      const wait = opts.slowPath !== undefined && (req.url ?? '').startsWith(opts.slowPath) ? (opts.slowDelayMs ?? 0) : delayMs;
+      if (wait <= 0) return answer();
       const timer = setTimeout(() => {
         timers.delete(timer);
         answer();
-      }, delayMs);
+      }, wait);
       timers.add(timer);
     });
   });

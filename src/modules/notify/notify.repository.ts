@@ -8,6 +8,8 @@ import { markAcknowledged } from '../orders/order.repository.ts';
 export interface ClaimSkips {
   origins?: readonly string[];
   merchants?: readonly string[];
+  /** One merchant's rows to one destination: [merchantId, origin]. */
+  pairs?: readonly (readonly [string, string])[];
 }
 
 /**
@@ -20,6 +22,8 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   const leaseUntil = BigInt(now + leaseMs);
   const origins = skip.origins ?? [];
   const merchants = skip.merchants ?? [];
+  const pairs = skip.pairs ?? [];
+  const skipPairs = pairs.length > 0 ? sql`and not (${sql.join(pairs.map(([m, o]) => sql`(merchant_id = ${m} and origin = ${o})`), sql` or `)})` : sql``;
   if (dialectOf(db) === 'postgres') {
     // Destinations and merchants already at their limit are skipped, so one slow merchant's backlog never sits in front of others.
     const skipOrigins = origins.length > 0 ? sql`and origin not in (${sql.join(origins)})` : sql``;
@@ -28,7 +32,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
       where id in (
         select id from notifications
-        where state = 'pending' and next_attempt_at <= ${now} ${skipOrigins} ${skipMerchants}
+        where state = 'pending' and next_attempt_at <= ${now} ${skipOrigins} ${skipMerchants} ${skipPairs}
         order by next_attempt_at
         limit ${limit}
         for update skip locked)
@@ -40,6 +44,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
     let query = tx.selectFrom('notifications').select('id').where('state', '=', 'pending').where('next_attempt_at', '<=', BigInt(now));
     if (origins.length > 0) query = query.where('origin', 'not in', origins);
     if (merchants.length > 0) query = query.where('merchant_id', 'not in', merchants);
+    if (pairs.length > 0) query = query.where(sql<boolean>`true ${skipPairs}`);
     const due = await query
       .orderBy('next_attempt_at')
       .limit(limit)

@@ -180,6 +180,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const merchantFailingUnderWay = new Map<string, number>();
   /** Destinations whose last slow attempt here was not acknowledged, oldest first. */
   const failing = new Set<string>();
+  /** Attempts under way per merchant and destination (the cap of a failing one). */
+  const pairUnderWay = new Map<string, number>();
   /** Claimed rows waiting for a slot, per destination, oldest first. */
   const waiting = new Map<string, NotificationRow[]>();
   let waitingCount = 0;
@@ -200,14 +202,17 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   };
 
   const startable = (n: NotificationRow): boolean => Number(n.lease_until) - deps.clock.now() >= startMarginMs;
-  const originCap = (origin: string): number => (failing.has(origin) ? FAILING_ORIGIN_CAP : opts.perOrigin);
-  const originFull = (origin: string): boolean => (underWay.get(origin) ?? 0) >= originCap(origin);
+  // Failing is a merchant's endpoint: another merchant's slow path on a shared host does not throttle this one's.
+  const pairOf = (n: NotificationRow): string => `${n.merchant_id} ${n.origin}`;
+  const isFailing = (n: NotificationRow): boolean => failing.has(pairOf(n));
+  const originFull = (origin: string): boolean => (underWay.get(origin) ?? 0) >= opts.perOrigin;
+  const pairFull = (n: NotificationRow): boolean => isFailing(n) && (pairUnderWay.get(pairOf(n)) ?? 0) >= FAILING_ORIGIN_CAP;
   const merchantFull = (merchantId: string): boolean => (merchantUnderWay.get(merchantId) ?? 0) >= opts.perMerchant;
   /** The row's endpoint is failing and its merchant already holds its slots for failing endpoints: none frees before a timeout. */
-  const failingCapped = (n: NotificationRow): boolean => failing.has(n.origin) && (merchantFailingUnderWay.get(n.merchant_id) ?? 0) >= FAILING_PER_MERCHANT;
-  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id) && !failingCapped(n);
+  const failingCapped = (n: NotificationRow): boolean => isFailing(n) && (merchantFailingUnderWay.get(n.merchant_id) ?? 0) >= FAILING_PER_MERCHANT;
+  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id) && !pairFull(n) && !failingCapped(n);
   /** No slot for it frees before an attempt times out: its endpoint is failing and full, or its merchant's share for failing ones is. */
-  const blockedByFailing = (n: NotificationRow): boolean => failing.has(n.origin) && (originFull(n.origin) || failingCapped(n));
+  const blockedByFailing = (n: NotificationRow): boolean => pairFull(n) || failingCapped(n);
 
   const count = (counts: Map<string, number>, key: string, by: number): void => {
     const left = (counts.get(key) ?? 0) + by;
@@ -215,30 +220,33 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     else counts.set(key, left);
   };
 
-  const remember = (origin: string, acknowledged: boolean, durationMs: number): void => {
+  const remember = (pair: string, acknowledged: boolean, durationMs: number): void => {
     if (!acknowledged && durationMs < SLOW_FAILURE_MS) return;
-    failing.delete(origin);
+    failing.delete(pair);
     if (acknowledged) return;
-    failing.add(origin);
+    failing.add(pair);
     if (failing.size > FAILING_ORIGINS_KEPT) failing.delete(failing.values().next().value!);
   };
 
   // A slot is held until the attempt is recorded: what a crash can leave
   // unrecorded (and send again) is never more than a destination's cap.
   const start = (n: NotificationRow): void => {
-    const toFailing = failing.has(n.origin);
+    const pair = pairOf(n);
+    const toFailing = failing.has(pair);
     count(underWay, n.origin, 1);
+    count(pairUnderWay, pair, 1);
     count(merchantUnderWay, n.merchant_id, 1);
     if (toFailing) count(merchantFailingUnderWay, n.merchant_id, 1);
     const job: Promise<void> = attempt(deps, n)
       .then(async (done: Attempted) => {
-        remember(n.origin, done.acknowledged, done.durationMs);
+        remember(pair, done.acknowledged, done.durationMs);
         await recordLater(done);
         deps.observe?.(done.outcome, done.durationMs);
       })
       .catch((err: unknown) => deps.log.error({ err, notification: n.id }, 'delivery crashed; the lease brings it back'))
       .finally(() => {
         count(underWay, n.origin, -1);
+        count(pairUnderWay, pair, -1);
         count(merchantUnderWay, n.merchant_id, -1);
         if (toFailing) count(merchantFailingUnderWay, n.merchant_id, -1);
         inFlight.delete(job);
@@ -276,16 +284,16 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
 
   const tick = async (): Promise<void> => {
     startWaiting();
-    // Failing endpoints whose merchant holds its slots for them: left out of this tick's further claims.
-    const capped = new Set<string>();
+    // A merchant's failing endpoints whose slots are held: left out of this tick's further claims.
+    const capped = new Map<string, readonly [string, string]>();
     while (!stopping) {
       const room = Math.min(opts.batch, opts.maxInFlight - inFlight.size - waitingCount);
       if (room <= 0) return;
       const now = deps.clock.now();
       // Destinations and merchants without a free slot are left out of the claim, so their backlog never sits in front of others'.
-      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull), ...capped])];
+      const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull)])];
       const busyMerchants = [...merchantUnderWay.keys()].filter(merchantFull);
-      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants });
+      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants, pairs: [...capped.values()] });
       // A claim that took long (a stalled database) may bring rows whose lease is nearly over: another worker may take them soon.
       const stale: NotificationRow[] = [];
       for (const n of claimed) {
@@ -293,7 +301,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
         else if (!startable(n)) stale.push(n);
         else if (blockedByFailing(n)) {
           stale.push(n);
-          capped.add(n.origin);
+          capped.set(pairOf(n), [n.merchant_id, n.origin]);
         } else if (!waiting.has(n.origin) && hasSlot(n)) start(n);
         else hold(n);
       }
