@@ -46,8 +46,9 @@ export interface NotifyWorkerOptions {
 export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch: 50, maxInFlight: 64, perOrigin: 8, perMerchant: 16 };
 
 /**
- * An endpoint whose attempt failed slowly (timing out, or answering something
- * other than an acknowledgement after a while) gets one attempt at a time until
+ * A merchant's endpoint whose attempt failed slowly (timing out, or answering
+ * something other than an acknowledgement after a while) gets one attempt at a
+ * time for that merchant (another merchant on the same host keeps its share) until
  * one is acknowledged: a few such endpoints could otherwise fill every slot with
  * attempts that wait for their timeout, and every other merchant's
  * notifications would wait behind them. A quick refusal (a 500 at once, a
