@@ -47,25 +47,26 @@ function validationDetail(err: FastifyError): string {
 }
 
 /**
- * Maps anything thrown to an AppError; unknown errors are bugs and become 500. A
- * database that cannot serve is 503, with the driver's own words in `cause` for the log.
+ * Maps anything thrown to an AppError; unknown errors are bugs and become 500. What
+ * Fastify marks as the client's (a 4xx) is the client's, whatever socket code it
+ * carries; a database that cannot serve is 503, with the driver's own words in
+ * `cause` for the log.
  */
 export function toAppError(err: unknown): { appError: AppError; isBug: boolean; cause?: string } {
   if (err instanceof AppError) return { appError: err, isBug: false };
   const fe = err as FastifyError;
-  // Fastify marks a body the client broke off as 400 and keeps the socket's code (ECONNRESET): the client's doing, not the database's.
-  if (fe && fe.code === 'ECONNRESET' && fe.statusCode === 400) return { appError: new AppError('BAD_REQUEST', 'the connection closed before the whole body arrived'), isBug: false };
-  const down = databaseUnavailable(err);
-  if (down) return { appError: new AppError('NOT_READY', down, 'not ready'), isBug: false, cause: String((err as Error).message) };
   if (fe && Array.isArray(fe.validation)) {
     return { appError: new AppError('BAD_REQUEST', validationDetail(fe), 'invalid request'), isBug: false };
   }
   const mapped = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
   if (mapped) return { appError: new AppError(mapped, FASTIFY_DETAILS[mapped] ?? fe.message), isBug: false };
+  // A body the client broke off is one: Fastify makes it a 400 and keeps the socket's code (ECONNRESET).
   if (fe && typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((c) => ERROR_STATUS[c] === fe.statusCode) ?? 'BAD_REQUEST';
-    return { appError: new AppError(code, fe.message), isBug: false };
+    return { appError: new AppError(code, fe.code === 'ECONNRESET' ? 'the connection closed before the whole body arrived' : fe.message), isBug: false };
   }
+  const down = databaseUnavailable(err);
+  if (down) return { appError: new AppError('NOT_READY', down, 'not ready'), isBug: false, cause: String((err as Error).message) };
   return { appError: new AppError('INTERNAL', `see the server log under request id`), isBug: true };
 }
 
