@@ -1,8 +1,9 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyBaseLogger } from 'fastify';
 import { AppError } from '../errors.ts';
 import { requestIdFor } from '../ids.ts';
+import { dueResponse } from './connections.ts';
 import { failure } from './envelope.ts';
 
 function refusalOf(code: string | undefined): AppError {
@@ -23,13 +24,14 @@ export function answerClientError(log: FastifyBaseLogger, err: NodeJS.ErrnoExcep
   // A body the parser refuses (a bad chunk) belongs to a request whose head was read: keep its id. The
   // answer due first on the connection may be another's (a pipelined request before it): writing the
   // refusal now would answer for that one, so the connection only closes (a client retries it).
-  const { _httpMessage: first, parser } = socket as Duplex & { _httpMessage?: ServerResponse | null; parser?: { incoming?: IncomingMessage | null } | null };
-  const refused = parser?.incoming ?? undefined;
-  const own = first != null && first.req === refused ? first : undefined;
+  const first = dueResponse(socket);
+  // The request the parser was reading.
+  const refused = (socket as Duplex & { parser?: { incoming?: IncomingMessage | null } | null }).parser?.incoming ?? undefined;
+  const own = first !== null && first.req === refused ? first : undefined;
   const known = own?.getHeader('x-request-id');
   const requestId = typeof known === 'string' ? known : requestIdFor(refused?.headers['x-request-id']);
   log.info({ reqId: requestId, code: refusal.code, parserCode: err.code }, 'request refused by the HTTP parser');
-  const otherDueFirst = first != null && own === undefined;
+  const otherDueFirst = first !== null && own === undefined;
   if (socket.writable && !otherDueFirst && own?.headersSent !== true) {
     const body = JSON.stringify(failure(refusal));
     socket.write(

@@ -1,4 +1,6 @@
+import type { ServerResponse } from 'node:http';
 import type { Server, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 
 /** Open connections, for the drain. */
@@ -58,11 +60,16 @@ function endsOf(socket: Socket): string {
 }
 
 /**
- * Node's HTTP server gives a connection the response of its request as soon as
- * the request head is read, and takes it back once the response is finished;
- * its own closeIdleConnections() looks at the same.
+ * The response due first on a connection: Node's HTTP server gives a connection
+ * the response of its oldest request as soon as that request's head is read, and
+ * takes it back once the response is finished (its own closeIdleConnections()
+ * looks at the same). Null when none is under way.
  */
+export function dueResponse(socket: Duplex): ServerResponse | null {
+  return (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage ?? null;
+}
+
 function carriesRequest(socket: Socket): boolean {
-  const response = (socket as Socket & { _httpMessage?: { finished?: boolean } | null })._httpMessage;
-  return response != null && response.finished !== true;
+  const response = dueResponse(socket);
+  return response !== null && !response.finished;
 }
