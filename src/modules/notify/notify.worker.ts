@@ -55,17 +55,17 @@ export const DEFAULT_WORKER_OPTIONS: NotifyWorkerOptions = { pollMs: 1000, batch
  * connection refused) holds a slot for a moment only, and changes nothing: its
  * endpoint's notifications keep their schedule.
  */
-const FAILING_ORIGIN_CAP = 1;
+const FAILING_ENDPOINT_CAP = 1;
 /**
  * All of one merchant's attempts to its failing endpoints together hold at most
  * this many slots: a merchant naming many endpoints that hang (one per subdomain,
  * say) would otherwise hold its whole share, and a few such merchants every slot.
  */
 const FAILING_PER_MERCHANT = 2;
-/** A failure that took at least this long marks its endpoint as failing. */
+/** A failure that took at least this long marks the merchant's endpoint as failing. */
 const SLOW_FAILURE_MS = 1000;
-/** How many failing endpoints are remembered (the oldest is forgotten first). */
-const FAILING_ORIGINS_KEPT = 10_000;
+/** How many failing endpoints (merchant and destination) are remembered (the oldest is forgotten first). */
+const FAILING_ENDPOINTS_KEPT = 10_000;
 
 export interface NotifyWorker {
   wake(): void;
@@ -179,7 +179,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const merchantUnderWay = new Map<string, number>();
   /** Attempts under way per merchant to endpoints that were failing when they started. */
   const merchantFailingUnderWay = new Map<string, number>();
-  /** Destinations whose last slow attempt here was not acknowledged, oldest first. */
+  /** Merchants' endpoints (`merchant origin`) whose last slow attempt here was not acknowledged, oldest first. */
   const failing = new Set<string>();
   /** Attempts under way per merchant and destination (the cap of a failing one). */
   const pairUnderWay = new Map<string, number>();
@@ -207,13 +207,12 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const pairOf = (n: NotificationRow): string => `${n.merchant_id} ${n.origin}`;
   const isFailing = (n: NotificationRow): boolean => failing.has(pairOf(n));
   const originFull = (origin: string): boolean => (underWay.get(origin) ?? 0) >= opts.perOrigin;
-  const pairFull = (n: NotificationRow): boolean => isFailing(n) && (pairUnderWay.get(pairOf(n)) ?? 0) >= FAILING_ORIGIN_CAP;
+  const pairFull = (n: NotificationRow): boolean => isFailing(n) && (pairUnderWay.get(pairOf(n)) ?? 0) >= FAILING_ENDPOINT_CAP;
   const merchantFull = (merchantId: string): boolean => (merchantUnderWay.get(merchantId) ?? 0) >= opts.perMerchant;
-  /** The row's endpoint is failing and its merchant already holds its slots for failing endpoints: none frees before a timeout. */
   const failingCapped = (n: NotificationRow): boolean => isFailing(n) && (merchantFailingUnderWay.get(n.merchant_id) ?? 0) >= FAILING_PER_MERCHANT;
-  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id) && !pairFull(n) && !failingCapped(n);
   /** No slot for it frees before an attempt times out: its endpoint is failing and full, or its merchant's share for failing ones is. */
   const blockedByFailing = (n: NotificationRow): boolean => pairFull(n) || failingCapped(n);
+  const hasSlot = (n: NotificationRow): boolean => !originFull(n.origin) && !merchantFull(n.merchant_id) && !blockedByFailing(n);
 
   const count = (counts: Map<string, number>, key: string, by: number): void => {
     const left = (counts.get(key) ?? 0) + by;
@@ -226,7 +225,7 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
     failing.delete(pair);
     if (acknowledged) return;
     failing.add(pair);
-    if (failing.size > FAILING_ORIGINS_KEPT) failing.delete(failing.values().next().value!);
+    if (failing.size > FAILING_ENDPOINTS_KEPT) failing.delete(failing.values().next().value!);
   };
 
   // A slot is held until the attempt is recorded: what a crash can leave
