@@ -1,3 +1,6 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import { ConfigError, type Config } from './config.ts';
 import { appSecretContext } from './modules/merchants/merchant.service.ts';
 import { createTokenService, signingKeyContext, type TokenService } from './platform/auth/tokens.ts';
@@ -5,7 +8,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { openDatabase, type Db } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { createTransactor, type Transact } from './platform/db/transactor.ts';
-import { loadMasterKey, SecretBox } from './platform/secret-box.ts';
+import { parseMasterKey, SecretBox } from './platform/secret-box.ts';
 
 /** The shared core of every command: database, migrations, secrets. */
 export interface Core {
@@ -20,7 +23,7 @@ export interface Core {
 
 export async function openCore(config: Config, clock: Clock = systemClock): Promise<Core> {
   const isSqlite = config.databaseUrl.startsWith('sqlite:');
-  const box = new SecretBox(loadMasterKey(config.masterKey, config.dataDir, isSqlite));
+  const box = new SecretBox(masterKey(config, isSqlite));
   const db = openDatabase(config.databaseUrl, { poolSize: config.dbPoolSize });
   try {
     await migrateToLatest(db);
@@ -36,6 +39,36 @@ export async function openCore(config: Config, clock: Clock = systemClock): Prom
   }
   const tokens = createTokenService({ db, box, clock, issuer: config.tokenIssuer });
   return { config, db, transact: createTransactor(db), box, clock, tokens };
+}
+
+/**
+ * The configured master key, or for the embedded default the one kept in the
+ * data directory, generated there on first start (readable by the owner only).
+ */
+function masterKey(config: Config, isSqlite: boolean): Buffer {
+  if (config.masterKey) return parseMasterKey(config.masterKey);
+  if (!isSqlite) throw new ConfigError('PAGODA_MASTER_KEY: required with PostgreSQL (32 bytes as 64 hex characters or base64)');
+  const file = path.join(config.dataDir, 'master.key');
+  if (fs.existsSync(file)) return keptKey(file);
+  fs.mkdirSync(config.dataDir, { recursive: true });
+  const key = randomBytes(32);
+  try {
+    fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (err) {
+    // Another process created it first: use theirs.
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return keptKey(file);
+    throw err;
+  }
+  return key;
+}
+
+function keptKey(file: string): Buffer {
+  try {
+    return parseMasterKey(fs.readFileSync(file, 'utf8'));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code) throw err;
+    throw new ConfigError(`${file}: not a master key (32 bytes as 64 hex characters or base64); restore the file this data directory was created with`);
+  }
 }
 
 /**

@@ -29,11 +29,28 @@ const DEMO_CURRENCIES = ['IDR', 'MXN', 'BRL', 'INR', 'THB', 'PHP', 'PKR', 'BDT']
  */
 type DemoCredentials = Credentials & { file: string; state: 'ok' | 'stale' | 'elsewhere'; currencies: readonly string[] };
 
+/** The demo credentials kept for the banner; a file that does not hold them is the operator's to fix. */
+function keptCredentials(file: string): Credentials {
+  const kept = parseJson(fs.readFileSync(file, 'utf8')) as Partial<Record<keyof Credentials, unknown>> | null;
+  if (typeof kept?.merchantId !== 'string' || typeof kept.appId !== 'string' || typeof kept.appSecret !== 'string') {
+    throw new ConfigError(`${file}: not the demo merchant's credentials (JSON with merchantId, appId and appSecret); delete it to start without the demo banner`);
+  }
+  return { merchantId: kept.merchantId, appId: kept.appId, appSecret: kept.appSecret };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** On a fresh embedded install: a demo merchant whose credentials are kept for the banner. */
 async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefined> {
   const file = path.join(core.config.dataDir, 'demo-merchant.json');
   if (fs.existsSync(file)) {
-    const kept = JSON.parse(fs.readFileSync(file, 'utf8')) as Credentials;
+    const kept = keptCredentials(file);
     // Rotated or disabled since: a secret that no longer works is not shown again.
     const app = await loadAuthApp(core.db, core.box, core.clock.now(), kept.appId);
     if (!app) return { ...kept, file, state: 'elsewhere', currencies: [] };

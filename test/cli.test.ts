@@ -213,6 +213,28 @@ describe('pagoda merchant / app commands', () => {
     }
   });
 
+  it('a data directory whose master.key or demo-merchant.json is damaged is a one-line message naming the file', T, async () => {
+    const dataDir = fs.mkdtempSync(path.join(ws.dataDir, 'damaged-'));
+    const embedded = { PAGODA_DATA_DIR: dataDir, PAGODA_DATABASE_URL: '', PAGODA_MASTER_KEY: '' };
+    assert.equal((await ws.run(['merchant', 'create', '--name', 'Y', '--currencies', 'MXN'], embedded)).code, 0, 'the embedded default starts');
+    const keyFile = path.join(dataDir, 'master.key');
+    const key = fs.readFileSync(keyFile, 'utf8');
+    for (const damaged of ['', 'garbage\n', key.slice(0, 40)]) {
+      fs.writeFileSync(keyFile, damaged);
+      assertRefused(await ws.run(['merchant', 'create', '--name', 'X', '--currencies', 'MXN'], embedded), /^pagoda: .*damaged-\w+\/master\.key: not a master key/);
+    }
+    fs.writeFileSync(keyFile, key);
+    const demoFile = path.join(dataDir, 'demo-merchant.json');
+    const holder = net.createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const port = String((holder.address() as net.AddressInfo).port);
+    await new Promise<void>((resolve) => holder.close(() => resolve()));
+    for (const damaged of ['{"merchantId":', '[]', '{"merchantId":"m","appId":1}']) {
+      fs.writeFileSync(demoFile, damaged);
+      assertRefused(await ws.run(['serve'], { ...embedded, PAGODA_PORT: port }), /^pagoda: .*demo-merchant\.json: not the demo merchant's credentials/);
+    }
+  });
+
   it('a mistyped data directory is refused, not given a new empty database (where ledger check would pass)', T, async () => {
     const mistyped = path.join(ws.dataDir, 'no-such-dir');
     const env = { PAGODA_DATA_DIR: mistyped, PAGODA_DATABASE_URL: '', PAGODA_MASTER_KEY: '' };

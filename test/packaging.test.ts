@@ -28,7 +28,7 @@ function runtimeFiles(dir: string, out: string[] = []): string[] {
 export function packageOf(specifier: string): string | null {
   if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:')) return null;
   const parts = specifier.split('/');
-  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] ?? specifier);
   return builtinModules.includes(name) ? null : name;
 }
 
@@ -38,7 +38,7 @@ export function importedPackages(source: string): string[] {
   const statements = /(?:^|\n)\s*(import|export)\s+(type\s+)?[^'";]*?from\s+['"]([^'"]+)['"]|(?:^|\n)\s*import\s+['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g;
   for (const m of source.matchAll(statements)) {
     if (m[2]) continue;
-    const name = packageOf(m[3] ?? m[4] ?? m[5]);
+    const name = packageOf(m[3] ?? m[4] ?? m[5] ?? '');
     if (name) found.push(name);
   }
   return found;

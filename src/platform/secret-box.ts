@@ -1,6 +1,4 @@
 import { createCipheriv, createDecipheriv, createHmac, randomBytes } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 
 /**
  * Encrypts secrets at rest (app secrets, token signing keys) with AES-256-GCM
@@ -45,25 +43,4 @@ export function parseMasterKey(text: string): Buffer {
   const decoded = Buffer.from(trimmed, 'base64');
   if (decoded.length === 32) return decoded;
   throw new Error('PAGODA_MASTER_KEY must be 32 bytes as 64 hex chars or base64');
-}
-
-/**
- * The configured master key, or for the embedded default one generated into the
- * data directory on first start (readable by the owner only).
- */
-export function loadMasterKey(configured: string | undefined, dataDir: string, isSqlite: boolean): Buffer {
-  if (configured) return parseMasterKey(configured);
-  if (!isSqlite) throw new Error('PAGODA_MASTER_KEY is required with PostgreSQL (32 bytes, hex or base64)');
-  const file = path.join(dataDir, 'master.key');
-  if (fs.existsSync(file)) return parseMasterKey(fs.readFileSync(file, 'utf8'));
-  fs.mkdirSync(dataDir, { recursive: true });
-  const key = randomBytes(32);
-  try {
-    fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return parseMasterKey(fs.readFileSync(file, 'utf8'));
-    throw err;
-  }
-  return key;
 }
