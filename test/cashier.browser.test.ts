@@ -174,15 +174,15 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     }
   });
 
-  test('a long amount stays on one line and inside its card on a 360 px screen', { timeout: 60_000 }, async () => {
+  test('a long amount stays on one line and inside its card on a 320 px screen', { timeout: 60_000 }, async () => {
     const orders = await Promise.all(
-      [['IDR', 25_000_000.5, 'va'], ['IDR', 1_500_000_000, 'va'], ['MXN', 12_345_678.89, 'MX_SPEI'], ['MXN', 9_999_999_999_999.99, 'MX_SPEI']].map(([currency, amount, payMethod], i) =>
+      [['IDR', 25_000_000.5, 'va'], ['IDR', 1_500_000_000, 'va'], ['IDR', '9999999999.99', 'qris'], ['MXN', 12_345_678.89, 'MX_SPEI'], ['MXN', 9_999_999_999_999.99, 'MX_SPEI']].map(([currency, amount, payMethod], i) =>
         createOrder({ merOrderNo: `browser-wide-${i}`, currency, amount, payMethod }),
       ),
     );
     const chromium = await launchChromium();
     try {
-      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 360, height: 740 }, locale: 'id-ID' });
+      const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 320, height: 640 }, locale: 'id-ID' });
       const page = await context.newPage();
       for (const order of orders) {
         await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
@@ -199,10 +199,28 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
         });
         assert.equal(fit.lines, 1, `${order.amount} ${order.currency}: the figure is one box`);
         assert.ok(fit.right <= fit.cardRight, `${order.amount} ${order.currency}: the amount ends at ${fit.right}, past its card (${fit.cardRight})`);
-        assert.ok(fit.scroll <= 360, `${order.amount} ${order.currency}: the page scrolls sideways (${fit.scroll} px)`);
+        assert.ok(fit.scroll <= 320, `${order.amount} ${order.currency}: the page scrolls sideways (${fit.scroll} px)`);
       }
       await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-long-amount-id.png') });
       await context.close();
+    } finally {
+      await chromium.close();
+    }
+  });
+
+  test('without JavaScript the page shows no copy button (it could not copy) and the code can still be selected', { timeout: 60_000 }, async () => {
+    const order = await createOrder({ merOrderNo: 'browser-nojs', currency: 'MXN', amount: 200, payMethod: 'MX_SPEI' });
+    const chromium = await launchChromium();
+    try {
+      for (const javaScriptEnabled of [false, true]) {
+        const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, javaScriptEnabled, locale: 'es-MX' });
+        const page = await context.newPage();
+        await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
+        assert.equal(await page.locator('.copy-btn').isVisible(), javaScriptEnabled, `copy button visible with JavaScript ${javaScriptEnabled ? 'on' : 'off'}`);
+        assert.match(await page.locator('.copybox code').innerText(), /^\d{3}\s*\d{3}/);
+        assert.match(await page.locator('.amount').innerText(), /^200\.00 MXN$/, 'every minor digit, the code after a space');
+        await context.close();
+      }
     } finally {
       await chromium.close();
     }

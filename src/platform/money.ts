@@ -138,15 +138,18 @@ function checkRange(minor: bigint, field: string, opts: AmountOptions): bigint {
   return minor;
 }
 
-/** Shortest exact decimal text in major units: "12.5", "100", "-0.01". */
-export function formatMajor(minor: bigint, currency: string): string {
+/**
+ * Shortest exact decimal text in major units: "12.5", "100", "-0.01"; with
+ * `fixed`, every minor digit of the currency, as people read prices: "12.50", "100.00".
+ */
+export function formatMajor(minor: bigint, currency: string, fixed = false): string {
   const { minorUnits } = requireCurrency(currency);
   const negative = minor < 0n;
   const digits = (negative ? -minor : minor).toString();
   if (minorUnits === 0) return negative ? `-${digits}` : digits;
   const padded = digits.padStart(minorUnits + 1, '0');
   const intPart = padded.slice(0, -minorUnits);
-  const fraction = padded.slice(-minorUnits).replace(/0+$/, '');
+  const fraction = fixed ? padded.slice(-minorUnits) : padded.slice(-minorUnits).replace(/0+$/, '');
   const text = fraction ? `${intPart}.${fraction}` : intPart;
   return negative ? `-${text}` : text;
 }

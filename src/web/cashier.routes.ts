@@ -67,7 +67,7 @@ async function viewOf(deps: CashierDeps, order: OrderRow, key: Buffer, linkSecre
   return {
     orderNo: order.order_no,
     merchantName: await merchantName(deps.db, order.merchant_id),
-    amountText: formatMajor(order.amount, order.currency),
+    amountText: formatMajor(order.amount, order.currency, true),
     currency: order.currency,
     status: order.status as CashierView['status'],
     expiresAt: order.expires_at === null ? null : Number(order.expires_at),

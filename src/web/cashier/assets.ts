@@ -10,6 +10,7 @@ import { createHash } from 'node:crypto';
 export const CASHIER_CSS = `:root{color-scheme:light dark;--bg:#eef0f3;--card:#fff;--fg:#1b1d21;--muted:#545a64;--line:#d5d9e0;--accent:#0b57d0;--on-accent:#fff;--ok:#137333;--bad:#b3261e;--warn:#8a4b00;--soft:#f6f7f9;--sand:#fff7e0}
 @media (prefers-color-scheme:dark){:root{--bg:#111316;--card:#1c1f24;--fg:#eceef2;--muted:#aab1bc;--line:#3a3f47;--accent:#8ab4f8;--on-accent:#0b1a33;--ok:#6dd58c;--bad:#f2b8b5;--warn:#ffb95c;--soft:#23272d;--sand:#2b2414}}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
@@ -21,10 +22,10 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 .test-note{margin:0 0 1rem;padding:.75rem 1rem;border-radius:.75rem;background:var(--sand);color:var(--warn);font-size:.9375rem}
 .amount-label{margin:0;color:var(--muted);font-size:.875rem}
 .amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
-.amount.long{font-size:1.75rem}
-.amount.longer{font-size:1.375rem}
+.amount.long{font-size:min(1.75rem,7.5vw)}
+.amount.longer{font-size:min(1.375rem,6vw)}
 .amount .figure{white-space:nowrap}
-.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.375rem;white-space:nowrap}
+.amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.125rem;white-space:nowrap}
 .meta{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;margin:0;font-size:.8125rem;color:var(--muted)}
 .meta dt{display:inline}
 .meta dd{display:inline;margin:0 0 0 .25rem;overflow-wrap:anywhere}
@@ -35,15 +36,16 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 h2{font-size:1.0625rem;margin:0 0 .75rem}
 .status{display:flex;gap:.75rem;align-items:flex-start;margin-bottom:1.25rem}
 .status svg{flex:none;width:2.5rem;height:2.5rem}
-.status h2{margin:.375rem 0 .25rem;font-size:1.25rem}
+.status>div{min-width:0}
+.status h2{margin:.375rem 0 .25rem;font-size:1.25rem;overflow-wrap:anywhere}
 .status p{margin:0;color:var(--muted)}
 .s-ok{color:var(--ok)}.s-bad{color:var(--bad)}.s-warn{color:var(--warn)}.s-wait{color:var(--accent)}
 .methods{border:0;margin:0;padding:0;min-width:0}
 .methods legend{font-weight:700;font-size:1.0625rem;margin-bottom:.75rem;padding:0}
 .methods button{display:flex;width:100%;align-items:center;justify-content:space-between;min-height:3.5rem;margin:0 0 .5rem;padding:.75rem 1rem;border:1px solid var(--line);border-radius:.75rem;background:var(--card);color:var(--fg);font:inherit;font-weight:600;text-align:left;cursor:pointer}
-.methods button::after{content:"\\203A";font-size:1.5rem;line-height:1;color:var(--muted)}
+.methods button::after{content:"\\203A" / "";font-size:1.5rem;line-height:1;color:var(--muted)}
 .field{margin:0 0 1rem}
-.wallet-note{color:var(--muted);font-size:.875rem}
+.wallet-note{color:var(--muted);font-size:.875rem;overflow-wrap:anywhere}
 .field-label{display:block;margin-bottom:.375rem;font-weight:600}
 .copybox{display:flex;flex-wrap:wrap;align-items:center;gap:.5rem;padding:.5rem .5rem .5rem .875rem;border:1px solid var(--line);border-radius:.75rem;background:var(--soft)}
 .copybox code{flex:1 1 12rem;min-width:0;font:600 1.125rem/1.4 ui-monospace,Menlo,Consolas,monospace;overflow-wrap:anywhere;user-select:all;-webkit-user-select:all}
@@ -61,7 +63,8 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .actions{margin:1rem 0 0}
 .sandbox{border:2px dashed var(--warn);background:var(--sand)}
 .sandbox h2{color:var(--warn)}
-.sandbox form{display:grid;gap:.5rem}
+.sandbox form{display:grid;grid-template-columns:minmax(0,1fr);gap:.5rem}
+.btn{overflow-wrap:anywhere}
 .sandbox .btn{background:var(--card);color:var(--fg);border-color:var(--line)}
 .sandbox .o-PAID{border-color:var(--ok)}.sandbox .o-FAILED{border-color:var(--bad)}
 button:disabled,.is-busy{opacity:.6;cursor:progress}

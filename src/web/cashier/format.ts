@@ -21,16 +21,16 @@ const SEPARATORS: Readonly<Record<Lang, Separators>> = {
 
 /**
  * "1250.50" → "1,250.50" (en) or "1.250,50" (pt), by splitting the text:
- * the amount is exact and must never pass through a float. Text that is not
- * a plain decimal is shown as it is.
+ * the amount is exact and must never pass through a float. The digits are the
+ * caller's (every minor digit of the currency, see formatMajor). Text that is
+ * not a plain decimal is shown as it is.
  */
 export function formatAmount(amountText: string, lang: Lang): string {
   const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(amountText.trim());
   if (m === null) return amountText;
   const { group, decimal } = SEPARATORS[lang];
   const int = (m[2] ?? '').replace(/\B(?=(\d{3})+(?!\d))/g, group);
-  // "12.5" is how the wire writes 12.50; no currency has a single minor digit.
-  const frac = m[3] === undefined ? '' : decimal + m[3].padEnd(2, '0');
+  const frac = m[3] === undefined ? '' : decimal + m[3];
   return `${m[1] ?? ''}${int}${frac}`;
 }
 

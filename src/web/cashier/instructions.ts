@@ -33,7 +33,7 @@ function copyField(f: CopyField, t: Messages): SafeHtml {
   // and the value is still selectable by hand.
   return html`<div class="field">
 <span class="field-label" id="${f.id}">${f.label}</span>
-<div class="copybox${f.wide ? ' wide' : ''}"><code${long ? raw(' class="long"') : ''}>${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
+<div class="copybox${f.wide ? ' wide' : ''}"><code${long ? html` class="long" tabindex="0" aria-labelledby="${f.id}"` : raw('')}>${f.shown ?? f.value}</code><button type="button" class="copy-btn" data-copy="${f.value}" aria-describedby="${f.id}" hidden>${t.copy}</button></div>
 </div>`;
 }
 
@@ -56,10 +56,10 @@ ${copyField({ id: 'f-qr-text', label: t.orCopyCode, value: qrCode }, t)}`;
 function contentBlock(content: string | undefined, qrCode: string | undefined, t: Messages): SafeHtml | null {
   // PIX sends its copy-and-paste code as both qrCode and content: show it once.
   if (content === undefined || content === '' || content === qrCode) return null;
-  // Wallets send a sentence to follow in their app, not a code to paste, in the channel's language:
-  // what to do comes first in the page's.
+  // Wallets send a sentence to follow in their app, not a code to paste, in the channel's language
+  // (English, as the API's params are): what to do comes first in the page's.
   if (/\s/.test(content.trim())) return html`<p class="field">${t.approveInWallet}</p>
-<p class="field wallet-note">${content}</p>`;
+<p class="field wallet-note" lang="en">${content}</p>`;
   return copyField({ id: 'f-content', label: t.content, value: content }, t);
 }
 

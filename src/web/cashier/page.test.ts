@@ -74,7 +74,9 @@ describe('renderCashierPage: every state, every language', () => {
           assert.match(out, /^<!doctype html>\n<html lang="[a-z]{2}">/);
           assert.ok(out.includes(`<html lang="${lang}">`));
           assert.match(out, /<meta name="viewport" content="width=device-width, initial-scale=1">/);
-          assert.ok(out.includes(`<title>${messages(lang).title} · Tienda Ñandú</title>`));
+          // A final state names its outcome in the title: the first thing a screen reader says after the form's reload.
+          const title = status === 'CREATED' || status === 'PENDING' ? messages(lang).title : messages(lang).statusTitle[status];
+          assert.ok(out.includes(`<title>${title} · Tienda Ñandú</title>`), out.slice(0, 600));
           assertCspClean(out);
         });
       }
@@ -101,8 +103,9 @@ describe('renderCashierPage: content', () => {
   });
 
   it('formats the amount for the language, with the currency code', async () => {
-    assert.ok((await renderCashierPage(view(), 'en')).includes('<p class="amount"><span class="figure">1,250.50</span><wbr><small>MXN</small></p>'));
-    assert.ok((await renderCashierPage(view({ amountText: '1500000', currency: 'IDR' }), 'id')).includes('<span class="figure">1.500.000</span><wbr><small>IDR</small>'));
+    // A space between them: read aloud or copied, "1,250.50 MXN", not "1,250.50MXN".
+    assert.ok((await renderCashierPage(view(), 'en')).includes('<p class="amount"><span class="figure">1,250.50</span> <small>MXN</small></p>'));
+    assert.ok((await renderCashierPage(view({ amountText: '1500000.00', currency: 'IDR' }), 'id')).includes('<span class="figure">1.500.000,00</span> <small>IDR</small>'));
   });
 
   it('sets a long amount smaller rather than breaking it', async () => {
@@ -285,7 +288,7 @@ describe('renderCashierPage: instructions', () => {
     const va = await renderCashierPage(view({ method: { code: 'ID_VA', label: 'VA', params: { vaNumber: '8808672564527964' } } }), 'id');
     assert.ok(va.includes('data-copy="8808672564527964"') && va.includes(messages('id').vaNumber));
     const ovo = await renderCashierPage(view({ method: { code: 'ID_OVO', label: 'OVO', params: { content: 'Approve it in the OVO app.' } } }), 'id');
-    assert.ok(ovo.includes(`<p class="field">${messages('id').approveInWallet}</p>\n<p class="field wallet-note">Approve it in the OVO app.</p>`), 'what to do in the page language, then the wallet\'s own words');
+    assert.ok(ovo.includes(`<p class="field">${messages('id').approveInWallet}</p>\n<p class="field wallet-note" lang="en">Approve it in the OVO app.</p>`), 'what to do in the page language, then the wallet\'s own words');
     const wallet = await renderCashierPage(view({ method: { code: 'PK_WALLET', label: 'JazzCash / Easypaisa wallet', params: { content: 'Approve it.' } } }), 'es');
     assert.match(wallet, /<dd>Billetera JazzCash \/ Easypaisa<\/dd>/);
     const code = await renderCashierPage(view({ method: { code: 'X', label: 'X', params: { content: 'ABC123' } } }), 'en');
@@ -296,6 +299,18 @@ describe('renderCashierPage: instructions', () => {
     const out = await renderCashierPage(view(), 'en');
     assert.match(out, /<span class="field-label" id="f-clabe">[^<]+<\/span>/);
     assert.match(out, /<button type="button" class="copy-btn" data-copy="\d+" aria-describedby="f-clabe" hidden>Copy<\/button>/);
+  });
+
+  it('a long code scrolls in a box the keyboard reaches, named by its field; a short one is plain', async () => {
+    const pix = await renderCashierPage(view({ method: { code: 'BR_PIX', label: 'PIX', params: { qrCode: PIX } } }), 'pt');
+    assert.ok(pix.includes('<code class="long" tabindex="0" aria-labelledby="f-qr-text">'), 'the PIX payload');
+    assert.match(await renderCashierPage(view(), 'en'), /<code><span class="g">/, 'the CLABE');
+  });
+
+  it('the title says how the order ended, a consumer\'s cancel as theirs', async () => {
+    const t = messages('es');
+    assert.ok((await renderCashierPage(view({ status: 'FAILED', cancelled: true }), 'es')).includes(`<title>${t.cancelledTitle} · Tienda Ñandú</title>`));
+    assert.ok((await renderCashierPage(view({ status: 'PAID' }), 'es')).includes(`<title>${t.statusTitle.PAID} · Tienda Ñandú</title>`));
   });
 });
 

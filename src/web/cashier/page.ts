@@ -108,8 +108,8 @@ function methodName(method: { code: string; label: string }, t: Messages): strin
 
 /**
  * The amount's size class: the figure never breaks (a consumer must not read half a number), so a
- * long one is set smaller; 20 characters (9,999,999,999,999.99) fit a 360 px screen. The currency
- * code may go to the next line (`<wbr>`), whole.
+ * long one is set smaller (and smaller still on a narrow screen); 20 characters (9,999,999,999,999.99)
+ * fit a 320 px screen. The currency code may go to the next line, whole.
  */
 function amountSize(figure: string): string {
   return figure.length > 16 ? 'amount longer' : figure.length > 12 ? 'amount long' : 'amount';
@@ -119,7 +119,7 @@ function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
   const figure = formatAmount(view.amountText, lang);
   return html`<section class="card" aria-label="${t.amount}">
 <p class="amount-label">${t.amount}</p>
-<p class="${amountSize(figure)}"><span class="figure">${figure}</span><wbr><small>${view.currency}</small></p>
+<p class="${amountSize(figure)}"><span class="figure">${figure}</span> <small>${view.currency}</small></p>
 <dl class="meta">
 ${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${methodName(view.method, t)}</dd></div>`}
 <div><dt>${t.orderNo}:</dt> <dd class="mono">${view.orderNo}</dd></div>
@@ -128,10 +128,14 @@ ${countdown(view, t)}
 </section>`;
 }
 
+/** A consumer's own cancel ends the order FAILED (from the picker) or EXPIRED (after a method): said as theirs. */
+function statusTitle(status: CashierStatus, t: Messages, cancelled: boolean): string {
+  return cancelled && (status === 'FAILED' || status === 'EXPIRED') ? t.cancelledTitle : t.statusTitle[status];
+}
+
 function statusBlock(status: CashierStatus, t: Messages, cancelled = false): SafeHtml {
   const tone = TONE[status];
-  const title = cancelled && (status === 'FAILED' || status === 'EXPIRED') ? t.cancelledTitle : t.statusTitle[status];
-  return html`<div class="status s-${tone}" role="status">${icon(tone)}<div><h2>${title}</h2><p>${t.statusDetail[status]}</p></div></div>`;
+  return html`<div class="status s-${tone}" role="status">${icon(tone)}<div><h2>${statusTitle(status, t, cancelled)}</h2><p>${t.statusDetail[status]}</p></div></div>`;
 }
 
 function methodPicker(view: CashierView, t: Messages): SafeHtml {
@@ -188,6 +192,11 @@ ${SANDBOX_OUTCOMES.map((o) => html`<button type="submit" class="btn o-${o}" name
 </section>`;
 }
 
+/** The tab's title: after a payment, a cancel or an outcome it says how the order ended, the first thing a screen reader reads. */
+function pageTitle(view: CashierView, t: Messages): string {
+  return isOpen(view.status) ? t.title : statusTitle(view.status, t, view.cancelled === true);
+}
+
 function bodyAttributes(view: CashierView, t: Messages): SafeHtml {
   // Strings the script needs, so it carries no language of its own. data-live:
   // the status can still change while the consumer pays in another app.
@@ -216,7 +225,7 @@ export async function renderCashierPage(order: CashierView, lang: Lang): Promise
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex, nofollow">
 <meta name="color-scheme" content="light dark">
-<title>${t.title} · ${view.merchantName}</title>
+<title>${pageTitle(view, t)} · ${view.merchantName}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="${assetUrl(view.assetBase, 'cashier.css')}">
 <script src="${assetUrl(view.assetBase, 'cashier.js')}" defer></script>
