@@ -8,6 +8,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { openDatabase, type Db } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { createTransactor, type Transact } from './platform/db/transactor.ts';
+import { createFileOnce } from './platform/files.ts';
 import { parseMasterKey, SecretBox } from './platform/secret-box.ts';
 
 /** The shared core of every command: database, migrations, secrets. */
@@ -52,14 +53,8 @@ function masterKey(config: Config, isSqlite: boolean): Buffer {
   if (fs.existsSync(file)) return keptKey(file);
   fs.mkdirSync(config.dataDir, { recursive: true });
   const key = randomBytes(32);
-  try {
-    fs.writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    // Another process created it first: use theirs.
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return keptKey(file);
-    throw err;
-  }
-  return key;
+  // Another process may have created it first: then theirs is used.
+  return createFileOnce(file, key.toString('hex') + '\n', 0o600) ? key : keptKey(file);
 }
 
 function keptKey(file: string): Buffer {

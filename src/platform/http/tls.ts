@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { generate } from 'selfsigned';
+import { createFileOnce, replaceFile } from '../files.ts';
 
 export interface TlsMaterial {
   key: string;
@@ -87,16 +88,18 @@ export async function loadTls(opts: {
   }
   const { key, cert } = await generateSelfSigned(certificateNames(opts.publicUrl));
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
-  // Write the key first and exclusively; a concurrent first start keeps the winner's pair.
-  try {
-    fs.writeFileSync(keyPath, key, { mode: 0o600, flag: 'wx' });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  // The key first and exclusively: a concurrent first start keeps the winner's pair.
+  if (!createFileOnce(keyPath, key, 0o600)) {
     await waitForFile(certPath);
     return { cert: fs.readFileSync(certPath, 'utf8'), key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false };
   }
-  fs.writeFileSync(certPath + '.tmp', cert, { mode: 0o644 });
-  fs.renameSync(certPath + '.tmp', certPath);
+  try {
+    replaceFile(certPath, cert, 0o644);
+  } catch (err) {
+    // No key without its certificate, which the next start would wait for in vain.
+    fs.rmSync(keyPath, { force: true });
+    throw err;
+  }
   return { key, cert, certPath, generated: true };
 }
 
