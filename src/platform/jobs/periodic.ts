@@ -7,11 +7,51 @@ export interface Periodic {
   wake(): void;
 }
 
+/** While a job keeps failing with the same error, it is logged again at most this often. */
+export const REPEAT_LOG_MS = 60_000;
+
+/**
+ * What to log of a run's outcome: the first failure, a new error, the same one
+ * again once `REPEAT_LOG_MS` have passed (with how many runs failed since), and
+ * the first success after failures. A database that is down for minutes must not
+ * write a stack a second per job.
+ */
+export function failureLog(now: () => number = Date.now) {
+  let failing = 0;
+  let unlogged = 0;
+  let lastMessage: string | undefined;
+  let loggedAt = 0;
+  return {
+    failed(err: unknown): { failedRuns: number } | null {
+      failing++;
+      const message = err instanceof Error ? err.message : String(err);
+      if (failing > 1 && message === lastMessage && now() - loggedAt < REPEAT_LOG_MS) {
+        unlogged++;
+        return null;
+      }
+      const report = { failedRuns: unlogged + 1 };
+      lastMessage = message;
+      loggedAt = now();
+      unlogged = 0;
+      return report;
+    },
+    /** The number of failed runs a success ends, 0 when it ends none. */
+    succeeded(): number {
+      const ended = failing;
+      failing = 0;
+      unlogged = 0;
+      lastMessage = undefined;
+      return ended;
+    },
+  };
+}
+
 /**
  * Runs a task again and again, `intervalMs` after each run ends (never two
- * runs at once). A failing run is logged and the loop goes on.
+ * runs at once). A failing run is logged (see failureLog) and the loop goes on.
  */
-export function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, log: FastifyBaseLogger): Periodic {
+export function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, log: FastifyBaseLogger, now: () => number = Date.now): Periodic {
+  const failures = failureLog(now);
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
@@ -26,8 +66,14 @@ export function startPeriodic(name: string, intervalMs: number, task: () => Prom
     }
     running = task()
       .then(
-        () => undefined,
-        (err: unknown) => log.error({ err, job: name }, 'periodic job failed'),
+        () => {
+          const ended = failures.succeeded();
+          if (ended > 0) log.info({ job: name, failedRuns: ended }, 'periodic job runs again');
+        },
+        (err: unknown) => {
+          const report = failures.failed(err);
+          if (report) log.error({ err, job: name, ...report }, 'periodic job failed');
+        },
       )
       .finally(() => {
         running = undefined;
