@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
 import { sql } from 'kysely';
@@ -306,6 +307,19 @@ describe('a request trickling in', () => {
     const elapsed = Date.now() - started;
     assert.ok(elapsed >= 900, `cut off after ${elapsed} ms, before its time`);
     assert.match(answer, /^HTTP\/1\.1 408 /);
+  });
+
+  it('a connection that never starts its TLS handshake is closed after PAGODA_REQUEST_TIMEOUT too (not Node\'s 120 s)', T, async () => {
+    const socket = net.connect({ port: portOf(gw), host: '127.0.0.1' });
+    await once(socket, 'connect');
+    const started = Date.now();
+    const closed = once(socket, 'close');
+    try {
+      await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 10 s')), 10_000))]);
+    } finally {
+      socket.destroy();
+    }
+    assert.ok(Date.now() - started >= 900, 'not before its time');
   });
 });
 

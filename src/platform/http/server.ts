@@ -159,6 +159,8 @@ export function createServer(opts: ServerOptions): App {
       cert: opts.tls.cert,
       minVersion: opts.tls.minVersion,
       ...nodeTimeouts(opts.requestTimeoutMs),
+      // A connection that never finishes its handshake holds a descriptor as long as a slow request may, not Node's 120 s.
+      handshakeTimeout: opts.requestTimeoutMs,
       // OpenSSL 3 refuses TLS 1.1 at its default security level; lower it only when asked.
       ...(opts.tls.minVersion === 'TLSv1.1' ? { ciphers: 'DEFAULT@SECLEVEL=0' } : {}),
     };
