@@ -73,6 +73,7 @@ describe('every answer is the envelope; bad input changes nothing', () => {
     ['a gzip-compressed body', () => ({ body: gzipSync(goodBody()), headers: { 'content-encoding': 'gzip' } }), 415, /Content-Encoding gzip is not supported/],
     ['a body with an unknown coding', () => ({ body: goodBody(), headers: { 'content-encoding': 'br, gzip' } }), 415, /Content-Encoding br, gzip/],
     ['a body over 64 KiB', () => ({ body: JSON.stringify({ grant_type: 'client_credentials', pad: 'x'.repeat(64 * 1024) }) }), 413, /64 KiB/],
+    ['a body of 30 000 numbers (under 64 KiB)', () => ({ body: JSON.stringify({ grant_type: 'client_credentials', pad: Array(30_000).fill(0) }) }), 400, /more than 1000 members and elements/],
   ];
   for (const [name, make, status, detail] of refused) {
     test(`refuses ${name} with ${status}`, async () => {
