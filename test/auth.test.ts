@@ -250,6 +250,30 @@ describe('v3 token and bearer guard', () => {
     assert.equal((await balance(await sign(unbound, now - 2, now + 600))).json.error, 'token issued by an earlier version of the gateway; request a new one');
   });
 
+  test('a token of another issuer (a process with another PAGODA_PUBLIC_URL on the same database) is refused, whatever key signed it', async () => {
+    const app = await gw.core.db.selectFrom('app_secrets').select('id').where('app_id', '=', creds.appId).executeTakeFirstOrThrow();
+    const elsewhere = createTokenService({ db: gw.core.db, box: gw.core.box, clock: gw.clock, issuer: 'https://other.example' });
+    const { token } = await elsewhere.issue(creds.merchantId, creds.appId, { secretId: app.id, epoch: 0 });
+    const res = await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(res.status, 401, res.text);
+    assert.equal(res.json.error, 'token from another issuer');
+  });
+
+  test('a token is refused from exactly its expiry plus the 60 s skew, not a second later', async () => {
+    const { token, expiresIn } = await gw.core.tokens.issue(creds.merchantId, creds.appId, {
+      secretId: (await gw.core.db.selectFrom('app_secrets').select('id').where('app_id', '=', creds.appId).executeTakeFirstOrThrow()).id,
+      epoch: 0,
+    });
+    const exp = (JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as { exp: number }).exp;
+    assert.equal(exp, Math.floor(gw.clock.now() / 1000) + expiresIn);
+    gw.clock.set((exp + 60) * 1000 - 1);
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 200, 'a millisecond before');
+    const fresh = createTokenService({ db: gw.core.db, box: gw.core.box, clock: gw.clock, issuer: gw.config.tokenIssuer });
+    gw.clock.set((exp + 60) * 1000);
+    await assert.rejects(fresh.verify(token), (err: { detail?: string }) => err.detail === 'token expired', 'at the second itself, by a process that never saw it');
+    assert.equal((await gw.call('GET', '/api/v3/merchant/balance', { headers: { authorization: `Bearer ${token}` } })).status, 401, 'and by the one that did');
+  });
+
   test('signing key rotation keeps live tokens valid and signs new ones with the new kid', async () => {
     const before = await gw.token(creds);
     const kid = await gw.core.tokens.rotate();
