@@ -94,6 +94,15 @@ describe('checkLedger', () => {
     assert.deepEqual(problems, ['entry op.adjust:bad: postings sum to 5, not 0']);
   });
 
+  it('an entry whose postings sum below zero (money destroyed, not invented)', T, async () => {
+    const problems = await problemsAfter(async (tx) => {
+      await tx.insertInto('journal_entries').values(entry('op.adjust:lost', 'op.adjust')).execute();
+      await tx.insertInto('postings').values(posting('op.adjust:lost', 0, acct('payin'), -5n)).execute();
+      await bump(tx, acct('payin'), -5n);
+    });
+    assert.deepEqual(problems, ['entry op.adjust:lost: postings sum to -5, not 0']);
+  });
+
   it('a posting to an account of another currency', T, async () => {
     const problems = await problemsAfter(async (tx) => {
       await adjust(tx, op, { merchantId: m, currency: 'MXN', account: 'payout', amount: 1n, reason: 'creates the MXN accounts' });
