@@ -12,7 +12,7 @@ describe(`v3 pay-in create: idempotency on merOrderNo (${TEST_DB})`, () => {
   let token: string;
   before(async () => {
     gw = await startGateway();
-    creds = await gw.merchant(['MXN']);
+    creds = await gw.merchant(['MXN', 'IDR']);
     token = await gw.token(creds);
   });
   after(() => gw.close());
@@ -47,6 +47,8 @@ describe(`v3 pay-in create: idempotency on merOrderNo (${TEST_DB})`, () => {
     ['another attach', { attach: 'other' }, ': attach differs'],
     ['another amount and attach', { amount: 1, attach: 'other' }, ': amount, attach differ'],
     ['another returnUrl', { returnUrl: 'https://shop.example/back' }, ': returnUrl differs'],
+    // The same minor units in another currency: another request.
+    ['another currency', { currency: 'IDR', payMethod: undefined }, ': currency differs'],
     ['another extra', { extra: { email: 'other@shop.example' } }, ': extra differs'],
     // Not named: the consumer may have picked a method on the cashier page since.
     ['another payMethod', { payMethod: undefined }, ''],
@@ -68,6 +70,17 @@ describe(`v3 pay-in create: idempotency on merOrderNo (${TEST_DB})`, () => {
       assert.deepEqual(after[0], before);
     });
   }
+
+  test('extra with the same members in another order is the same request, with or without a method', async () => {
+    for (const payMethod of [undefined, 'MX_SPEI']) {
+      const body = payinBody({ payMethod, extra: { email: 'x@y.z', name: 'Ana' } });
+      const first = await createV3(gw, token, body);
+      assert.equal(first.status, 200, first.text);
+      const second = await createV3(gw, token, { ...body, extra: { name: 'Ana', email: 'x@y.z' } });
+      assert.equal(second.status, 200, second.text);
+      assert.equal(second.json.data.orderNo, first.json.data.orderNo);
+    }
+  });
 
   test('the same merOrderNo at another merchant is another order', async () => {
     const other = await gw.merchant(['MXN']);

@@ -145,12 +145,12 @@ export function parseOrderRequest(body: Body, direction: Direction, opts: { requ
   return { merOrderNo, currency, amount, method, extra, attach, notifyUrl, returnUrl };
 }
 
-/** What makes two creates "the same parameters" for idempotency. */
 /** extra as sorted pairs: the same members in any order are the same request. */
 function sortedExtra(extra: Readonly<Record<string, string>> | null): Array<[string, string]> | null {
   return extra ? Object.keys(extra).sort().map((k) => [k, extra[k]!]) : null;
 }
 
+/** What makes two creates "the same parameters" for idempotency. */
 export function requestHash(req: OrderRequest): string {
   const canonical = JSON.stringify([
     req.merOrderNo,
