@@ -8,6 +8,8 @@ const VALID: readonly string[] = [
   '002010077777777771', // Banamex
   '032180000118359719', // the CLABE example on Wikipedia (IXE)
   '646180157000000004', // STP
+  // Products mod 10 sum to 2+3+6+9 = 20, a multiple of 10: the check digit is (10 − 0) mod 10 = 0, not 10.
+  '002180000000000070',
 ];
 
 for (const clabe of VALID) {
