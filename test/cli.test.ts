@@ -278,6 +278,8 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('method', 'list', '--currency', 'EURO'), /currency/);
     const before = await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute());
     assertRefused(await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--disable', '--enable'), /at most one of --disable and --enable/);
+    // A typo that would refuse every amount of the method.
+    assertRefused(await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--min', '100', '--max', '50'), /min: must not exceed max/);
     assert.deepEqual(await ws.withDb((db) => db.selectFrom('method_settings').selectAll().execute()), before);
     const set = await pagoda('method', 'set', '--merchant', merchantId, '--method', 'MX_SPEI', '--fee-bps', '250', '--fee-fixed', '1.5', '--max', '50000', '--reason', 'new contract');
     assert.equal(set.code, 0, set.stderr);
