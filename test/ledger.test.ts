@@ -184,6 +184,19 @@ describe('ledger', () => {
     assert.deepEqual(await checkLedger(L.db), []);
   });
 
+  it('a debt of one minor unit is repaid too', T, async () => {
+    const m = await newMerchant(L.db);
+    const first = await paidPayin(L, m, 100n, 0n);
+    await L.db.transaction().execute((tx) => transfer(tx, op, { merchantId: m, currency: 'IDR', from: 'payin', to: 'payout', amount: 100n }));
+    await spend(m, 99n);
+    await L.db.transaction().execute((tx) => move(tx, L, first.order_no, 'REFUNDED')); // 1 from payout, 99 owed
+    await paidPayin(L, m, 98n, 0n);
+    assert.equal((await receivable(m))?.balance, -1n);
+    await paidPayin(L, m, 10_000n, 0n);
+    assert.deepEqual([(await receivable(m))?.balance, (await balances(L.db, m, 'IDR')).payin], [0n, 9_999n]);
+    assert.deepEqual(await checkLedger(L.db), []);
+  });
+
   it('refunds racing transfers of the same money: every refund recorded, nothing guarded negative, nothing owed', T, async () => {
     const merchants = await Promise.all(Array.from({ length: 12 }, () => newMerchant(L.db)));
     const orders: OrderRow[] = [];
