@@ -37,6 +37,8 @@ const FEES: ReadonlyArray<readonly [string, bigint, FeeRule, bigint]> = [
   ['min does not lower a larger fee', 100_000n, rule(100n, 0n, 50n), 1_000n],
   ['max caps a large fee', 10_000_000n, rule(300n, 0n, undefined, 10_000n), 10_000n],
   ['min and max, inside', 10_000n, rule(300n, 0n, 100n, 1_000n), 300n],
+  ['max caps percentage + fixed together', 10_000_000n, rule(300n, 30n, undefined, 10_000n), 10_000n],
+  ['min lifts percentage + fixed together', 1_000n, rule(100n, 30n, 50n), 50n],
   ['fee never exceeds amount (fixed)', 100n, rule(0n, 500n), 100n],
   ['fee never exceeds amount (min)', 30n, rule(100n, 0n, 50n), 30n],
   ['zero amount', 0n, rule(250n, 30n, 10n), 0n],
