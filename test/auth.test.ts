@@ -383,6 +383,12 @@ describe('v2 signed requests', () => {
       assert.equal(res.status, 401, q);
       assert.equal(res.json.code, 401);
     }
+    // A repeated parameter is refused before any sign is checked (a proxy in between might read one value, the gateway another).
+    for (const sign of [good, referenceSign({ appId: creds.appId, currency: '["THB","IDR"]' }, creds.appSecret)]) {
+      const res = await gw.call('GET', `/api/v2/merchant/balance?appId=${creds.appId}&currency=THB&currency=IDR&sign=${sign}`);
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.json.error, 'a query parameter appears twice');
+    }
   });
 
   test('imported Starpago credentials verify the provider documentation example', async () => {
