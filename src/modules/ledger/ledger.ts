@@ -16,10 +16,8 @@ export type MerchantAccountKind = 'payin' | 'payout' | 'frozen' | 'receivable';
 export type PlatformAccountKind = 'fees' | 'clearing' | 'adjustments';
 export type AccountKind = MerchantAccountKind | PlatformAccountKind;
 
-export const MERCHANT_ACCOUNT_KINDS: readonly MerchantAccountKind[] = ['payin', 'payout', 'frozen', 'receivable'];
 /** Merchant accounts that may go negative (see `MerchantAccountKind`). */
 export const UNGUARDED_MERCHANT_KINDS: readonly MerchantAccountKind[] = ['receivable'];
-export const PLATFORM_ACCOUNT_KINDS: readonly PlatformAccountKind[] = ['fees', 'clearing', 'adjustments'];
 
 export type AccountRef =
   | { owner: 'merchant'; merchantId: string; kind: MerchantAccountKind }

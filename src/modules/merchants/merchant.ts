@@ -8,7 +8,6 @@ import { NOT_ONE_LINE, PILED_MARKS, showsNothing } from '../../platform/text.ts'
 export type AckMode = 'strict' | 'any-2xx';
 export const ACK_MODES: readonly AckMode[] = ['strict', 'any-2xx'];
 export const SCOPES: readonly Scope[] = ['payin', 'payout'];
-export const DEFAULT_ROTATION_GRACE_MS = 24 * 3_600_000;
 
 const HEX32 = /^[0-9a-f]{32}$/;
 

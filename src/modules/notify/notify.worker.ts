@@ -96,9 +96,9 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
     : { status: null, body: null, errorClass: result.errorClass };
 }
 
-/** One attempt: sign and send. */
 type Attempted = repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number };
 
+/** One attempt: sign and send. */
 async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Attempted> {
   const attemptNo = Number(n.attempts) + 1;
   const startedAt = deps.clock.now();

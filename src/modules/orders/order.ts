@@ -44,12 +44,6 @@ export function v2StatusCode(status: OrderStatus, acknowledged: boolean): number
   return V2_CODES[status];
 }
 
-/** Inverse of `v2StatusCode` (for the SDK and tests); undefined for unknown codes. */
-export function statusFromV2Code(code: number): OrderStatus | undefined {
-  if (code === 3) return 'PAID';
-  return ORDER_STATUSES.find((s) => V2_CODES[s] === code);
-}
-
 type Edges = Readonly<Partial<Record<OrderStatus, readonly OrderStatus[]>>>;
 
 // Written out per direction rather than derived, so the table reads like the spec.
@@ -81,11 +75,6 @@ export function decideTransition(direction: Direction, from: OrderStatus, to: Or
   if (from === to) return { kind: 'noop' };
   if (ALLOWED[direction][from]?.includes(to)) return { kind: 'apply' };
   return { kind: 'refuse', reason: `${direction} ${from} → ${to} is not allowed` };
-}
-
-/** The statuses an order of this direction can ever be in. */
-export function statusesFor(direction: Direction): readonly OrderStatus[] {
-  return direction === 'payin' ? ORDER_STATUSES : ORDER_STATUSES.filter((s) => s !== 'EXPIRED');
 }
 
 /**

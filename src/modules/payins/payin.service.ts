@@ -156,6 +156,9 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   return startWithChannel(deps, current, method);
 }
 
+/** The message of an order the consumer cancelled on the cashier page. */
+export const CANCELLED_BY_CONSUMER = 'cancelled by the consumer';
+
 /**
  * The consumer cancels on the cashier page. Without a method no channel was
  * ever asked: FAILED. With one, payment instructions were shown and money may
@@ -163,9 +166,6 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
  * operator, as after any expiry, rather than refused on a FAILED order. An
  * order no longer open is left as it is (a stale page).
  */
-/** The message of an order the consumer cancelled on the cashier page. */
-export const CANCELLED_BY_CONSUMER = 'cancelled by the consumer';
-
 export async function cancelPayin(deps: PayinDeps, orderNo: string): Promise<OrderRow> {
   return deps.transact(async (tx) => {
     const order = await findOrderForUpdate(tx, orderNo);

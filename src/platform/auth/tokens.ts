@@ -174,7 +174,7 @@ export function createTokenService(deps: { db: Db; box: SecretBox; clock: Clock;
         .setIssuer(issuer)
         .setIssuedAt(iat)
         .setExpirationTime(iat + TOKEN_TTL_SECONDS)
-        .setJti(newId('t_'))
+        .setJti(newId('t_', clock.now()))
         .sign(key.key);
       return { token, expiresIn: TOKEN_TTL_SECONDS };
     },

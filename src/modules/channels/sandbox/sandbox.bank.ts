@@ -85,10 +85,10 @@ export async function settleInSandbox(
     .execute();
 }
 
-/** Payouts the bank accepted finish by themselves once their delay is over. */
 /** How long a process holds a due payout while the bank reports it. */
 const CLAIM_MS = 30_000;
 
+/** Payouts the bank accepted finish by themselves once their delay is over. */
 export async function completeDueSandboxPayouts(bank: SandboxBank, limit = 100): Promise<number> {
   const due = await bank.db
     .selectFrom('sandbox_bank')
