@@ -11,7 +11,7 @@ import { judgeResponse, type AckMode } from './ack.ts';
 import type { NotificationPayload } from './notify.payload.ts';
 import * as repo from './notify.repository.ts';
 import { afterFailure } from './notify.schedule.ts';
-import type { SendResult } from './sender.ts';
+import { DEFAULT_HEADERS, type SendResult } from './sender.ts';
 import { webhookHeaders } from './webhook-signature.ts';
 
 export interface NotifyApp {
@@ -83,8 +83,7 @@ export function renderRequest(n: NotificationRow, secrets: readonly string[], no
   return {
     body,
     headers: {
-      'content-type': 'application/json; charset=utf-8',
-      'user-agent': 'Pagoda-Notify/1',
+      ...DEFAULT_HEADERS,
       ...webhookHeaders(n.id, Math.floor(nowMs / 1000), body, secrets),
     },
   };

@@ -41,7 +41,8 @@ export interface Sender {
   close(): Promise<void>;
 }
 
-const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
+/** Headers of every notification (the worker records them with its attempts). */
+export const DEFAULT_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'application/json; charset=utf-8',
   'user-agent': 'Pagoda-Notify/1',
 };
