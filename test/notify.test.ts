@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import fs from 'node:fs';
 import { createHmac } from 'node:crypto';
 import { after, afterEach, before, describe, test } from 'node:test';
-import { startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
+import { LOCAL_RETRY_MS, startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
 import { createApp, rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { verifyWebhook } from '../src/modules/notify/webhook-signature.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
@@ -388,6 +391,68 @@ describe('notifications waiting for a busy destination', () => {
       assert.equal((await row(sentFirst)).attempts, 1n);
       assert.equal(r.received.length, 2);
     } finally {
+      await worker?.stop();
+      await r.close();
+      await gw.close();
+    }
+  });
+});
+
+/**
+ * The gateway out of file descriptors (its soft limit lowered to what it holds, by a shell started
+ * before, since spawning needs descriptors too): the kernel refuses the worker's connect with EMFILE.
+ */
+describe('notifications while the gateway is out of file descriptors', { skip: process.platform !== 'linux' && 'Linux only (prlimit)' }, () => {
+  test('an attempt the gateway could not make uses up none of the receiver\'s: made again, counted once', async () => {
+    const gw = await startGateway({ PAGODA_NOTIFY_ALLOW_HOSTS: '127.0.0.1', PAGODA_NOTIFY_TIMEOUT: '2s' });
+    const r = await startReceiver([{ status: 200, body: 'OK' }]);
+    const shell = spawn('bash', [], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const hard = /Max open files\s+\d+\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'))![1]!;
+    const canOpen = () => {
+      try {
+        fs.closeSync(fs.openSync('/dev/null', 'r'));
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EMFILE') throw err;
+        return false;
+      }
+    };
+    let worker: NotifyWorker | undefined;
+    try {
+      const creds = await gw.merchant(['MXN']);
+      const orderNo = await paidPayin(gw, creds, r.url);
+      const notification = () => gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+      const attempts = async () => gw.core.db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', (await notification()).id).orderBy('started_at').execute();
+      // The limit bounds descriptor numbers: at the lowest free one, no new descriptor can be made.
+      const lowestFree = fs.openSync('/dev/null', 'r');
+      fs.closeSync(lowestFree);
+      shell.stdin.write(`prlimit --pid ${process.pid} --nofile=${lowestFree}:${hard}\n`);
+      await eventually(async () => !canOpen());
+      worker = startNotifyWorker(gw.app.services.notify, { pollMs: 50 });
+      const [refused] = await eventually(async () => {
+        const rows = await attempts();
+        return rows.length > 0 && rows;
+      });
+      shell.stdin.write(`prlimit --pid ${process.pid} --nofile=${hard}:${hard}\n`);
+      await eventually(async () => canOpen());
+      assert.equal(refused!.error_class, 'local');
+      assert.match(refused!.reason ?? '', /the gateway ran out of file descriptors \(EMFILE\); not counted as an attempt/);
+      const waiting = await notification();
+      assert.deepEqual([waiting.state, waiting.attempts], ['pending', 0n], 'no attempt of the receiver used up');
+      assert.equal(Number(waiting.next_attempt_at) - Number(refused!.started_at) >= LOCAL_RETRY_MS, true);
+      assert.equal(r.received.length, 0);
+      gw.clock.set(Number(waiting.next_attempt_at));
+      worker.wake();
+      const delivered = await eventually(async () => {
+        const n = await notification();
+        return n.state === 'delivered' && n;
+      });
+      assert.equal(delivered.attempts, 1n, 'the delivery is the first attempt');
+      assert.equal(r.received.length, 1);
+    } finally {
+      shell.stdin.write(`prlimit --pid ${process.pid} --nofile=${hard}:${hard}\n`);
+      shell.stdin.end();
+      await once(shell, 'close');
       await worker?.stop();
       await r.close();
       await gw.close();

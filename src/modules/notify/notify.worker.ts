@@ -95,6 +95,9 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
     : { status: null, body: null, errorClass: result.errorClass };
 }
 
+/** How soon an attempt the gateway could not make for want of its own resources is made again. */
+export const LOCAL_RETRY_MS = 30_000;
+
 type Attempted = repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number };
 
 /** One attempt: sign and send. */
@@ -112,7 +115,9 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Atte
   }
   const verdict = judgeResponse(result, app?.ackMode ?? 'strict');
   const now = deps.clock.now();
-  const next = verdict.acknowledged ? null : afterFailure(attemptNo, deps.schedule, now);
+  // The gateway's own shortage uses up none of the receiver's attempts: the same attempt again, a little later.
+  const ours = result.kind === 'error' && result.errorClass === 'local';
+  const next = verdict.acknowledged ? null : ours ? { state: 'pending' as const, nextAttemptAt: now + LOCAL_RETRY_MS } : afterFailure(attemptNo, deps.schedule, now);
   const seen = describe(result);
   return {
     notification: n,
@@ -123,7 +128,7 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Atte
       id: n.id,
       leaseUntil: n.lease_until,
       state: verdict.acknowledged ? 'delivered' : next!.state,
-      attempts: BigInt(attemptNo),
+      attempts: BigInt(ours ? attemptNo - 1 : attemptNo),
       nextAttemptAt: next?.state === 'pending' ? next.nextAttemptAt : now,
       lastError: verdict.acknowledged ? null : verdict.reason,
       deliveredAt: verdict.acknowledged ? now : null,

@@ -309,6 +309,8 @@ describe('classifySendError', () => {
     ['wrong name', err('ERR_TLS_CERT_ALTNAME_INVALID', 'Hostname/IP does not match'), false, 'tls', /^tls: Hostname/],
     ['plain HTTP on 443', err('EPROTO', 'SSL routines:ssl3_get_record:wrong version number'), false, 'tls', /wrong version number/],
     ['refused', err('ECONNREFUSED'), false, 'connect', 'connection refused'],
+    ['out of descriptors here', Object.assign(new Error('fetch failed'), { cause: err('EMFILE', 'connect EMFILE 127.0.0.1:443') }), false, 'local', 'the gateway ran out of file descriptors (EMFILE); not counted as an attempt'],
+    ['out of memory here', err('ENOBUFS'), false, 'local', 'the gateway ran out of socket buffers (ENOBUFS); not counted as an attempt'],
     ['wrapped in a cause', Object.assign(new Error('fetch failed'), { cause: err('ECONNRESET') }), false, 'connect', 'connection reset by the receiver'],
     ['closed early', err('UND_ERR_SOCKET', 'other side closed'), false, 'connect', 'connection closed by the receiver before a complete response'],
     ['parser', err('HPE_INVALID_CONSTANT', 'Expected HTTP/'), false, 'protocol', 'invalid HTTP response: Expected HTTP/'],

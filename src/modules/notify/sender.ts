@@ -14,7 +14,8 @@ import { checkUrlTarget, guardedLookup, parseAllowList } from './ssrf-guard.ts';
 /** How much of a response body is kept (and read at all): merchant-api.md section 7. */
 export const MAX_RESPONSE_BODY_BYTES = 4096;
 
-export type SendErrorClass = 'ssrf' | 'timeout' | 'connect' | 'tls' | 'dns' | 'protocol' | 'other';
+/** `local`: the gateway's own shortage (descriptors, memory), not the receiver's doing. */
+export type SendErrorClass = 'ssrf' | 'timeout' | 'connect' | 'tls' | 'dns' | 'protocol' | 'local' | 'other';
 
 export type SendResult =
   | { kind: 'response'; status: number; /** ≤ 4096 bytes as UTF-8 */ body: string; /** the body went on past what was read */ truncated: boolean; durationMs: number }
@@ -167,6 +168,14 @@ export function utf8Prefix(buf: Buffer, max: number): string {
 
 const DNS_CODES = new Set(['ENOTFOUND', 'EAI_AGAIN', 'EAI_FAIL', 'EAI_NODATA', 'EAI_NONAME', 'ENODATA', 'ESERVFAIL', 'ENOTIMP', 'EREFUSED']);
 const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'ETIMEDOUT']);
+/** What this process ran out of, by the code the system reports it with. */
+const LOCAL_SHORTAGES: Readonly<Record<string, string>> = {
+  EMFILE: 'file descriptors',
+  ENFILE: 'file descriptors (the whole system)',
+  ENOBUFS: 'socket buffers',
+  ENOMEM: 'memory',
+};
+
 const CONNECT_MESSAGES: Record<string, string> = {
   ECONNREFUSED: 'connection refused',
   ECONNRESET: 'connection reset by the receiver',
@@ -230,6 +239,8 @@ export function classifySendError(
   // undici also ends the socket itself on an answer it cannot use (an unsolicited `100 Continue`, say).
   const unusable = has((f) => f.code === 'UND_ERR_SOCKET' && f.message === 'bad response');
   if (unusable) return { errorClass: 'protocol', message: 'invalid HTTP response: the sender could not use the answer (an interim 1xx answer, or malformed)' };
+  const local = has((f) => Object.hasOwn(LOCAL_SHORTAGES, f.code));
+  if (local) return { errorClass: 'local', message: `the gateway ran out of ${LOCAL_SHORTAGES[local.code]!} (${local.code}); not counted as an attempt` };
   const connect = has((f) => f.code in CONNECT_MESSAGES);
   if (connect) return { errorClass: 'connect', message: CONNECT_MESSAGES[connect.code]! };
   const protocol = has((f) => f.code.startsWith('HPE_') || f.name === 'HTTPParserError' || f.code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH');
