@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { bearer, countOrders, createV3, notifications, orderEvents, payinBody } from './helpers/payins.ts';
 import { methodsFor } from '../src/modules/channels/catalogue.ts';
-import { DEFAULT_SETTINGS, saveMethodSettings } from '../src/modules/channels/method-settings.ts';
+import { changeMethodSettings, DEFAULT_SETTINGS, methodSettings, saveMethodSettings, type MethodSettings } from '../src/modules/channels/method-settings.ts';
 import type { Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { cancelPayin, choosePayinMethod, expireDuePayins } from '../src/modules/payins/payin.service.ts';
 
@@ -203,6 +203,31 @@ describe('method settings: fees, limits, switch', () => {
 
   const settings = (merchantId: string, method: string, s: Partial<typeof DEFAULT_SETTINGS>) =>
     saveMethodSettings(gw.core.db, gw.clock.now(), merchantId, 'payin', method, { ...DEFAULT_SETTINGS, ...s });
+
+  test('changes of different fields made at once all hold: each reads the row locked, none writes over another', async () => {
+    const merchants = await Promise.all(Array.from({ length: 4 }, () => gw.merchant(['MXN'])));
+    const changes: Array<(s: MethodSettings) => MethodSettings> = [
+      (s) => ({ ...s, fee: { ...s.fee, bps: 250n } }),
+      (s) => ({ ...s, fee: { ...s.fee, fixedMinor: 150n } }),
+      (s) => ({ ...s, minAmount: 1_000n }),
+      (s) => ({ ...s, maxAmount: 5_000_000n }),
+      (s) => ({ ...s, enabled: false }),
+    ];
+    await Promise.all(
+      merchants.flatMap((m) =>
+        changes.map((change) => gw.core.db.transaction().execute((tx) => changeMethodSettings(tx, gw.clock.now(), { merchantId: m.merchantId, direction: 'payin', method: 'MX_SPEI' }, change))),
+      ),
+    );
+    for (const m of merchants) {
+      assert.deepEqual(await methodSettings(gw.core.db, m.merchantId, 'payin', 'MX_SPEI'), {
+        channel: DEFAULT_SETTINGS.channel,
+        enabled: false,
+        fee: { bps: 250n, fixedMinor: 150n },
+        minAmount: 1_000n,
+        maxAmount: 5_000_000n,
+      });
+    }
+  });
 
   test('250 bps + 1.00 MXN fixed: 1250.50 paid in full → tradeCharge 32.26; paid 1000 → 26', async () => {
     await settings(creds.merchantId, 'MX_SPEI', { fee: { bps: 250n, fixedMinor: 100n } });

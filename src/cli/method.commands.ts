@@ -3,7 +3,7 @@ import { badRequest } from '../platform/errors.ts';
 import { formatMajor, parseMajorText } from '../platform/money.ts';
 import { BANKS, type Country } from '../modules/channels/banks.ts';
 import { CATALOGUE, findMethod, type MethodDef } from '../modules/channels/catalogue.ts';
-import { methodSettings, saveMethodSettings } from '../modules/channels/method-settings.ts';
+import { changeMethodSettings } from '../modules/channels/method-settings.ts';
 import { merchantCurrencies } from '../modules/merchants/merchant.service.ts';
 import { validateFeeRule } from '../modules/orders/fee.ts';
 import { isDirection } from '../modules/orders/order.ts';
@@ -104,22 +104,23 @@ export function registerMethodCommands(program: Command): void {
         const { currencies } = await merchantCurrencies(core.db, opts.merchant);
         if (!currencies.includes(def.currency)) throw badRequest(`method: ${def.code} is in ${def.currency}, which the merchant is not enabled for`);
         if (opts.channel && !CHANNEL_NAMES.includes(opts.channel)) throw badRequest(`channel: ${opts.channel} is not configured`);
-        const current = await methodSettings(core.db, opts.merchant, direction, def.code);
-        const next = {
-          channel: opts.channel ?? current.channel,
-          enabled: opts.disable ? false : opts.enable ? true : current.enabled,
-          fee: {
-            bps: opts.feeBps !== undefined ? parseBps(opts.feeBps) : current.fee.bps,
-            fixedMinor: opts.feeFixed !== undefined ? money('fee-fixed', opts.feeFixed) : current.fee.fixedMinor,
-          },
-          minAmount: opts.min !== undefined ? money('min', opts.min) : current.minAmount,
-          maxAmount: opts.max !== undefined ? money('max', opts.max) : current.maxAmount,
-        };
-        validateFeeRule(next.fee, 'fee');
-        if (next.minAmount !== null && next.maxAmount !== null && next.minAmount > next.maxAmount) throw badRequest('min: must not exceed max');
         const now = core.clock.now();
-        await core.db.transaction().execute(async (tx) => {
-          await saveMethodSettings(tx, now, opts.merchant, direction, def.code, next);
+        return core.db.transaction().execute(async (tx) => {
+          const next = await changeMethodSettings(tx, now, { merchantId: opts.merchant, direction, method: def.code }, (current) => {
+            const changed = {
+              channel: opts.channel ?? current.channel,
+              enabled: opts.disable ? false : opts.enable ? true : current.enabled,
+              fee: {
+                bps: opts.feeBps !== undefined ? parseBps(opts.feeBps) : current.fee.bps,
+                fixedMinor: opts.feeFixed !== undefined ? money('fee-fixed', opts.feeFixed) : current.fee.fixedMinor,
+              },
+              minAmount: opts.min !== undefined ? money('min', opts.min) : current.minAmount,
+              maxAmount: opts.max !== undefined ? money('max', opts.max) : current.maxAmount,
+            };
+            validateFeeRule(changed.fee, 'fee');
+            if (changed.minAmount !== null && changed.maxAmount !== null && changed.minAmount > changed.maxAmount) throw badRequest('min: must not exceed max');
+            return changed;
+          });
           await recordAudit(tx, now, {
             actor: cliActor(),
             action: 'method.set',
@@ -127,8 +128,8 @@ export function registerMethodCommands(program: Command): void {
             reason: opts.reason,
             detail: { method: def.code, direction, channel: next.channel, enabled: next.enabled, feeBps: Number(next.fee.bps), feeFixed: show(next.fee.fixedMinor), min: show(next.minAmount), max: show(next.maxAmount) },
           });
+          return next;
         });
-        return next;
       });
       print(
         {

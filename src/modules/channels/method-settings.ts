@@ -1,4 +1,4 @@
-import { committedRead, type Db } from '../../platform/db/database.ts';
+import { committedRead, dialectOf, type Db } from '../../platform/db/database.ts';
 import { unprocessable } from '../../platform/errors.ts';
 import { formatMajor } from '../../platform/money.ts';
 import type { FeeRule } from '../orders/fee.ts';
@@ -26,7 +26,10 @@ export async function methodSettings(db: Db, merchantId: string, direction: Dire
   const row = opts.committed
     ? (await committedRead(db, 'method_settings.one', (d) => settingsQuery(d))([merchantId, direction, method]))[0]
     : await settingsQuery(db, merchantId, direction, method).executeTakeFirst();
-  if (!row) return DEFAULT_SETTINGS;
+  return row ? settingsOf(row) : DEFAULT_SETTINGS;
+}
+
+function settingsOf(row: { channel: string; enabled: bigint; fee_bps: bigint; fee_fixed: bigint; min_amount: bigint | null; max_amount: bigint | null }): MethodSettings {
   return {
     channel: row.channel,
     enabled: row.enabled === 1n,
@@ -36,8 +39,33 @@ export async function methodSettings(db: Db, merchantId: string, direction: Dire
   };
 }
 
-export async function saveMethodSettings(db: Db, now: number, merchantId: string, direction: Direction, method: string, s: MethodSettings): Promise<void> {
-  const values = {
+/**
+ * Changes the merchant's settings for a method in the caller's transaction: the
+ * row is made first (with the defaults) so that it can be read locked, then
+ * `change` decides from what it holds. Two operators changing different fields at
+ * once both keep their change; `change` may throw to change nothing.
+ */
+export async function changeMethodSettings(
+  tx: Db,
+  now: number,
+  key: { merchantId: string; direction: Direction; method: string },
+  change: (current: MethodSettings) => MethodSettings,
+): Promise<MethodSettings> {
+  const { merchantId, direction, method } = key;
+  // On SQLite this write also takes the database's write lock, which the read below then holds.
+  await tx
+    .insertInto('method_settings')
+    .values({ merchant_id: merchantId, direction, method, ...rowValues(DEFAULT_SETTINGS, now) })
+    .onConflict((oc) => oc.columns(['merchant_id', 'direction', 'method']).doNothing())
+    .execute();
+  const read = settingsQuery(tx, merchantId, direction, method);
+  const next = change(settingsOf(await (dialectOf(tx) === 'postgres' ? read.forUpdate() : read).executeTakeFirstOrThrow()));
+  await saveMethodSettings(tx, now, merchantId, direction, method, next);
+  return next;
+}
+
+function rowValues(s: MethodSettings, now: number) {
+  return {
     channel: s.channel,
     enabled: s.enabled ? 1n : 0n,
     fee_bps: s.fee.bps,
@@ -46,6 +74,10 @@ export async function saveMethodSettings(db: Db, now: number, merchantId: string
     max_amount: s.maxAmount,
     updated_at: now,
   };
+}
+
+export async function saveMethodSettings(db: Db, now: number, merchantId: string, direction: Direction, method: string, s: MethodSettings): Promise<void> {
+  const values = rowValues(s, now);
   await db
     .insertInto('method_settings')
     .values({ merchant_id: merchantId, direction, method, ...values })
