@@ -204,6 +204,18 @@ describe('method settings: fees, limits, switch', () => {
   const settings = (merchantId: string, method: string, s: Partial<typeof DEFAULT_SETTINGS>) =>
     saveMethodSettings(gw.core.db, gw.clock.now(), merchantId, 'payin', method, { ...DEFAULT_SETTINGS, ...s });
 
+  test('two taps on the picker at once: one method, the channel asked once, the pick a change of the row like any other', async () => {
+    const o = (await createV3(gw, token, payinBody({ payMethod: undefined }))).json.data;
+    const before = (await gw.core.db.selectFrom('orders').selectAll().where('order_no', '=', o.orderNo).executeTakeFirstOrThrow());
+    gw.clock.advance(1);
+    const [a, b] = await Promise.all([choosePayinMethod(gw.app.services.payins, o.orderNo, 'spei'), choosePayinMethod(gw.app.services.payins, o.orderNo, 'MX_SPEI')]);
+    assert.deepEqual([a.method, b.method], ['MX_SPEI', 'MX_SPEI']);
+    assert.deepEqual((await orderEvents(gw, o.orderNo)).map((e) => e.to_status), ['CREATED', 'PENDING'], 'one payment started');
+    const after = await gw.core.db.selectFrom('orders').selectAll().where('order_no', '=', o.orderNo).executeTakeFirstOrThrow();
+    assert.equal(after.version, before.version + 2n, 'the pick and the start of the payment, each a new version');
+    assert.ok(after.updated_at > before.updated_at);
+  });
+
   test('changes of different fields made at once all hold: each reads the row locked, none writes over another', async () => {
     const merchants = await Promise.all(Array.from({ length: 4 }, () => gw.merchant(['MXN'])));
     const changes: Array<(s: MethodSettings) => MethodSettings> = [

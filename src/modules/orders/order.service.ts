@@ -190,6 +190,16 @@ export async function findCommittedOrdersByRef(db: Db, refs: readonly repo.Order
 }
 
 /** The first history entry of an order, in its creating transaction. */
+/**
+ * The consumer's pick of a method on an order created without one, applied to the row as it was
+ * read (version-checked, `updated_at` moving on as for every change): undefined when the order
+ * changed since, a second tap's pick for one.
+ */
+export async function chooseMethod(db: Db, order: OrderRow, method: string, channel: string, now: number): Promise<OrderRow | undefined> {
+  if (order.method !== null || order.status !== 'CREATED') return undefined;
+  return repo.updateOrder(db, order, { method, channel }, now);
+}
+
 export async function recordCreation(tx: Db, now: number, order: OrderRow, actor: string): Promise<void> {
   await repo.insertOrderEvents(tx, [creationEvent(order, actor, now)]);
 }

@@ -10,6 +10,7 @@ import { computeFee } from '../orders/fee.ts';
 import type { Direction, OrderStatus } from '../orders/order.ts';
 import { newOrderRow, parseOrderRequest, requestHash, sameRequest, type Caller } from '../orders/order.request.ts';
 import {
+  chooseMethod,
   findOrder,
   findExpiredPayins,
   findOrderByRef,
@@ -143,17 +144,10 @@ export async function choosePayinMethod(deps: PayinDeps, orderNo: string, method
   validateExtra(method, 'payin', storedExtra(order));
   const settings = await deps.settingsOf(order.merchant_id, 'payin', method.code);
   checkAmountAllowed(settings, method.code, 'payin', order.amount, order.currency);
-  const claimed = await deps.db
-    .updateTable('orders')
-    .set({ method: method.code, channel: settings.channel, updated_at: deps.clock.now() })
-    .where('order_no', '=', orderNo)
-    .where('method', 'is', null)
-    .where('status', '=', 'CREATED')
-    .executeTakeFirst();
-  const current = (await findOrder(deps.db, orderNo))!;
+  const claimed = await chooseMethod(deps.db, order, method.code, settings.channel, deps.clock.now());
   // Two taps at once: only the one that set the method starts the payment.
-  if (Number(claimed.numUpdatedRows) !== 1) return current;
-  return startWithChannel(deps, current, method);
+  if (!claimed) return (await findOrder(deps.db, orderNo))!;
+  return startWithChannel(deps, claimed, method);
 }
 
 /** The message of an order the consumer cancelled on the cashier page. */
