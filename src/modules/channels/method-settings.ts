@@ -90,7 +90,7 @@ export async function saveMethodSettings(db: Db, now: number, merchantId: string
  * the method's own format carries); null when it is allowed.
  */
 function amountRefusal(s: MethodSettings, method: string, direction: Direction, amount: bigint, currency: string): string | null {
-  if (!s.enabled) return `payMethod ${method} is not enabled for this merchant`;
+  if (!s.enabled) return `payMethod: ${method} is not enabled for this merchant`;
   if (s.minAmount !== null && amount < s.minAmount) return `amount: below the minimum of ${formatMajor(s.minAmount, currency)} ${currency} for ${method}`;
   if (s.maxAmount !== null && amount > s.maxAmount) return `amount: above the maximum of ${formatMajor(s.maxAmount, currency)} ${currency} for ${method}`;
   const cap = direction === 'payin' ? findMethod(method)?.payinMaxMinor : undefined;
