@@ -11,6 +11,8 @@ export interface Messages {
   title: string;
   payTo: string;
   amount: string;
+  /** The same figure once the order is over (paid, failed, expired…): nothing is left to pay. */
+  orderAmount: string;
   payWith: string;
   chooseMethod: string;
   noMethods: string;
@@ -56,6 +58,7 @@ const en: Messages = {
   title: 'Checkout',
   payTo: 'Pay to',
   amount: 'Amount to pay',
+  orderAmount: 'Order amount',
   payWith: 'Pay with',
   chooseMethod: 'Choose a payment method',
   noMethods: 'No payment method is available for this order. Please contact the merchant.',
@@ -114,6 +117,7 @@ const es: Messages = {
   title: 'Pago',
   payTo: 'Pagar a',
   amount: 'Importe a pagar',
+  orderAmount: 'Importe del pedido',
   payWith: 'Pagar con',
   chooseMethod: 'Elige un método de pago',
   noMethods: 'No hay métodos de pago disponibles para este pedido. Contacta al comercio.',
@@ -172,6 +176,7 @@ const pt: Messages = {
   title: 'Pagamento',
   payTo: 'Pagar para',
   amount: 'Valor a pagar',
+  orderAmount: 'Valor do pedido',
   payWith: 'Pagar com',
   chooseMethod: 'Escolha uma forma de pagamento',
   noMethods: 'Nenhuma forma de pagamento está disponível para este pedido. Fale com a loja.',
@@ -230,6 +235,7 @@ const id: Messages = {
   title: 'Pembayaran',
   payTo: 'Bayar ke',
   amount: 'Jumlah yang harus dibayar',
+  orderAmount: 'Jumlah pesanan',
   payWith: 'Bayar dengan',
   chooseMethod: 'Pilih metode pembayaran',
   noMethods: 'Tidak ada metode pembayaran yang tersedia untuk pesanan ini. Silakan hubungi penjual.',

@@ -312,6 +312,15 @@ describe('renderCashierPage: instructions', () => {
     assert.ok((await renderCashierPage(view({ status: 'FAILED', cancelled: true }), 'es')).includes(`<title>${t.cancelledTitle} · Tienda Ñandú</title>`));
     assert.ok((await renderCashierPage(view({ status: 'PAID' }), 'es')).includes(`<title>${t.statusTitle.PAID} · Tienda Ñandú</title>`));
   });
+
+  it('the amount is "to pay" while the order is open, the order\'s amount once it is over', async () => {
+    const t = messages('pt');
+    assert.ok((await renderCashierPage(view({ status: 'PENDING' }), 'pt')).includes(`<p class="amount-label">${t.amount}</p>`));
+    for (const status of ['PAID', 'FAILED', 'EXPIRED', 'REFUNDED', 'EXCEPTION'] as const) {
+      const out = await renderCashierPage(view({ status }), 'pt');
+      assert.ok(out.includes(`<p class="amount-label">${t.orderAmount}</p>`) && !out.includes(t.amount), status);
+    }
+  });
 });
 
 describe('renderCashierPage: size', () => {

@@ -117,8 +117,9 @@ function amountSize(figure: string): string {
 
 function summary(view: CashierView, lang: Lang, t: Messages): SafeHtml {
   const figure = formatAmount(view.amountText, lang);
-  return html`<section class="card" aria-label="${t.amount}">
-<p class="amount-label">${t.amount}</p>
+  const label = isOpen(view.status) ? t.amount : t.orderAmount;
+  return html`<section class="card" aria-label="${label}">
+<p class="amount-label">${label}</p>
 <p class="${amountSize(figure)}"><span class="figure">${figure}</span> <small>${view.currency}</small></p>
 <dl class="meta">
 ${view.method !== null && html`<div><dt>${t.payWith}:</dt> <dd>${methodName(view.method, t)}</dd></div>`}
