@@ -2,7 +2,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Core } from './core.ts';
 import type { Channel, ChannelEvent } from './modules/channels/channel.ts';
-import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.routes.ts';
+import { handleChannelCallback, type DispatchEvent } from './modules/channels/callback.service.ts';
 import type { SandboxBank } from './modules/channels/sandbox/sandbox.bank.ts';
 import { createSandboxChannel, SANDBOX } from './modules/channels/sandbox/sandbox.channel.ts';
 import { orderChangeEvent } from './modules/ledger/ledger.orders.ts';

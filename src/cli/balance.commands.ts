@@ -5,7 +5,7 @@ import { getBalance } from '../modules/ledger/balance.service.ts';
 import { isOperatorAccount, type OperatorAccount } from '../modules/ledger/ledger.ts';
 import { adjust, transfer, type MerchantBalances } from '../modules/ledger/ledger.service.ts';
 import { cliActor } from './actor.ts';
-import { withCore } from './merchant.commands.ts';
+import { withCore } from './core.ts';
 import { parseCurrencyOption } from './options.ts';
 import { print } from './output.ts';
 

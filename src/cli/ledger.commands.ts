@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { checkLedger } from '../modules/ledger/ledger.check.ts';
 import { formatMajor } from '../platform/money.ts';
 import { renderStatement, statementEntries, totalsOf, type StatementTotals } from '../modules/ledger/ledger.statement.ts';
-import { withCore } from './merchant.commands.ts';
+import { withCore } from './core.ts';
 import { parseCurrencyOption } from './options.ts';
 
 export function registerLedgerCommands(program: Command): void {

@@ -10,7 +10,7 @@ import { isDirection } from '../modules/orders/order.ts';
 import { CHANNEL_NAMES } from '../services.ts';
 import { recordAudit } from '../modules/audit/audit.service.ts';
 import { cliActor } from './actor.ts';
-import { withCore } from './merchant.commands.ts';
+import { withCore } from './core.ts';
 import { print, printRows } from './output.ts';
 import { asciiUpper } from '../platform/ascii.ts';
 import { parseCurrencyOption } from './options.ts';

@@ -4,7 +4,7 @@ import { merchantName } from '../modules/merchants/merchant.service.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
 import { listAttempts, listNotifications, resendNotification } from '../modules/notify/notify.service.ts';
 import { cliActor } from './actor.ts';
-import { withCore } from './merchant.commands.ts';
+import { withCore } from './core.ts';
 import { print } from './output.ts';
 
 const STATES = ['pending', 'delivered', 'exhausted'];

@@ -8,7 +8,7 @@ import { cliActor } from './actor.ts';
 import { formatMajor } from '../platform/money.ts';
 import { chargedFee } from '../modules/orders/fee.ts';
 import { findOrder, listOrderEvents } from '../modules/orders/order.service.ts';
-import { withCore } from './merchant.commands.ts';
+import { withCore } from './core.ts';
 import { print } from './output.ts';
 import { CASHIER_LINK_PURPOSE, cashierLinks } from '../modules/orders/cashier-link.ts';
 

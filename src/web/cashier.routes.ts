@@ -15,7 +15,7 @@ import { CASHIER_LINK_PURPOSE, cashierKey, cashierPath, isCashierKey } from '../
 import { findOrder } from '../modules/orders/order.service.ts';
 import { signedReturnUrl } from '../modules/payins/return-url.ts';
 import { CANCELLED_BY_CONSUMER, cancelPayin, choosePayinMethod, currentPayin, type PayinDeps } from '../modules/payins/payin.service.ts';
-import { completeSandboxPayin, parseSandboxOutcome, } from '../modules/payins/sandbox.routes.ts';
+import { completeSandboxPayin, parseSandboxOutcome } from '../modules/payins/sandbox.service.ts';
 import type { SandboxBank } from '../modules/channels/sandbox/sandbox.bank.ts';
 import { CASHIER_ASSETS } from './cashier/assets.ts';
 import { cashierCsp, securityHeaders } from './cashier/csp.ts';

@@ -1,6 +1,7 @@
 import type { OrderRow } from '../../platform/db/schema.ts';
 import type { CashierLink } from './cashier-link.ts';
 import { toMajorNumber } from '../../platform/money.ts';
+import { signParams } from '../../platform/sign.ts';
 import { chargedFee } from './fee.ts';
 import { v2StatusCode, type OrderStatus } from './order.ts';
 
@@ -55,4 +56,10 @@ export function v2Order(row: OrderRow, cashierLink: CashierLink): Record<string,
   out.orderStatus = v2StatusCode(status, row.acknowledged === 1n);
   out.realAmount = paid;
   return out;
+}
+
+/** A v2 answer's `data`: the order with its `sign`, made with the secret that signed the request. */
+export function signedV2(order: OrderRow, cashierLink: CashierLink, signingSecret: string): Record<string, unknown> {
+  const data = v2Order(order, cashierLink);
+  return { ...data, sign: signParams(data, signingSecret) };
 }

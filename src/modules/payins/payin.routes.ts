@@ -1,11 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { OrderRow } from '../../platform/db/schema.ts';
-import { principalOf, type Principal } from '../../platform/http/auth.ts';
+import { principalOf } from '../../platform/http/auth.ts';
 import { ok } from '../../platform/http/envelope.ts';
 import type { App } from '../../platform/http/server.ts';
-import { signParams } from '../../platform/sign.ts';
-import { v2Order, v3Order } from '../orders/order.wire.ts';
+import { signedV2, v3Order } from '../orders/order.wire.ts';
 import { createPayin, type PayinDeps } from './payin.service.ts';
 import { findOwnedOrder, parseRef, QueryRef, V2QueryRef, type OrderRef } from '../orders/order.query.ts';
 import type { CashierLink } from '../orders/cashier-link.ts';
@@ -21,11 +19,6 @@ export interface PayinRouteDeps {
 
 // Field rules live in the service (one set for both generations); the schema only insists on an object.
 const CreateBody = Type.Object({});
-
-export function signedV2(order: OrderRow, cashierLink: CashierLink, principal: Principal) {
-  const data = v2Order(order, cashierLink);
-  return { ...data, sign: signParams(data, principal.signingSecret) };
-}
 
 export function registerPayinRoutes(app: App, deps: PayinRouteDeps): void {
   const { payins, cashierLink } = deps;
@@ -43,11 +36,11 @@ export function registerPayinRoutes(app: App, deps: PayinRouteDeps): void {
   app.post('/api/v2/payment/order/create', { schema: { body: CreateBody }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
     const order = await createPayin(payins, principal, request.body as Record<string, unknown>);
-    return ok(signedV2(order, cashierLink, principal));
+    return ok(signedV2(order, cashierLink, principal.signingSecret));
   });
   app.get('/api/v2/payment/order/query', { schema: { querystring: V2QueryRef }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
     const order = await findOwnedOrder(payins.db, principal.merchantId, 'payin', parseRef(request.query));
-    return ok(signedV2(order, cashierLink, principal));
+    return ok(signedV2(order, cashierLink, principal.signingSecret));
   });
 }

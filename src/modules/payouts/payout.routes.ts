@@ -7,8 +7,7 @@ import type { App } from '../../platform/http/server.ts';
 import { settleInSandbox, type SandboxBank, type SandboxOutcome } from '../channels/sandbox/sandbox.bank.ts';
 import { SANDBOX } from '../channels/sandbox/sandbox.channel.ts';
 import { findOrder } from '../orders/order.service.ts';
-import { v3Order } from '../orders/order.wire.ts';
-import { signedV2 } from '../payins/payin.routes.ts';
+import { signedV2, v3Order } from '../orders/order.wire.ts';
 import { createPayout, type PayoutDeps } from './payout.service.ts';
 import { findOwnedOrder, parseRef, QueryRef, V2QueryRef, type OrderRef } from '../orders/order.query.ts';
 import type { CashierLink } from '../orders/cashier-link.ts';
@@ -31,11 +30,11 @@ export function registerPayoutRoutes(app: App, deps: { payouts: PayoutDeps; cash
 
   app.post('/api/v2/payout/order/create', { schema: { body: CreateBody }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    return ok(signedV2(await createPayout(payouts, principal, request.body as Record<string, unknown>), cashierLink, principal));
+    return ok(signedV2(await createPayout(payouts, principal, request.body as Record<string, unknown>), cashierLink, principal.signingSecret));
   });
   app.get('/api/v2/payout/order/query', { schema: { querystring: V2QueryRef }, preValidation: deps.v2Guard }, async (request) => {
     const principal = principalOf(request);
-    return ok(signedV2(await findOwnedOrder(payouts.db, principal.merchantId, 'payout', parseRef(request.query)), cashierLink, principal));
+    return ok(signedV2(await findOwnedOrder(payouts.db, principal.merchantId, 'payout', parseRef(request.query)), cashierLink, principal.signingSecret));
   });
 
   // The sandbox bank settles a payout now instead of after its delay.
