@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import { accountId, entryId, isNonNegative, postingsFor, debtRepaid, refundCover, refundSplit, sumOf, type LedgerEvent } from './ledger.ts';
-import { accountGroups, ruleCoefficients } from './ledger.check.ts';
+import { accountGroups, EXPECTED_ORDER_ENTRIES, ruleCoefficients } from './ledger.check.ts';
+import { decideTransition, DIRECTIONS, ORDER_STATUSES, type Direction, type OrderStatus } from '../orders/order.ts';
 import { orderChangeEvent } from './ledger.orders.ts';
 
 const M = 'mch_1';
@@ -354,4 +355,38 @@ test('the check reads the same rules: coefficients reproduce postingsFor', () =>
       return actual.size === 0;
     }),
   );
+});
+
+describe('EXPECTED_ORDER_ENTRIES (what ledger check demands) against the entries the posting rules write', () => {
+  // Every path the state machine allows from creation: the entries its changes post (a payout's
+  // freeze at creation, then orderChangeEvent per change) must be what the check expects of its end.
+  const paths = (direction: Direction): OrderStatus[][] => {
+    const out: OrderStatus[][] = [];
+    const walk = (path: OrderStatus[]) => {
+      out.push(path);
+      for (const next of ORDER_STATUSES) {
+        if (!path.includes(next) && decideTransition(direction, path.at(-1)!, next).kind === 'apply') walk([...path, next]);
+      }
+    };
+    walk(['CREATED']);
+    return out;
+  };
+  const facts = (direction: Direction, status: OrderStatus) =>
+    ({ order_no: 'o', direction, merchant_id: 'm', status, amount: 1_000n, paid_amount: status === 'CREATED' ? null : 1_000n, fee: 10n }) as const;
+  for (const direction of DIRECTIONS) {
+    for (const path of paths(direction)) {
+      const end = path.at(-1)!;
+      test(`${direction} ${path.join(' → ')}`, () => {
+        const posted: string[] = direction === 'payout' ? ['payout.freeze'] : [];
+        for (let i = 1; i < path.length; i++) {
+          const event = orderChangeEvent(facts(direction, path[i - 1]!), facts(direction, path[i]!));
+          if (event) posted.push(event.kind);
+        }
+        const demanded = direction === 'payin' && end === 'REFUNDED' && !path.includes('PAID')
+          ? []
+          : EXPECTED_ORDER_ENTRIES.filter((e) => e.direction === direction && e.status === end).map((e) => e.kind);
+        assert.deepEqual(posted.sort(), demanded.sort());
+      });
+    }
+  }
 });
