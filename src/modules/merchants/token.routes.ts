@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { TokenService } from '../../platform/auth/tokens.ts';
-import { safeEqual } from '../../platform/constant-time.ts';
+import { DECOY_SECRET, safeEqual } from '../../platform/constant-time.ts';
 import { badRequest, unauthorized } from '../../platform/errors.ts';
 import { checkAppAccess, type LoadApp } from '../../platform/http/auth.ts';
 import { ok } from '../../platform/http/envelope.ts';
@@ -12,8 +12,6 @@ const TokenRequest = Type.Object({
   app_secret: Type.String({ maxLength: 128 }),
 });
 
-// Compared against when the app is unknown, so both failures take the same time.
-const DECOY_SECRET = '00000000000000000000000000000000';
 const BAD_CREDENTIALS = 'invalid app_id or app_secret';
 
 /** POST /api/v3/oauth/token: OAuth 2 client credentials → merchant JWT. */

@@ -1,6 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import ipaddr from 'ipaddr.js';
 import { badRequest, forbidden, staleCredential, unauthorized } from '../errors.ts';
+import { DECOY_SECRET } from '../constant-time.ts';
 import { verifySign } from '../sign.ts';
 import type { TokenService } from '../auth/tokens.ts';
 
@@ -120,9 +121,13 @@ export function signGuard(deps: { loadApp: LoadApp }, scope?: Scope) {
     if (typeof appId !== 'string' || appId === '') throw unauthorized('appId is required');
     if (typeof sign !== 'string' || sign === '') throw unauthorized('sign is required');
     const app = await deps.loadApp(appId);
+    // Every candidate is checked, whichever matches (an unknown app against the decoy, as the token route does).
     // During a rotation's grace the answer is signed with the secret that signed the request: the one the caller holds.
-    const secret = app?.active ? app.secrets.find((candidate) => verifySign(params, candidate)) : undefined;
-    if (!app || secret === undefined) throw unauthorized('invalid appId or sign');
+    let secret: string | undefined;
+    for (const candidate of app?.active ? app.secrets : [DECOY_SECRET]) {
+      if (verifySign(params, candidate)) secret ??= candidate;
+    }
+    if (!app?.active || secret === undefined) throw unauthorized('invalid appId or sign');
     checkAppAccess(app, request.ip, scope);
     request.principal = { generation: 'v2', merchantId: app.merchantId, appId: app.appId, signingSecret: secret, scopes: app.scopes };
   };
