@@ -174,7 +174,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     }
   });
 
-  test('a long amount stays on one line and inside its card on a 320 px screen', { timeout: 60_000 }, async () => {
+  test('a long amount stays on one line and inside its card on a 320 px screen, and nothing scrolls sideways with text at 200 %', { timeout: 60_000 }, async () => {
     const orders = await Promise.all(
       [['IDR', 25_000_000.5, 'va'], ['IDR', 1_500_000_000, 'va'], ['IDR', '9999999999.99', 'qris'], ['MXN', 12_345_678.89, 'MX_SPEI'], ['MXN', 9_999_999_999_999.99, 'MX_SPEI']].map(([currency, amount, payMethod], i) =>
         createOrder({ merOrderNo: `browser-wide-${i}`, currency, amount, payMethod }),
@@ -184,8 +184,10 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
     try {
       const context = await chromium.browser.newContext({ ignoreHTTPSErrors: true, viewport: { width: 320, height: 640 }, locale: 'id-ID' });
       const page = await context.newPage();
-      for (const order of orders) {
+      for (const [order, textSize] of orders.flatMap((o) => [[o, '100%'], [o, '200%']] as const)) {
         await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
+        // Text enlarged to 200 % (WCAG 1.4.4), as a consumer's browser setting does.
+        await page.evaluate((size) => (document.documentElement.style.fontSize = size), textSize);
         const fit = await page.locator('.amount').evaluate((amount) => {
           const figure = amount.querySelector('.figure')!;
           const code = amount.querySelector('small')!;
@@ -197,9 +199,10 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
             scroll: amount.ownerDocument.documentElement.scrollWidth,
           };
         });
-        assert.equal(fit.lines, 1, `${order.amount} ${order.currency}: the figure is one box`);
-        assert.ok(fit.right <= fit.cardRight, `${order.amount} ${order.currency}: the amount ends at ${fit.right}, past its card (${fit.cardRight})`);
-        assert.ok(fit.scroll <= 320, `${order.amount} ${order.currency}: the page scrolls sideways (${fit.scroll} px)`);
+        const what = `${order.amount} ${order.currency}, text at ${textSize}`;
+        assert.equal(fit.lines, 1, `${what}: the figure is one box`);
+        assert.ok(fit.right <= fit.cardRight, `${what}: the amount ends at ${fit.right}, past its card (${fit.cardRight})`);
+        assert.ok(fit.scroll <= 320, `${what}: the page scrolls sideways (${fit.scroll} px)`);
       }
       await page.screenshot({ path: path.join(ARTIFACTS, 'cashier-long-amount-id.png') });
       await context.close();

@@ -6,7 +6,10 @@ import { createHash } from 'node:crypto';
  */
 
 // Colours keep at least 4.5:1 contrast against their backgrounds (WCAG AA),
-// tap targets are at least 48px, and nothing depends on hover.
+// tap targets are at least 48px, and nothing depends on hover. An amount's size
+// follows its card's width (cqi; the value before it serves browsers without
+// container units), so the figure, which never breaks, fits at any width and
+// text size.
 export const CASHIER_CSS = `:root{color-scheme:light dark;--bg:#eef0f3;--card:#fff;--fg:#1b1d21;--muted:#545a64;--line:#d5d9e0;--accent:#0b57d0;--on-accent:#fff;--ok:#137333;--bad:#b3261e;--warn:#8a4b00;--soft:#f6f7f9;--sand:#fff7e0}
 @media (prefers-color-scheme:dark){:root{--bg:#111316;--card:#1c1f24;--fg:#eceef2;--muted:#aab1bc;--line:#3a3f47;--accent:#8ab4f8;--on-accent:#0b1a33;--ok:#6dd58c;--bad:#f2b8b5;--warn:#ffb95c;--soft:#23272d;--sand:#2b2414}}
 *{box-sizing:border-box}
@@ -14,16 +17,16 @@ export const CASHIER_CSS = `:root{color-scheme:light dark;--bg:#eef0f3;--card:#f
 html{-webkit-text-size-adjust:100%}
 body{margin:0;background:var(--bg);color:var(--fg);font:1rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif}
 main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
-.card{background:var(--card);border:1px solid var(--line);border-radius:1rem;padding:1.25rem;margin-bottom:1rem}
+.card{background:var(--card);border:1px solid var(--line);border-radius:1rem;padding:1.25rem;margin-bottom:1rem;container-type:inline-size}
 .merchant{display:flex;align-items:center;justify-content:space-between;gap:.5rem;margin:.25rem 0 .75rem}
 .merchant p{margin:0;color:var(--muted);font-size:.875rem}
 .merchant h1{margin:0;font-size:1.125rem;line-height:1.3;overflow-wrap:anywhere}
 .badge{flex:none;border:2px solid var(--warn);color:var(--warn);border-radius:.5rem;padding:.125rem .5rem;font-size:.75rem;font-weight:700;letter-spacing:.05em}
 .test-note{margin:0 0 1rem;padding:.75rem 1rem;border-radius:.75rem;background:var(--sand);color:var(--warn);font-size:.9375rem}
 .amount-label{margin:0;color:var(--muted);font-size:.875rem}
-.amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
-.amount.long{font-size:min(1.75rem,7.5vw)}
-.amount.longer{font-size:min(1.375rem,6vw)}
+.amount{margin:.125rem 0 .5rem;font-size:2.25rem;font-size:min(2.25rem,13cqi);font-weight:700;line-height:1.2;font-variant-numeric:tabular-nums}
+.amount.long{font-size:min(1.75rem,7.5vw);font-size:min(1.75rem,10cqi)}
+.amount.longer{font-size:min(1.375rem,6vw);font-size:min(1.375rem,8cqi)}
 .amount .figure{white-space:nowrap}
 .amount small{font-size:1rem;font-weight:600;color:var(--muted);margin-left:.125rem;white-space:nowrap}
 .meta{display:flex;flex-wrap:wrap;justify-content:space-between;gap:.25rem 1rem;margin:0;font-size:.8125rem;color:var(--muted)}
@@ -33,10 +36,10 @@ main{max-width:30rem;margin:0 auto;padding:1rem 1rem 2rem}
 .countdown{margin:.75rem 0 0;padding:.5rem .75rem;border-radius:.5rem;background:var(--soft);font-size:.9375rem}
 .countdown time{font-weight:700;font-variant-numeric:tabular-nums}
 .countdown.is-expired{color:var(--bad)}
-h2{font-size:1.0625rem;margin:0 0 .75rem}
+h2{font-size:1.0625rem;margin:0 0 .75rem;overflow-wrap:break-word}
 .status{display:flex;gap:.75rem;align-items:flex-start;margin-bottom:1.25rem}
 .status svg{flex:none;width:2.5rem;height:2.5rem}
-.status>div{min-width:0}
+.status>div{min-width:0;overflow-wrap:anywhere}
 .status h2{margin:.375rem 0 .25rem;font-size:1.25rem;overflow-wrap:anywhere}
 .status p{margin:0;color:var(--muted)}
 .s-ok{color:var(--ok)}.s-bad{color:var(--bad)}.s-warn{color:var(--warn)}.s-wait{color:var(--accent)}
@@ -56,7 +59,7 @@ h2{font-size:1.0625rem;margin:0 0 .75rem}
 .btn{width:100%;background:var(--accent);color:var(--on-accent);font-size:1.0625rem}
 .btn.secondary,.copy-btn{background:transparent;color:var(--accent)}
 .btn.link{background:transparent;border-color:transparent;color:var(--muted);font-weight:500}
-.copy-btn{flex:none;margin-left:auto;min-width:5.5rem;padding:.5rem .875rem}
+.copy-btn{flex:none;margin-left:auto;min-width:min(5.5rem,100%);padding:.5rem .875rem}
 .copy-btn.is-done{background:var(--ok);border-color:var(--ok);color:var(--card)}
 .qr{display:block;width:15rem;max-width:100%;height:auto;margin:0 auto 1rem;background:#fff;border-radius:.5rem;padding:.25rem}
 .hint{color:var(--muted);font-size:.875rem;margin:.75rem 0 0}

@@ -108,8 +108,9 @@ function methodName(method: { code: string; label: string }, t: Messages): strin
 
 /**
  * The amount's size class: the figure never breaks (a consumer must not read half a number), so a
- * long one is set smaller (and smaller still on a narrow screen); 20 characters (9,999,999,999,999.99)
- * fit a 320 px screen. The currency code may go to the next line, whole.
+ * long one is set smaller, and every size follows the card's width (assets.ts); 20 characters
+ * (9,999,999,999,999.99) fit a 320 px screen with text at 200 %. The currency code may go to the
+ * next line, whole.
  */
 function amountSize(figure: string): string {
   return figure.length > 16 ? 'amount longer' : figure.length > 12 ? 'amount long' : 'amount';
