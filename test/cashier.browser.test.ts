@@ -187,7 +187,7 @@ describe('hosted cashier in a real browser', { skip: hasChromium() ? false : 'De
       for (const [order, textSize] of orders.flatMap((o) => [[o, '100%'], [o, '200%']] as const)) {
         await page.goto(`${gw.url}${gw.cashierPath(order.orderNo)}`);
         // Text enlarged to 200 % (WCAG 1.4.4), as a consumer's browser setting does.
-        await page.evaluate((size) => (document.documentElement.style.fontSize = size), textSize);
+        await page.locator('html').evaluate((html, size) => (html.style.fontSize = size), textSize);
         const fit = await page.locator('.amount').evaluate((amount) => {
           const figure = amount.querySelector('.figure')!;
           const code = amount.querySelector('small')!;
