@@ -50,8 +50,8 @@ export function failureLog(now: () => number = Date.now) {
  * Runs a task again and again, `intervalMs` after each run ends (never two
  * runs at once). A failing run is logged (see failureLog) and the loop goes on.
  */
-export function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, log: FastifyBaseLogger, now: () => number = Date.now): Periodic {
-  const failures = failureLog(now);
+export function startPeriodic(name: string, intervalMs: number, task: () => Promise<unknown>, log: FastifyBaseLogger): Periodic {
+  const failures = failureLog();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
