@@ -217,6 +217,7 @@ describe('method settings: fees, limits, switch', () => {
   });
 
   test('changes of different fields made at once all hold: each reads the row locked, none writes over another', async () => {
+    // The race is PostgreSQL's (a pool of connections); SQLite's one write connection runs the transactions one after another.
     const merchants = await Promise.all(Array.from({ length: 4 }, () => gw.merchant(['MXN'])));
     const changes: Array<(s: MethodSettings) => MethodSettings> = [
       (s) => ({ ...s, fee: { ...s.fee, bps: 250n } }),
