@@ -8,7 +8,7 @@ import { systemClock, type Clock } from './platform/clock.ts';
 import { openDatabase, type Db } from './platform/db/database.ts';
 import { migrateToLatest } from './platform/db/migrate.ts';
 import { createTransactor, type Transact } from './platform/db/transactor.ts';
-import { createFileOnce } from './platform/files.ts';
+import { createFileOnce, makeDirectories } from './platform/files.ts';
 import { parseMasterKey, SecretBox } from './platform/secret-box.ts';
 
 /** The shared core of every command: database, migrations, secrets. */
@@ -51,7 +51,7 @@ function masterKey(config: Config, isSqlite: boolean): Buffer {
   if (!isSqlite) throw new ConfigError('PAGODA_MASTER_KEY: required with PostgreSQL (32 bytes as 64 hex characters or base64)');
   const file = path.join(config.dataDir, 'master.key');
   if (fs.existsSync(file)) return keptKey(file);
-  fs.mkdirSync(config.dataDir, { recursive: true });
+  makeDirectories(config.dataDir);
   const key = randomBytes(32);
   // Another process may have created it first: then theirs is used.
   return createFileOnce(file, key.toString('hex') + '\n', 0o600) ? key : keptKey(file);

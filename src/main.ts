@@ -16,7 +16,7 @@ import { recoverPayouts } from './modules/payouts/payout.recovery.ts';
 import { buildServices, type Services } from './services.ts';
 import { createMerchant, describeMerchant, hasMerchants, loadAuthApp, type Credentials } from './modules/merchants/merchant.service.ts';
 import { safeEqual } from './platform/constant-time.ts';
-import { replaceFile } from './platform/files.ts';
+import { makeDirectories, replaceFile } from './platform/files.ts';
 
 export type Role = 'api' | 'worker' | 'all';
 export { openCore, type Core };
@@ -65,7 +65,7 @@ async function ensureDemoMerchant(core: Core): Promise<DemoCredentials | undefin
     return createMerchant(tx, { box: core.box, now: core.clock.now(), actor: 'system:demo' }, { name: 'Demo Merchant', currencies: DEMO_CURRENCIES });
   });
   if (created) {
-    fs.mkdirSync(core.config.dataDir, { recursive: true });
+    makeDirectories(core.config.dataDir);
     replaceFile(file, JSON.stringify(created, null, 2) + '\n', 0o600);
   }
   return created && { ...created, file, state: 'ok', currencies: (await describeMerchant(core.db, core.clock.now(), created.merchantId)).currencies };

@@ -52,3 +52,24 @@ export function replaceFile(file: string, content: string, mode: number): void {
     throw err;
   }
 }
+
+/**
+ * `mkdir -p`: makes `dir` and its missing parents. Node's own recursive mkdir
+ * never returns where mkdir answers ENOENT under a parent that exists (a path
+ * in /proc): it tries the parent again, finds it there, and starts over.
+ */
+export function makeDirectories(dir: string, mode = 0o777): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !fs.existsSync(at); at = path.dirname(at)) {
+    missing.push(at);
+    if (path.dirname(at) === at) break;
+  }
+  for (const each of missing.reverse()) {
+    try {
+      fs.mkdirSync(each, { mode });
+    } catch (err) {
+      // Another process made it meanwhile.
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+}

@@ -20,6 +20,7 @@ import {
   type Compilable,
 } from 'kysely';
 import { AppError } from '../errors.ts';
+import { makeDirectories } from '../files.ts';
 import type { Database } from './schema.ts';
 
 export type Db = Kysely<Database>;
@@ -255,7 +256,7 @@ const readers = new WeakMap<Db, { reader: BetterSqlite3.Database; snapshot: () =
 
 export function openSqlite(file: string): Db {
   if (file !== ':memory:') {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    makeDirectories(path.dirname(file));
     // A new database is the owner's alone (it holds every order); SQLite gives its WAL the same mode.
     fs.closeSync(fs.openSync(file, 'a', 0o600));
   }

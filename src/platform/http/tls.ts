@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { generate } from 'selfsigned';
-import { createFileOnce, replaceFile } from '../files.ts';
+import { createFileOnce, makeDirectories, replaceFile } from '../files.ts';
 
 export interface TlsMaterial {
   key: string;
@@ -87,7 +87,7 @@ export async function loadTls(opts: {
     return { cert, key: fs.readFileSync(keyPath, 'utf8'), certPath, generated: false, ...uncovered };
   }
   const { key, cert } = await generateSelfSigned(certificateNames(opts.publicUrl));
-  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  makeDirectories(dir, 0o700);
   // The key first and exclusively: a concurrent first start keeps the winner's pair.
   if (!createFileOnce(keyPath, key, 0o600)) {
     await waitForFile(certPath);
