@@ -49,12 +49,17 @@ export async function openCore(config: Config, clock: Clock = systemClock): Prom
 function masterKey(config: Config, isSqlite: boolean): Buffer {
   if (config.masterKey) return parseMasterKey(config.masterKey);
   if (!isSqlite) throw new ConfigError('PAGODA_MASTER_KEY: required with PostgreSQL (32 bytes as 64 hex characters or base64)');
-  const file = path.join(config.dataDir, 'master.key');
+  const file = masterKeyFile(config);
   if (fs.existsSync(file)) return keptKey(file);
   makeDirectories(config.dataDir);
   const key = randomBytes(32);
   // Another process may have created it first: then theirs is used.
   return createFileOnce(file, key.toString('hex') + '\n', 0o600) ? key : keptKey(file);
+}
+
+/** Where the embedded default keeps its master key (used when PAGODA_MASTER_KEY is not set). */
+export function masterKeyFile(config: Config): string {
+  return path.join(config.dataDir, 'master.key');
 }
 
 function keptKey(file: string): Buffer {
@@ -71,7 +76,7 @@ function keptKey(file: string): Buffer {
  * key and app secret): with another key a process would serve 500s, or seal new
  * secrets no other process can open, before anyone noticed.
  */
-async function requireMasterKeyOpens(db: Db, box: SecretBox): Promise<void> {
+export async function requireMasterKeyOpens(db: Db, box: SecretBox): Promise<void> {
   const key = await db.selectFrom('signing_keys').select(['kid', 'key_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   const secret = await db.selectFrom('app_secrets').select(['id', 'app_id', 'secret_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   try {

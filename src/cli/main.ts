@@ -12,6 +12,7 @@ import { registerNotifyCommands } from './notify.commands.ts';
 import { print } from './output.ts';
 import { registerBalanceCommands } from './balance.commands.ts';
 import { registerLedgerCommands } from './ledger.commands.ts';
+import { registerBackupCommand } from './backup.commands.ts';
 import { recordAudit } from '../modules/audit/audit.service.ts';
 import { cliActor } from './actor.ts';
 
@@ -80,6 +81,7 @@ registerOrderCommands(program);
 registerNotifyCommands(program);
 registerBalanceCommands(program);
 registerLedgerCommands(program);
+registerBackupCommand(program);
 
 // A reader that stops reading (`pagoda method list | head`) is not an error of the command.
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
