@@ -188,6 +188,21 @@ describe('pay-in expiry (PAGODA_ORDER_TTL=1m)', () => {
     assert.equal((await orderEvents(gw, o.orderNo)).filter((e) => e.to_status === 'EXPIRED').length, 1);
     assert.equal((await notifications(gw, o.orderNo)).length, 1);
   });
+
+  test('a batch takes the longest expired first, whether still CREATED (no method) or PENDING', async () => {
+    const made: Array<{ orderNo: string; status: string }> = [];
+    for (const payMethod of [undefined, 'MX_SPEI', undefined, 'MX_SPEI']) {
+      made.push((await createV3(gw, token, payinBody({ payMethod }))).json.data);
+      gw.clock.advance(1_000);
+    }
+    assert.deepEqual(made.map((o) => o.status), ['CREATED', 'PENDING', 'CREATED', 'PENDING']);
+    gw.clock.advance(60_000);
+    assert.equal(await expireDuePayins(gw.app.services.payins, 3), 3);
+    const statuses = async () => Promise.all(made.map(async (o) => (await query(gw, token, o.orderNo)).status));
+    assert.deepEqual(await statuses(), ['EXPIRED', 'EXPIRED', 'EXPIRED', 'PENDING']);
+    assert.equal(await expireDuePayins(gw.app.services.payins, 3), 1);
+    assert.deepEqual(await statuses(), ['EXPIRED', 'EXPIRED', 'EXPIRED', 'EXPIRED']);
+  });
 });
 
 describe('method settings: fees, limits, switch', () => {

@@ -305,16 +305,20 @@ export async function listOrderEvents(db: Db, orderNo: string) {
 
 /** Pay-ins past their expiry still waiting for payment, oldest first. */
 export async function findExpiredPayins(db: Db, now: number, limit: number): Promise<string[]> {
-  const rows = await db
-    .selectFrom('orders')
-    .select('order_no')
-    .where('direction', '=', 'payin')
-    .where('status', 'in', ['CREATED', 'PENDING'])
-    .where('expires_at', '<=', BigInt(now))
-    .orderBy('expires_at')
-    .limit(limit)
-    .execute();
-  return rows.map((r) => r.order_no);
+  // One ordered walk of the (direction, status, expires_at) index per status, each stopping at
+  // `limit`: with `status in (…)` PostgreSQL read every expired row and sorted them, a batch
+  // costing as much as the whole backlog (133 ms a batch at 86 000 expired).
+  const oldest = (status: string, alias: string) =>
+    sql`(select order_no, expires_at from orders where direction = 'payin' and status = ${status} and expires_at <= ${BigInt(now)} order by expires_at limit ${limit}) as ${sql.raw(alias)}`;
+  const rows = await sql<{ order_no: string }>`
+    select order_no from (
+      select order_no, expires_at from ${oldest('CREATED', 'created')}
+      union all
+      select order_no, expires_at from ${oldest('PENDING', 'pending')}
+    ) as due
+    order by expires_at
+    limit ${limit}`.execute(db);
+  return rows.rows.map((r) => r.order_no);
 }
 
 /** v2 orders whose PAID notification was acknowledged show status 3 from then on. */
