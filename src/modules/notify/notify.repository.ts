@@ -13,44 +13,75 @@ export interface ClaimSkips {
 }
 
 /**
- * Claims due notifications. A claim pushes `next_attempt_at` past the lease, so
- * the row is not due for anyone else until the lease runs out; a crashed
- * worker's claim therefore comes back by itself. `lease_until` is the claim's
- * token: only its holder may record the outcome.
+ * How many due rows, from the head of the queue, a claim that leaves some
+ * destinations out reads before it looks destination by destination instead.
+ */
+export const HEAD_SCAN = 200;
+
+interface Due {
+  id: string;
+  origin: string;
+  merchant_id: string;
+  next_attempt_at: bigint | number;
+}
+
+/**
+ * Claims due notifications, oldest due first, leaving out busy destinations and
+ * merchants. A claim pushes `next_attempt_at` past the lease, so the row is not
+ * due for anyone else until the lease runs out; a crashed worker's claim
+ * therefore comes back by itself. `lease_until` is the claim's token: only its
+ * holder may record the outcome.
+ *
+ * A busy destination's backlog (a merchant whose endpoint is down, with
+ * thousands due) can fill the head of the queue. A claim reads at most
+ * HEAD_SCAN rows of it; when those are all left out, it takes the oldest due
+ * rows of each other destination from the (state, origin, next_attempt_at)
+ * index, so its cost never grows with that backlog.
  */
 export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, skip: ClaimSkips = {}): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
-  const origins = skip.origins ?? [];
-  const merchants = skip.merchants ?? [];
-  const pairs = skip.pairs ?? [];
-  const skipPairs = pairs.length > 0 ? sql`and not (${sql.join(pairs.map(([m, o]) => sql`(merchant_id = ${m} and origin = ${o})`), sql` or `)})` : sql``;
+  const skipped = skipRule(skip);
   if (dialectOf(db) === 'postgres') {
-    // Destinations and merchants already at their limit are skipped, so one slow merchant's backlog never sits in front of others.
-    const skipOrigins = origins.length > 0 ? sql`and origin not in (${sql.join(origins)})` : sql``;
-    const skipMerchants = merchants.length > 0 ? sql`and merchant_id not in (${sql.join(merchants)})` : sql``;
-    const result = await sql<NotificationRow>`
+    const head = await sql<NotificationRow>`
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
       where id in (
-        select id from notifications
-        where state = 'pending' and next_attempt_at <= ${now} ${skipOrigins} ${skipMerchants} ${skipPairs}
+        select id from (
+          select id, origin, merchant_id, next_attempt_at from notifications
+          where state = 'pending' and next_attempt_at <= ${now}
+          order by next_attempt_at
+          limit ${skipped.any ? HEAD_SCAN : limit}
+          for update skip locked) as head
+        where true ${skipped.sql}
         order by next_attempt_at
-        limit ${limit}
-        for update skip locked)
+        limit ${limit})
       returning *`.execute(db);
-    return result.rows;
+    if (head.rows.length === limit || !skipped.any || !(await headIsFull(db, now))) return head.rows;
+    const rest = await sql<NotificationRow>`
+      with recursive destinations(origin) as (
+        select (select origin from notifications where state = 'pending' order by origin limit 1)
+        union all
+        select (select n.origin from notifications n where n.state = 'pending' and n.origin > d.origin order by n.origin limit 1)
+        from destinations d where d.origin is not null
+      ),
+      candidates as (
+        select c.id from destinations d cross join lateral (
+          select id, next_attempt_at from notifications
+          where state = 'pending' and origin = d.origin and next_attempt_at <= ${now} ${skipped.sql}
+          order by next_attempt_at
+          limit ${limit - head.rows.length}) as c
+        where d.origin is not null
+        order by c.next_attempt_at
+        limit ${limit - head.rows.length}
+      )
+      update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
+      where id in (select id from candidates) and state = 'pending' and next_attempt_at <= ${now}
+      returning *`.execute(db);
+    return [...head.rows, ...rest.rows];
   }
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
   return db.transaction().execute(async (tx) => {
-    let query = tx.selectFrom('notifications').select('id').where('state', '=', 'pending').where('next_attempt_at', '<=', BigInt(now));
-    if (origins.length > 0) query = query.where('origin', 'not in', origins);
-    if (merchants.length > 0) query = query.where('merchant_id', 'not in', merchants);
-    if (pairs.length > 0) query = query.where(sql<boolean>`true ${skipPairs}`);
-    const due = await query
-      .orderBy('next_attempt_at')
-      .limit(limit)
-      .execute();
-    if (due.length === 0) return [];
-    const ids = due.map((r) => r.id);
+    const ids = await dueIds(tx, now, limit, skipped);
+    if (ids.length === 0) return [];
     await tx
       .updateTable('notifications')
       .set({ next_attempt_at: leaseUntil, lease_until: leaseUntil, updated_at: now })
@@ -58,6 +89,67 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
       .execute();
     return tx.selectFrom('notifications').selectAll().where('id', 'in', ids).execute();
   });
+}
+
+/** The skips as a SQL condition on a row's `origin` and `merchant_id` (to follow `where …`), and as a test of a row read. */
+function skipRule(skip: ClaimSkips) {
+  const origins = skip.origins ?? [];
+  const merchants = skip.merchants ?? [];
+  const pairs = skip.pairs ?? [];
+  const parts = [
+    ...(origins.length > 0 ? [sql`and origin not in (${sql.join(origins)})`] : []),
+    ...(merchants.length > 0 ? [sql`and merchant_id not in (${sql.join(merchants)})`] : []),
+    ...(pairs.length > 0 ? [sql`and not (${sql.join(pairs.map(([m, o]) => sql`(merchant_id = ${m} and origin = ${o})`), sql` or `)})`] : []),
+  ];
+  const originSet = new Set(origins);
+  const merchantSet = new Set(merchants);
+  const pairSet = new Set(pairs.map(([m, o]) => `${m} ${o}`));
+  return {
+    any: parts.length > 0,
+    sql: sql.join(parts, sql` `),
+    skipsOrigin: (origin: string) => originSet.has(origin),
+    skips: (row: Due) => originSet.has(row.origin) || merchantSet.has(row.merchant_id) || pairSet.has(`${row.merchant_id} ${row.origin}`),
+  };
+}
+
+/** Whether HEAD_SCAN rows or more are due (beyond them, a claim must look destination by destination). */
+async function headIsFull(db: Db, now: number): Promise<boolean> {
+  const head = await sql<{ n: number | bigint }>`
+    select count(*) as n from (select 1 from notifications where state = 'pending' and next_attempt_at <= ${now} limit ${HEAD_SCAN}) as head`.execute(db);
+  return Number(head.rows[0]!.n) >= HEAD_SCAN;
+}
+
+const byDue = (a: Due, b: Due) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id < b.id ? -1 : 1);
+
+/** SQLite: the ids a claim takes (its statements run synchronously, so each is cheap on its own). */
+async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<typeof skipRule>): Promise<string[]> {
+  const head = await sql<Due>`
+    select id, origin, merchant_id, next_attempt_at from notifications
+    where state = 'pending' and next_attempt_at <= ${now}
+    order by next_attempt_at
+    limit ${skipped.any ? HEAD_SCAN : limit}`.execute(tx);
+  const taken = head.rows.filter((row) => !skipped.skips(row)).slice(0, limit);
+  if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any) return taken.map((row) => row.id);
+  const found: Due[] = [];
+  for (let origin = await nextOrigin(tx, undefined); origin !== undefined; origin = await nextOrigin(tx, origin)) {
+    if (skipped.skipsOrigin(origin)) continue;
+    const rows = await sql<Due>`
+      select id, origin, merchant_id, next_attempt_at from notifications
+      where state = 'pending' and origin = ${origin} and next_attempt_at <= ${now} ${skipped.sql}
+      order by next_attempt_at
+      limit ${limit}`.execute(tx);
+    found.push(...rows.rows);
+  }
+  return found.sort(byDue).slice(0, limit).map((row) => row.id);
+}
+
+/** The next destination with pending notifications after `after` (a seek in the origin index). */
+async function nextOrigin(tx: Db, after: string | undefined): Promise<string | undefined> {
+  const next =
+    after === undefined
+      ? await sql<{ origin: string }>`select origin from notifications where state = 'pending' order by origin limit 1`.execute(tx)
+      : await sql<{ origin: string }>`select origin from notifications where state = 'pending' and origin > ${after} order by origin limit 1`.execute(tx);
+  return next.rows[0]?.origin;
 }
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;

@@ -11,6 +11,7 @@ import * as m0007 from './migrations/0007_orders_one_job_index.ts';
 import * as m0008 from './migrations/0008_app_token_epoch.ts';
 import * as m0009 from './migrations/0009_notification_origin.ts';
 import * as m0010 from './migrations/0010_ledger_balance_range.ts';
+import * as m0011 from './migrations/0011_notifications_by_origin.ts';
 
 /** Migrations in order. Append; never edit one that has shipped. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_app_token_epoch': m0008,
   '0009_notification_origin': m0009,
   '0010_ledger_balance_range': m0010,
+  '0011_notifications_by_origin': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

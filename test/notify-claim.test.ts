@@ -1,0 +1,74 @@
+/**
+ * The claim of due notifications when a busy destination's backlog fills the
+ * head of the queue (a merchant whose endpoint is down, thousands due): the
+ * rows of every other destination are still claimed oldest first, with the
+ * merchant and merchant-destination skips applied, on SQLite and PostgreSQL.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { claimDue, HEAD_SCAN } from '../src/modules/notify/notify.repository.ts';
+import { startGateway, type TestGateway } from './helpers/gateway.ts';
+import { paidPayin } from './helpers/payins.ts';
+
+const BUSY = 'https://busy.example';
+const LEASE_MS = 60_000;
+
+describe('claiming around a busy destination', () => {
+  let gw: TestGateway;
+  let now: number;
+
+  /** Copies of the order's notification: [id, merchant, origin, due offset from now]. */
+  async function insert(orderNo: string, rows: ReadonlyArray<readonly [string, string, string, number]>) {
+    const template = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+    const values = rows.map(([id, merchant, origin, due]) => ({ ...template, id, merchant_id: merchant, url: `${origin}/notify`, origin, next_attempt_at: now + due, lease_until: null }));
+    for (let i = 0; i < values.length; i += 100) await gw.core.db.insertInto('notifications').values(values.slice(i, i + 100)).execute();
+    // The template itself stays out of the way.
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', template.id).execute();
+  }
+
+  before(async () => {
+    gw = await startGateway();
+    now = gw.clock.now();
+    const order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    const busy = Array.from({ length: HEAD_SCAN + 30 }, (_, i) => [`busy_${String(i).padStart(4, '0')}`, 'mch_a', BUSY, -100_000 + i] as const);
+    await insert(order, [
+      ...busy,
+      ['y_500', 'mch_a', 'https://y.example', -500],
+      ['z_450', 'mch_b', 'https://z.example', -450],
+      ['w_460', 'mch_hot', 'https://w.example', -460],
+      ['v_470', 'mch_a', 'https://v.example', -470],
+      ['v_440', 'mch_b', 'https://v.example', -440],
+      ['y_400', 'mch_a', 'https://y.example', -400],
+      ['z_350', 'mch_b', 'https://z.example', -350],
+      ['y_300', 'mch_a', 'https://y.example', -300],
+      ['y_later', 'mch_a', 'https://y.example', 1_000],
+    ]);
+  });
+  after(() => gw?.close());
+
+  const skips = { origins: [BUSY], merchants: ['mch_hot'], pairs: [['mch_a', 'https://v.example'] as const] };
+  // Which rows a claim takes (it returns them in no particular order).
+  const claim = async (limit: number) => (await claimDue(gw.core.db, now, LEASE_MS, limit, skips)).map((n) => n.id).sort();
+
+  test('the oldest due rows of the other destinations, whatever the busy backlog ahead of them', async () => {
+    assert.deepEqual(await claim(4), ['v_440', 'y_400', 'y_500', 'z_450']);
+    assert.deepEqual(await claim(4), ['y_300', 'z_350']);
+    assert.deepEqual(await claim(4), [], 'nothing else is due outside the skips');
+    const claimed = await gw.core.db.selectFrom('notifications').select(['id', 'lease_until']).where('lease_until', '=', BigInt(now + LEASE_MS)).execute();
+    assert.deepEqual(claimed.map((n) => n.id).sort(), ['v_440', 'y_300', 'y_400', 'y_500', 'z_350', 'z_450']);
+  });
+
+  test('without skips the busy backlog is claimed as any other, oldest first', async () => {
+    const rows = await claimDue(gw.core.db, now, LEASE_MS, 3);
+    assert.deepEqual(rows.map((n) => n.id).sort(), ['busy_0000', 'busy_0001', 'busy_0002']);
+  });
+
+  test('claims made at once never take the same row', async () => {
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: now - 1, lease_until: null }).where('origin', '!=', BUSY).where('state', '=', 'pending').where('id', '!=', 'y_later').execute();
+    const all = (await Promise.all(Array.from({ length: 4 }, () => claim(2)))).flat();
+    assert.equal(new Set(all).size, all.length, `a row claimed twice: ${all.join(',')}`);
+    // Whatever a claim lost to another at once is still there for the next one.
+    const rest = await claim(10);
+    assert.deepEqual([...all, ...rest].sort(), ['v_440', 'y_300', 'y_400', 'y_500', 'z_350', 'z_450']);
+  });
+});
