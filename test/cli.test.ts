@@ -257,6 +257,17 @@ describe('pagoda merchant / app commands', () => {
     assertRefused(await pagoda('notify', 'resend', '--order', 'PI_NOPE'), /PI_NOPE/);
   });
 
+  it('notify prune: refuses a cut-off under a day or not a duration; prints what it deleted', T, async () => {
+    assertRefused(await pagoda('notify', 'prune', '--older-than', '23h'), /older-than: at least 1d/);
+    assertRefused(await pagoda('notify', 'prune', '--older-than', '90'), /"90" is not a duration/);
+    assertRefused(await pagoda('notify', 'prune'), /required option '--older-than <duration>'/);
+    const run = await pagoda('notify', 'prune', '--older-than', '90d', '--reason', 'retention', '--json');
+    assert.equal(run.code, 0, run.stderr);
+    const out = JSON.parse(run.stdout);
+    assert.deepEqual({ ...out, before: undefined }, { before: undefined, notifications: 0, attempts: 0 });
+    assert.ok(Math.abs(Date.parse(out.before) - (Date.now() - 90 * 86_400_000)) < 60_000, out.before);
+  });
+
   it('merchant show: status, currencies with the default first, and apps without their secrets', T, async () => {
     const run = await pagoda('merchant', 'show', '--merchant', merchantId, '--json');
     const shown = json(run);

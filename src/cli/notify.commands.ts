@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { badRequest, notFound } from '../platform/errors.ts';
 import { merchantName } from '../modules/merchants/merchant.service.ts';
 import { findOrder } from '../modules/orders/order.service.ts';
-import { listAttempts, listNotifications, resendNotification } from '../modules/notify/notify.service.ts';
+import { checkPruneAge, listAttempts, listNotifications, pruneNotifications, resendNotification } from '../modules/notify/notify.service.ts';
+import { parseDuration } from '../platform/duration.ts';
 import { cliActor } from './actor.ts';
 import { withCore } from './core.ts';
 import { print } from './output.ts';
@@ -78,5 +79,18 @@ export function registerNotifyCommands(program: Command): void {
         resendNotification(core.db, core.clock.now(), { orderNo: opts.order, notificationId: opts.notification, actor: cliActor(), reason: opts.reason }),
       );
       print({ notificationId: row.id, orderNo: row.order_no, state: row.state }, Boolean(opts.json));
+    });
+
+  notify
+    .command('prune')
+    .description('delete delivered and exhausted notifications (with their attempts) last changed longer ago than --older-than; pending ones are kept; audited')
+    .requiredOption('--older-than <duration>', 'at least 1d, e.g. 90d')
+    .option('--reason <text>', 'why, for the audit log')
+    .option('--json', 'machine-readable output')
+    .action(async (opts: { olderThan: string; reason?: string; json?: boolean }) => {
+      const olderThanMs = parseDuration(opts.olderThan);
+      checkPruneAge(olderThanMs);
+      const pruned = await withCore((core) => pruneNotifications(core.db, core.clock.now(), { olderThanMs, actor: cliActor(), reason: opts.reason }));
+      print({ before: new Date(pruned.before).toISOString(), notifications: pruned.notifications, attempts: pruned.attempts }, Boolean(opts.json));
     });
 }

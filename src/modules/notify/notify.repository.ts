@@ -344,3 +344,31 @@ export async function backlog(db: Db, now: number): Promise<{ due: number; oldes
     .executeTakeFirstOrThrow();
   return { due: Number(row.n), oldestDueAt: row.oldest === null ? null : Number(row.oldest) };
 }
+
+/** The states a notification never leaves by itself: only a resend starts it again. */
+export const FINAL_STATES = ['delivered', 'exhausted'] as const;
+
+/**
+ * One page of a walk through every notification in id order, after `afterId`:
+ * the final ones last changed before `before`, and where the next page starts.
+ */
+export async function finalBefore(db: Db, before: number, afterId: string, page: number): Promise<{ ids: string[]; next: string | undefined }> {
+  const rows = await db.selectFrom('notifications').select(['id', 'state', 'updated_at']).where('id', '>', afterId).orderBy('id').limit(page).execute();
+  const ids = rows.filter((r) => (FINAL_STATES as readonly string[]).includes(r.state) && Number(r.updated_at) < before).map((r) => r.id);
+  return { ids, next: rows.length === page ? rows[rows.length - 1]!.id : undefined };
+}
+
+/**
+ * Deletes those of `ids` still final and last changed before `before`, with
+ * their attempts; call it inside a transaction (a resend meanwhile keeps its row).
+ */
+export async function deleteFinal(tx: Db, ids: readonly string[], before: number): Promise<{ notifications: number; attempts: number }> {
+  if (ids.length === 0) return { notifications: 0, attempts: 0 };
+  let still = tx.selectFrom('notifications').select('id').where('id', 'in', [...ids]).where('state', 'in', [...FINAL_STATES]).where('updated_at', '<', BigInt(before));
+  if (dialectOf(tx) === 'postgres') still = still.forUpdate();
+  const gone = (await still.execute()).map((r) => r.id);
+  if (gone.length === 0) return { notifications: 0, attempts: 0 };
+  const attempts = await tx.deleteFrom('notification_attempts').where('notification_id', 'in', gone).executeTakeFirst();
+  await tx.deleteFrom('notifications').where('id', 'in', gone).execute();
+  return { notifications: gone.length, attempts: Number(attempts.numDeletedRows) };
+}

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { NotificationRow, OrderRow } from '../../platform/db/schema.ts';
-import { conflict, notFound } from '../../platform/errors.ts';
+import { badRequest, conflict, notFound } from '../../platform/errors.ts';
 import { newId } from '../../platform/ids.ts';
 import { isNotifiable, type OrderStatus } from '../orders/order.ts';
 import { notificationPayload } from './notify.payload.ts';
@@ -85,6 +85,43 @@ export async function resendNotification(db: Db, now: number, req: ResendRequest
   if (!resent.restarted) throw conflict(`a delivery of order ${orderNo}'s notification is under way; resend it when that attempt ends`);
   if (dialectOf(db) === 'postgres') await sql`select pg_notify(${NOTIFY_CHANNEL}, '')`.execute(db);
   return resent.row;
+}
+
+/** Notifications whose last change is at least this old may be pruned, never younger ones. */
+export const MIN_PRUNE_AGE_MS = 86_400_000;
+/** Notifications read per page of a prune's walk; each page's deletions are one transaction. */
+const PRUNE_PAGE = 500;
+
+/** Refuses a prune cut-off younger than MIN_PRUNE_AGE_MS. */
+export function checkPruneAge(olderThanMs: number): void {
+  if (!(olderThanMs >= MIN_PRUNE_AGE_MS)) throw badRequest('older-than: at least 1d (notifications of the last day are kept)');
+}
+
+export interface PruneRequest {
+  olderThanMs: number;
+  actor: string;
+  reason?: string;
+}
+
+/**
+ * Deletes delivered and exhausted notifications last changed more than
+ * `olderThanMs` ago, with their attempts, a page at a time (writers wait for
+ * one page at most). Pending notifications are never touched. Audited before
+ * anything is deleted, so an interrupted prune is on record too.
+ */
+export async function pruneNotifications(db: Db, now: number, req: PruneRequest): Promise<{ before: number; notifications: number; attempts: number }> {
+  checkPruneAge(req.olderThanMs);
+  const before = now - req.olderThanMs;
+  await recordAudit(db, now, { actor: req.actor, action: 'notify.prune', subject: 'notifications', reason: req.reason, detail: { before: new Date(before).toISOString() } });
+  const total = { notifications: 0, attempts: 0 };
+  for (let after: string | undefined = ''; after !== undefined; ) {
+    const page: { ids: string[]; next: string | undefined } = await repo.finalBefore(db, before, after, PRUNE_PAGE);
+    const deleted = await db.transaction().execute((tx) => repo.deleteFinal(tx, page.ids, before));
+    total.notifications += deleted.notifications;
+    total.attempts += deleted.attempts;
+    after = page.next;
+  }
+  return { before, ...total };
 }
 
 export { listNotifications, listAttempts, backlog } from './notify.repository.ts';
