@@ -34,6 +34,8 @@
 // src/modules/notify/notify.repository.ts, each claiming rows that were not claimed before
 // (claimed rows are put back, untimed, behind the others). PostgreSQL: timed after ANALYZE,
 // and at the large size also before it (stale statistics right after a bulk arrival).
+// Last, 100 rows of a second destination due behind the whole backlog, claimed leaving out
+// the backlog's destination (as the worker does while that destination is at its cap).
 //
 // Each phase is bounded: delivery BENCH_DELIVERY_TIMEOUT s (default 600), and the whole
 // benchmark by a deadline. Prints per-run lines on stderr, a summary table and a final
@@ -43,7 +45,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { sql } from 'kysely';
-import { claimDue } from '../src/modules/notify/notify.repository.ts';
+import { claimDue, type ClaimSkips } from '../src/modules/notify/notify.repository.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../src/modules/notify/notify.worker.ts';
 import { openDatabase, type Db } from '../src/platform/db/database.ts';
 import { migrateToLatest } from '../src/platform/db/migrate.ts';
@@ -338,6 +340,15 @@ function describeRun(r: DeliveryRun): string {
 
 // ---------------------------------------------------------------- claim phase
 
+/** Rows of a second destination, due after the whole backlog, for the claim around a busy destination. */
+const CLAIM_OTHER = 100;
+const OTHER_URL = 'https://other-destination.example/notify';
+
+function claimLabel(f: ClaimFigures): string {
+  const around = f.aroundBusy ? ` leaving out the destination of ${f.rows} of them, ${CLAIM_OTHER} others due behind` : '';
+  return `claimDue(${CLAIM_BATCH}) at ${f.rows} pending${around}${f.analyzed ? '' : ' (before ANALYZE)'}`;
+}
+
 interface ClaimFigures {
   rows: number;
   /** PostgreSQL: measured after ANALYZE (SQLite: always true, nothing to analyze). */
@@ -346,9 +357,11 @@ interface ClaimFigures {
   p90Ms: number;
   maxMs: number;
   claimed: number;
+  /** Measured leaving out the destination of every row but the last CLAIM_OTHER (a busy destination's backlog ahead of them). */
+  aroundBusy?: boolean;
 }
 
-async function insertNotifications(db: Db, from: number, count: number, base: number, sample: { payload: string; url: string }): Promise<void> {
+async function insertNotifications(db: Db, from: number, count: number, base: number, sample: { payload: string; url: string }, url = sample.url): Promise<void> {
   const BATCH = 500;
   const PER_TX = 20_000;
   for (let start = from; start < from + count; start += PER_TX) {
@@ -363,8 +376,8 @@ async function insertNotifications(db: Db, from: number, count: number, base: nu
             merchant_id: 'mer_bench',
             app_id: 'app_bench',
             status: 'PAID',
-            url: sample.url,
-            origin: new URL(sample.url).origin,
+            url,
+            origin: new URL(url).origin,
             payload: sample.payload,
             state: 'pending',
             attempts: 0n,
@@ -382,14 +395,14 @@ async function insertNotifications(db: Db, from: number, count: number, base: nu
   }
 }
 
-async function timeClaims(db: Db, rows: number, analyzed: boolean, state: { requeue: number }): Promise<ClaimFigures> {
+async function timeClaims(db: Db, rows: number, analyzed: boolean, state: { requeue: number }, skip?: ClaimSkips): Promise<ClaimFigures> {
   const leaseMs = 10_000 * 2 + 5000;
   const samples: number[] = [];
   let claimed = 0;
   for (let k = 0; k < 3 + CLAIM_SAMPLES; k++) {
     const now = Date.now();
     const t0 = performance.now();
-    const got = await claimDue(db, now, leaseMs, CLAIM_BATCH);
+    const got = await claimDue(db, now, leaseMs, CLAIM_BATCH, skip);
     const dt = performance.now() - t0;
     if (got.length !== CLAIM_BATCH) throw new Error(`claimDue returned ${got.length} rows, expected ${CLAIM_BATCH}`);
     if (k >= 3) {
@@ -401,7 +414,7 @@ async function timeClaims(db: Db, rows: number, analyzed: boolean, state: { requ
     await db.updateTable('notifications').set({ next_attempt_at: state.requeue++, lease_until: null }).where('id', 'in', ids).execute();
   }
   const sorted = [...samples].sort((a, b) => a - b);
-  return { rows, analyzed, medianMs: median(samples), p90Ms: sorted[Math.floor(sorted.length * 0.9)]!, maxMs: sorted.at(-1)!, claimed };
+  return { rows, analyzed, medianMs: median(samples), p90Ms: sorted[Math.floor(sorted.length * 0.9)]!, maxMs: sorted.at(-1)!, claimed, ...(skip ? { aroundBusy: true } : {}) };
 }
 
 async function claimPhase(sample: { payload: string; url: string }): Promise<ClaimFigures[]> {
@@ -456,7 +469,11 @@ async function claimPhase(sample: { payload: string; url: string }): Promise<Cla
     if (DB_KIND === 'postgres') out.push(await timeClaims(db, CLAIM_ROWS, false, state));
     await analyze();
     out.push(await timeClaims(db, CLAIM_ROWS, true, state));
-    for (const f of out) log(`  claimDue(${CLAIM_BATCH}) at ${f.rows} pending${f.analyzed ? '' : ' (before ANALYZE)'}: median ${f.medianMs.toFixed(2)} ms, p90 ${f.p90Ms.toFixed(2)} ms, max ${f.maxMs.toFixed(2)} ms`);
+    // Another destination's rows, due after the whole backlog, claimed while the backlog's destination is busy (left out).
+    await insertNotifications(db, CLAIM_ROWS, CLAIM_OTHER, base, sample, OTHER_URL);
+    await analyze();
+    out.push(await timeClaims(db, CLAIM_ROWS, true, state, { origins: [new URL(sample.url).origin] }));
+    for (const f of out) log(`  ${claimLabel(f)}: median ${f.medianMs.toFixed(2)} ms, p90 ${f.p90Ms.toFixed(2)} ms, max ${f.maxMs.toFixed(2)} ms`);
     return out;
   } finally {
     await db.destroy();
@@ -548,7 +565,7 @@ async function main(): Promise<number> {
     `| worker ÷ bare-${PER_ORIGIN} | ${medians.ratioTo8.toFixed(4)}× | |`,
     `| deliveries per worker CPU-second | ${medians.deliveriesPerWorkerCpuSecond.toFixed(0)} | |`,
     `| all ${N} delivered, from worker spawn | ${medians.endToEndS.toFixed(1)} s | |`,
-    ...claims.map((c) => `| claimDue(${CLAIM_BATCH}) ms at ${c.rows} pending${c.analyzed ? '' : ' (before ANALYZE)'} (median / p90 / max of ${CLAIM_SAMPLES}) | ${c.medianMs.toFixed(2)} | ${c.p90Ms.toFixed(2)} / ${c.maxMs.toFixed(2)} |`),
+    ...claims.map((c) => `| ${claimLabel(c)} ms (median / p90 / max of ${CLAIM_SAMPLES}) | ${c.medianMs.toFixed(2)} | ${c.p90Ms.toFixed(2)} / ${c.maxMs.toFixed(2)} |`),
     '',
     `Target "worker ≥ ${TARGET_RATIO}× bare": ${incomplete ? 'NOT MET (incomplete runs)' : met ? 'MET' : 'NOT MET'} (${medians.ratio.toFixed(4)}×)`,
   ];

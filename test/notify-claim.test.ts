@@ -20,16 +20,18 @@ describe('claiming around a busy destination', () => {
   /** Copies of the order's notification: [id, merchant, origin, due offset from now]. */
   async function insert(orderNo: string, rows: ReadonlyArray<readonly [string, string, string, number]>) {
     const template = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
-    const values = rows.map(([id, merchant, origin, due]) => ({ ...template, id, merchant_id: merchant, url: `${origin}/notify`, origin, next_attempt_at: now + due, lease_until: null }));
+    const values = rows.map(([id, merchant, origin, due]) => ({ ...template, id, merchant_id: merchant, url: `${origin}/notify`, origin, next_attempt_at: now + due, state: 'pending', lease_until: null }));
     for (let i = 0; i < values.length; i += 100) await gw.core.db.insertInto('notifications').values(values.slice(i, i + 100)).execute();
     // The template itself stays out of the way.
     await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', template.id).execute();
   }
 
+  let order: string;
+
   before(async () => {
     gw = await startGateway();
     now = gw.clock.now();
-    const order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
     const busy = Array.from({ length: HEAD_SCAN + 30 }, (_, i) => [`busy_${String(i).padStart(4, '0')}`, 'mch_a', BUSY, -100_000 + i] as const);
     await insert(order, [
       ...busy,
@@ -63,12 +65,25 @@ describe('claiming around a busy destination', () => {
     assert.deepEqual(rows.map((n) => n.id).sort(), ['busy_0000', 'busy_0001', 'busy_0002']);
   });
 
+  test('a head the busy backlog fills but for a few: the rows behind it come in the same claim', async () => {
+    // Only HEAD_SCAN - 10 busy rows are due now (the rest later), then 15 of another destination.
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: now + 5_000 }).where('origin', '=', BUSY).where('id', '>=', `busy_${String(HEAD_SCAN - 10).padStart(4, '0')}`).execute();
+    const others = Array.from({ length: 15 }, (_, i) => [`q_${String(i).padStart(2, '0')}`, 'mch_b', 'https://q.example', -200 + i] as const);
+    await insert(order, others);
+    const claimed = (await claimDue(gw.core.db, now, LEASE_MS, 50, { origins: [BUSY] })).map((n) => n.id).sort();
+    // With the busy destination alone left out, the two rows the merchant skips held back before come too.
+    assert.deepEqual(claimed, [...others.map(([id]) => id), 'v_470', 'w_460']);
+  });
+
   test('claims made at once never take the same row', async () => {
     await gw.core.db.updateTable('notifications').set({ next_attempt_at: now - 1, lease_until: null }).where('origin', '!=', BUSY).where('state', '=', 'pending').where('id', '!=', 'y_later').execute();
-    const all = (await Promise.all(Array.from({ length: 4 }, () => claim(2)))).flat();
+    const due = await gw.core.db.selectFrom('notifications').select('id').where('origin', '!=', BUSY).where('state', '=', 'pending').where('next_attempt_at', '<=', BigInt(now)).execute();
+    const expected = due.map((n) => n.id).filter((id) => id !== 'w_460' && id !== 'v_470').sort();
+    assert.equal(expected.length, 21);
+    const all = (await Promise.all(Array.from({ length: 4 }, () => claim(5)))).flat();
     assert.equal(new Set(all).size, all.length, `a row claimed twice: ${all.join(',')}`);
     // Whatever a claim lost to another at once is still there for the next one.
-    const rest = await claim(10);
-    assert.deepEqual([...all, ...rest].sort(), ['v_440', 'y_300', 'y_400', 'y_500', 'z_350', 'z_450']);
+    const rest = await claim(50);
+    assert.deepEqual([...all, ...rest].sort(), expected);
   });
 });

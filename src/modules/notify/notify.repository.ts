@@ -55,7 +55,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
         order by next_attempt_at
         limit ${limit})
       returning *`.execute(db);
-    if (head.rows.length === limit || !skipped.any || !(await headIsFull(db, now))) return head.rows;
+    if (head.rows.length === limit || !skipped.any || !(await headWasFull(db, now, head.rows.length))) return head.rows;
     const rest = await sql<NotificationRow>`
       with recursive destinations(origin) as (
         select (select origin from notifications where state = 'pending' order by origin limit 1)
@@ -112,11 +112,16 @@ function skipRule(skip: ClaimSkips) {
   };
 }
 
-/** Whether HEAD_SCAN rows or more are due (beyond them, a claim must look destination by destination). */
-async function headIsFull(db: Db, now: number): Promise<boolean> {
+/**
+ * Whether HEAD_SCAN rows or more were due before a claim took `claimed` of them
+ * (then rows beyond the head may be due too, and a claim must look destination
+ * by destination).
+ */
+async function headWasFull(db: Db, now: number, claimed: number): Promise<boolean> {
+  const rest = HEAD_SCAN - claimed;
   const head = await sql<{ n: number | bigint }>`
-    select count(*) as n from (select 1 from notifications where state = 'pending' and next_attempt_at <= ${now} limit ${HEAD_SCAN}) as head`.execute(db);
-  return Number(head.rows[0]!.n) >= HEAD_SCAN;
+    select count(*) as n from (select 1 from notifications where state = 'pending' and next_attempt_at <= ${now} limit ${rest}) as head`.execute(db);
+  return Number(head.rows[0]!.n) >= rest;
 }
 
 const byDue = (a: Due, b: Due) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id < b.id ? -1 : 1);
