@@ -55,26 +55,22 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
         order by next_attempt_at
         limit ${limit})
       returning *`.execute(db);
-    if (head.rows.length === limit || !skipped.any || !(await headWasFull(db, now, head.rows.length))) return head.rows;
+    if (head.rows.length === limit || !skipped.any) return head.rows;
+    // Beyond the head only if some destination is let through and the head was full.
+    const origins = (await pendingOrigins(db)).filter((origin) => !skipped.skipsOrigin(origin));
+    if (origins.length === 0 || !(await headWasFull(db, now, head.rows.length))) return head.rows;
+    const room = limit - head.rows.length;
     const rest = await sql<NotificationRow>`
-      with recursive destinations(origin) as (
-        select (select origin from notifications where state = 'pending' order by origin limit 1)
-        union all
-        select (select n.origin from notifications n where n.state = 'pending' and n.origin > d.origin order by n.origin limit 1)
-        from destinations d where d.origin is not null
-      ),
-      candidates as (
-        select c.id from destinations d cross join lateral (
-          select id, next_attempt_at from notifications
-          where state = 'pending' and origin = d.origin and next_attempt_at <= ${now} ${skipped.sql}
-          order by next_attempt_at
-          limit ${limit - head.rows.length}) as c
-        where d.origin is not null
-        order by c.next_attempt_at
-        limit ${limit - head.rows.length}
-      )
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
-      where id in (select id from candidates) and state = 'pending' and next_attempt_at <= ${now}
+      where id in (
+        select c.id from unnest(${origins}::text[]) as d(origin) cross join lateral (
+          select id, next_attempt_at from notifications
+          where state = 'pending' and origin = d.origin and next_attempt_at <= ${now} ${skipped.merchantSql}
+          order by next_attempt_at
+          limit ${room}) as c
+        order by c.next_attempt_at
+        limit ${room})
+      and state = 'pending' and next_attempt_at <= ${now}
       returning *`.execute(db);
     return [...head.rows, ...rest.rows];
   }
@@ -91,22 +87,25 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   });
 }
 
-/** The skips as a SQL condition on a row's `origin` and `merchant_id` (to follow `where …`), and as a test of a row read. */
+/** The skips as SQL conditions on a row's `origin` and `merchant_id` (to follow `where …`), and as tests of a row read. */
 function skipRule(skip: ClaimSkips) {
   const origins = skip.origins ?? [];
   const merchants = skip.merchants ?? [];
   const pairs = skip.pairs ?? [];
-  const parts = [
-    ...(origins.length > 0 ? [sql`and origin not in (${sql.join(origins)})`] : []),
+  const originParts = origins.length > 0 ? [sql`and origin not in (${sql.join(origins)})`] : [];
+  const merchantParts = [
     ...(merchants.length > 0 ? [sql`and merchant_id not in (${sql.join(merchants)})`] : []),
     ...(pairs.length > 0 ? [sql`and not (${sql.join(pairs.map(([m, o]) => sql`(merchant_id = ${m} and origin = ${o})`), sql` or `)})`] : []),
   ];
+  const parts = [...originParts, ...merchantParts];
   const originSet = new Set(origins);
   const merchantSet = new Set(merchants);
   const pairSet = new Set(pairs.map(([m, o]) => `${m} ${o}`));
   return {
     any: parts.length > 0,
     sql: sql.join(parts, sql` `),
+    /** The merchant and merchant-destination skips alone, for a query of one destination already let through. */
+    merchantSql: sql.join(merchantParts, sql` `),
     skipsOrigin: (origin: string) => originSet.has(origin),
     skips: (row: Due) => originSet.has(row.origin) || merchantSet.has(row.merchant_id) || pairSet.has(`${row.merchant_id} ${row.origin}`),
   };
@@ -136,11 +135,11 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   const taken = head.rows.filter((row) => !skipped.skips(row)).slice(0, limit);
   if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any) return taken.map((row) => row.id);
   const found: Due[] = [];
-  for (let origin = await nextOrigin(tx, undefined); origin !== undefined; origin = await nextOrigin(tx, origin)) {
+  for (const origin of await pendingOrigins(tx)) {
     if (skipped.skipsOrigin(origin)) continue;
     const rows = await sql<Due>`
       select id, origin, merchant_id, next_attempt_at from notifications
-      where state = 'pending' and origin = ${origin} and next_attempt_at <= ${now} ${skipped.sql}
+      where state = 'pending' and origin = ${origin} and next_attempt_at <= ${now} ${skipped.merchantSql}
       order by next_attempt_at
       limit ${limit}`.execute(tx);
     found.push(...rows.rows);
@@ -148,13 +147,17 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   return found.sort(byDue).slice(0, limit).map((row) => row.id);
 }
 
-/** The next destination with pending notifications after `after` (a seek in the origin index). */
-async function nextOrigin(tx: Db, after: string | undefined): Promise<string | undefined> {
-  const next =
-    after === undefined
-      ? await sql<{ origin: string }>`select origin from notifications where state = 'pending' order by origin limit 1`.execute(tx)
-      : await sql<{ origin: string }>`select origin from notifications where state = 'pending' and origin > ${after} order by origin limit 1`.execute(tx);
-  return next.rows[0]?.origin;
+/** The destinations that have pending notifications, each found by one seek in the origin index. */
+async function pendingOrigins(db: Db): Promise<string[]> {
+  const rows = await sql<{ origin: string }>`
+    with recursive destinations(origin) as (
+      select (select origin from notifications where state = 'pending' order by origin limit 1)
+      union all
+      select (select n.origin from notifications n where n.state = 'pending' and n.origin > d.origin order by n.origin limit 1)
+      from destinations d where d.origin is not null
+    )
+    select origin from destinations where origin is not null`.execute(db);
+  return rows.rows.map((row) => row.origin);
 }
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;
