@@ -33,7 +33,7 @@ export async function openCore(config: Config, clock: Clock = systemClock): Prom
     throw err;
   }
   try {
-    await requireMasterKeyOpens(db, box);
+    await requireMasterKeyOpens(db, box, config.masterKey ? 'PAGODA_MASTER_KEY' : masterKeyFile(config));
   } catch (err) {
     await db.destroy();
     throw err;
@@ -62,6 +62,17 @@ export function masterKeyFile(config: Config): string {
   return path.join(config.dataDir, 'master.key');
 }
 
+/**
+ * The master key a command that must not change anything uses: the configured
+ * one, or the data directory's file, never a new one. `name` says where it came from.
+ */
+export function existingMasterKey(config: Config): { box: SecretBox; name: string; file?: string } {
+  if (config.masterKey) return { box: new SecretBox(parseMasterKey(config.masterKey)), name: 'PAGODA_MASTER_KEY' };
+  const file = masterKeyFile(config);
+  if (!fs.existsSync(file)) throw new ConfigError(`no master key: ${file} does not exist and PAGODA_MASTER_KEY is not set`);
+  return { box: new SecretBox(keptKey(file)), name: file, file };
+}
+
 function keptKey(file: string): Buffer {
   try {
     return parseMasterKey(fs.readFileSync(file, 'utf8'));
@@ -76,14 +87,14 @@ function keptKey(file: string): Buffer {
  * key and app secret): with another key a process would serve 500s, or seal new
  * secrets no other process can open, before anyone noticed.
  */
-export async function requireMasterKeyOpens(db: Db, box: SecretBox): Promise<void> {
+export async function requireMasterKeyOpens(db: Db, box: SecretBox, keyName: string): Promise<void> {
   const key = await db.selectFrom('signing_keys').select(['kid', 'key_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   const secret = await db.selectFrom('app_secrets').select(['id', 'app_id', 'secret_enc']).orderBy('created_at', 'desc').limit(1).executeTakeFirst();
   try {
     if (key) box.open(key.key_enc, signingKeyContext(key.kid));
     if (secret) box.open(secret.secret_enc, appSecretContext(secret.app_id, secret.id));
   } catch {
-    throw new ConfigError('PAGODA_MASTER_KEY does not open the secrets this database holds: use the key it was created with');
+    throw new ConfigError(`${keyName} does not open the secrets this database holds: use the key it was created with`);
   }
 }
 

@@ -5,10 +5,12 @@
  * with the same merchant credentials (the master key travels with it).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import BetterSqlite3 from 'better-sqlite3';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config.ts';
 import { openCore, type Core } from '../src/core.ts';
@@ -126,7 +128,8 @@ describe('pagoda backup', () => {
 
     const out = JSON.parse(run.stdout);
     const database = path.join(target, 'pagoda.db');
-    assert.deepEqual(out, { backup: target, database, bytes: fs.statSync(database).size, orders: 0, masterKey: 'copied' });
+    assert.deepEqual(out, { backup: target, database, bytes: fs.statSync(database).size, orders: 0, masterKey: 'copied', tls: 'none in the data directory' });
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['copy', 'quiet'], 'no partial directory left beside them');
     assert.deepEqual(fs.readdirSync(target).sort(), ['master.key', 'pagoda.db'], 'nothing else: no journal, no partial file');
     assert.equal(modeOf(target), 0o700);
     assert.equal(modeOf(database), 0o600);
@@ -137,10 +140,9 @@ describe('pagoda backup', () => {
     assert.equal(copied.payout, triangle(k), `the payout balance is not 1 + 2 + … + ${k}: the copy is not one moment's state`);
     assert.ok(k >= before && k <= after, `the copy holds ${k} adjustments; the writer had made ${before} when the copy began and ${after} when it ended`);
 
-    // Restored as the README says: the two files in a new data directory.
+    // Restored as the README says: the backup's directory copied as a new data directory.
     const restored = path.join(dir, 'data');
-    fs.mkdirSync(restored);
-    for (const file of ['pagoda.db', 'master.key']) fs.copyFileSync(path.join(target, file), path.join(restored, file));
+    execFileSync('cp', ['-a', target, restored]);
     const env = { PAGODA_DATA_DIR: restored, ...QUIET };
     const check = await ws.run(['ledger', 'check'], env);
     assert.equal(check.code, 0, check.stdout + check.stderr);
@@ -166,6 +168,47 @@ describe('pagoda backup', () => {
     assert.equal(BigInt(Math.round(balance.data.payoutValue * 100)), triangle(k));
   });
 
+  it('changes nothing at the source: an older schema is copied as it is, a missing master key is refused, not made', T, async (t) => {
+    const { ws } = await workspace(t);
+    const file = path.join(ws.dataDir, 'pagoda.db');
+    // One release behind: the last migration not applied yet.
+    const latest = (db: BetterSqlite3.Database) => (db.prepare('select name from pagoda_migrations order by name desc limit 1').get() as { name: string }).name;
+    const source = new BetterSqlite3(file);
+    const newest = latest(source);
+    source.prepare('delete from pagoda_migrations where name = ?').run(newest);
+    source.close();
+    const dir = scratch(t);
+    const run = await ws.run(['backup', '--to', path.join(dir, 'old')]);
+    assert.equal(run.code, 0, run.stderr);
+    for (const db of [new BetterSqlite3(file, { readonly: true }), new BetterSqlite3(path.join(dir, 'old', 'pagoda.db'), { readonly: true })]) {
+      assert.notEqual(latest(db), newest, 'migrated by a backup');
+      db.close();
+    }
+
+    const key = path.join(ws.dataDir, 'master.key');
+    fs.renameSync(key, `${key}.away`);
+    refused(await ws.run(['backup', '--to', path.join(dir, 'nokey')]), /^pagoda: no master key: \S+master\.key does not exist and PAGODA_MASTER_KEY is not set$/m);
+    assert.equal(fs.existsSync(key), false, 'a new master key was made');
+    fs.renameSync(`${key}.away`, key);
+    assert.deepEqual(fs.readdirSync(dir), ['old']);
+  });
+
+  it('copies the data directory\'s own certificate and key with the database', T, async (t) => {
+    const { ws } = await workspace(t);
+    fs.mkdirSync(path.join(ws.dataDir, 'tls'), { mode: 0o700 });
+    fs.writeFileSync(path.join(ws.dataDir, 'tls', 'cert.pem'), 'CERT\n');
+    fs.writeFileSync(path.join(ws.dataDir, 'tls', 'key.pem'), 'KEY\n', { mode: 0o600 });
+    const target = path.join(scratch(t), 'copy');
+    const run = await ws.run(['backup', '--to', target, '--json']);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).tls, 'copied');
+    assert.deepEqual(fs.readdirSync(path.join(target, 'tls')).sort(), ['cert.pem', 'key.pem']);
+    for (const [name, text] of [['cert.pem', 'CERT\n'], ['key.pem', 'KEY\n']] as const) {
+      assert.equal(fs.readFileSync(path.join(target, 'tls', name), 'utf8'), text);
+      assert.equal(modeOf(path.join(target, 'tls', name)), 0o600);
+    }
+  });
+
   it('with PAGODA_MASTER_KEY the key is not copied, and the answer says where it must come from', T, async (t) => {
     const env = { PAGODA_MASTER_KEY: TEST_MASTER_KEY };
     const { ws } = await workspace(t, env);
@@ -174,6 +217,7 @@ describe('pagoda backup', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /^masterKey\s+not copied: it comes from PAGODA_MASTER_KEY; keep that key with this backup$/m);
     assert.deepEqual(fs.readdirSync(target), ['pagoda.db']);
+    assert.match(run.stdout, /^tls\s+none in the data directory$/m);
     assert.ok(!run.stdout.includes(TEST_MASTER_KEY));
   });
 
@@ -189,7 +233,7 @@ describe('pagoda backup', () => {
 
     const orphan = await ws.run(['backup', '--to', path.join(dir, 'no', 'such')]);
     assert.equal(orphan.code, 1, orphan.stderr);
-    assert.match(orphan.stderr, /ENOENT: no such file or directory, mkdir '\S+no\/such'/);
+    assert.match(orphan.stderr, /^pagoda: \S+\/no does not exist \(the directory --to is made in\) \(ENOENT\)$/m);
 
     refused(await ws.run(['backup', '--to', path.join(dir, 'a')], { PAGODA_DATA_DIR: path.join(dir, 'nowhere') }), /no database at \S+nowhere\/pagoda\.db/);
     refused(await ws.run(['backup']), /required option '--to <dir>'/);

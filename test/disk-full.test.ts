@@ -74,6 +74,27 @@ describe('a full disk', { skip: !mounted && 'cannot mount a tmpfs here (needs ro
     assert.deepEqual(fs.readdirSync(mnt).filter((name) => name.includes('once')), ['once']);
   });
 
+  it('a backup onto a full disk fails as the system\'s refusal (exit 1) and leaves nothing there', T, async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pagoda-full-src-'));
+    try {
+      const env = { PAGODA_DATA_DIR: dataDir, PAGODA_LOG_LEVEL: 'warn' };
+      const made = spawnPagoda(['merchant', 'create', '--name', 'Full Co', '--currencies', 'MXN'], env);
+      assert.equal((await made.exitWithin(60_000)).code, 0, made.stderr());
+      const filler = fill(mnt);
+      const listed = fs.readdirSync(mnt).sort();
+      try {
+        const backup = spawnPagoda(['backup', '--to', path.join(mnt, 'copy')], env);
+        assert.equal((await backup.exitWithin(60_000)).code, 1, backup.stderr());
+        assert.match(backup.stderr(), /^pagoda: no space left writing \S+\/pagoda\.db \(ENOSPC\)$/m);
+        assert.deepEqual(fs.readdirSync(mnt).sort(), listed, 'no backup directory, whole or partial');
+      } finally {
+        fs.rmSync(filler);
+      }
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('a first start on a full disk fails, and the next one, with space back, serves', T, async () => {
     const dataDir = path.join(mnt, 'data');
     fs.mkdirSync(dataDir);

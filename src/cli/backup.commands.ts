@@ -1,12 +1,14 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { masterKeyFile, requireMasterKeyOpens, type Core } from '../core.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { existingMasterKey, requireMasterKeyOpens } from '../core.ts';
 import { createFileOnce } from '../platform/files.ts';
 import { badRequest } from '../platform/errors.ts';
 import { openSqliteReadOnly, snapshotSqlite, syncDirectory } from '../platform/db/snapshot.ts';
-import { withCore } from './core.ts';
+import type { SecretBox } from '../platform/secret-box.ts';
+import { requireExistingDatabase } from './core.ts';
 import { print } from './output.ts';
 
 interface BackupResult {
@@ -15,46 +17,76 @@ interface BackupResult {
   bytes: number;
   orders: number;
   masterKey: string;
+  tls: string;
 }
 
-/**
- * A new directory (owner only) for a backup, in one that exists: refused if it
- * exists itself, so a backup never mixes with or overwrites another.
- */
-function makeBackupDirectory(dir: string): void {
+const exists = (dir: string) => badRequest(`--to: ${dir} already exists; a backup goes into a new directory`);
+
+/** Checks the master key opens what `file` holds sealed; answers how many orders it holds. Reads only. */
+async function checkDatabase(file: string, box: SecretBox, keyName: string): Promise<number> {
+  const db = openSqliteReadOnly(file);
   try {
-    fs.mkdirSync(dir, { mode: 0o700 });
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw badRequest(`--to: ${dir} already exists; a backup goes into a new directory`);
-    throw err;
+    await requireMasterKeyOpens(db, box, keyName);
+    const row = await db.selectFrom('orders').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  } finally {
+    await db.destroy();
   }
 }
 
-/** Copies the database, checks the copy opens with the master key, and copies the key when the data directory holds it. */
-async function backUp(core: Core, dir: string): Promise<BackupResult> {
-  const source = core.config.databaseUrl.slice('sqlite:'.length);
-  makeBackupDirectory(dir);
+/** The data directory's own certificate and key (made on first start), when the gateway uses them. */
+function keptTls(config: Config): string[] {
+  if (config.tlsCert) return [];
+  const files = ['cert.pem', 'key.pem'].map((name) => path.join(config.dataDir, 'tls', name));
+  return files.every((file) => fs.existsSync(file)) ? files : [];
+}
+
+/**
+ * Copies the database, and the data directory's master key and certificate,
+ * into `dir`. Nothing is changed at the source: no migration, no new key. The
+ * copy is made in a sibling directory and renamed to `dir` only once complete
+ * and checked, so `dir` exists only for a whole backup; an interrupted one
+ * leaves `<dir>.partial-…` beside it.
+ */
+async function backUp(config: Config, dir: string): Promise<BackupResult> {
+  requireExistingDatabase(config);
+  const source = config.databaseUrl.slice('sqlite:'.length);
+  const key = existingMasterKey(config);
+  await checkDatabase(source, key.box, key.name);
+  if (fs.existsSync(dir)) throw exists(dir);
+  const parent = path.dirname(dir);
+  if (!fs.existsSync(parent)) throw Object.assign(new Error(`${parent} does not exist (the directory --to is made in)`), { code: 'ENOENT' });
+  const work = `${dir}.partial-${randomBytes(4).toString('hex')}`;
+  fs.mkdirSync(work, { mode: 0o700 });
   try {
-    const database = path.join(dir, 'pagoda.db');
-    const bytes = snapshotSqlite(source, database);
-    const copy = openSqliteReadOnly(database);
-    let orders: number;
+    const bytes = snapshotSqlite(source, path.join(work, 'pagoda.db'));
+    const orders = await checkDatabase(path.join(work, 'pagoda.db'), key.box, key.name);
+    if (key.file) createFileOnce(path.join(work, 'master.key'), fs.readFileSync(key.file, 'utf8'), 0o600);
+    const tls = keptTls(config);
+    if (tls.length > 0) {
+      fs.mkdirSync(path.join(work, 'tls'), { mode: 0o700 });
+      for (const file of tls) createFileOnce(path.join(work, 'tls', path.basename(file)), fs.readFileSync(file, 'utf8'), 0o600);
+      syncDirectory(path.join(work, 'tls'));
+    }
+    syncDirectory(work);
     try {
-      await requireMasterKeyOpens(copy, core.box);
-      const row = await copy.selectFrom('orders').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
-      orders = Number(row.n);
-    } finally {
-      await copy.destroy();
+      fs.renameSync(work, dir);
+    } catch (err) {
+      // Another backup finished there first.
+      if (['ENOTEMPTY', 'EEXIST', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) throw exists(dir);
+      throw err;
     }
-    let masterKey = 'not copied: it comes from PAGODA_MASTER_KEY; keep that key with this backup';
-    if (!core.config.masterKey) {
-      createFileOnce(path.join(dir, 'master.key'), fs.readFileSync(masterKeyFile(core.config), 'utf8'), 0o600);
-      syncDirectory(dir);
-      masterKey = 'copied';
-    }
-    return { backup: dir, database, bytes, orders, masterKey };
+    syncDirectory(parent);
+    return {
+      backup: dir,
+      database: path.join(dir, 'pagoda.db'),
+      bytes,
+      orders,
+      masterKey: key.file ? 'copied' : 'not copied: it comes from PAGODA_MASTER_KEY; keep that key with this backup',
+      tls: tls.length > 0 ? 'copied' : config.tlsCert ? 'not copied: PAGODA_TLS_CERT and PAGODA_TLS_KEY name their own files' : 'none in the data directory',
+    };
   } catch (err) {
-    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
     throw err;
   }
 }
@@ -62,7 +94,7 @@ async function backUp(core: Core, dir: string): Promise<BackupResult> {
 export function registerBackupCommand(program: Command): void {
   program
     .command('backup')
-    .description('copy the SQLite database, and the master key of the data directory, into a new directory, while the gateway runs')
+    .description('copy the SQLite database, and the data directory\'s master key and certificate, into a new directory, while the gateway runs; changes nothing at the source')
     .requiredOption('--to <dir>', 'a new directory to make (its parent must exist)')
     .option('--json', 'machine-readable output')
     .action(async (opts: { to: string; json?: boolean }) => {
@@ -70,7 +102,6 @@ export function registerBackupCommand(program: Command): void {
       if (!config.databaseUrl.startsWith('sqlite:') || config.databaseUrl === 'sqlite::memory:') {
         throw badRequest('backup copies a SQLite database; back up PostgreSQL with pg_dump (README, Backup and restore) and keep PAGODA_MASTER_KEY with it');
       }
-      const dir = path.resolve(opts.to);
-      print({ ...(await withCore((core) => backUp(core, dir))) }, Boolean(opts.json));
+      print({ ...(await backUp(config, path.resolve(opts.to))) }, Boolean(opts.json));
     });
 }

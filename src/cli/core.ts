@@ -6,7 +6,7 @@ import { openCore, type Core } from '../core.ts';
  * A SQLite database the command expects to find: a mistyped data directory must
  * not get a new, empty database (where `ledger check` would find nothing wrong).
  */
-function requireExistingDatabase(config: Config): void {
+export function requireExistingDatabase(config: Config): void {
   if (!config.databaseUrl.startsWith('sqlite:')) return;
   const file = config.databaseUrl.slice('sqlite:'.length);
   if (file !== ':memory:' && !existsSync(file)) {

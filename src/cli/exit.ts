@@ -23,8 +23,8 @@ export const EXIT_INTERNAL = 70;
  */
 const SQLITE_UNUSABLE = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_NOTADB']);
 
-/** What the system refused (a port taken, a path that cannot be made or read): its own message names what. */
-const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC']);
+/** What the system refused (a port taken, a path that cannot be made, read or written): its own message names what. */
+const SYSTEM_REFUSALS = new Set(['EADDRINUSE', 'EADDRNOTAVAIL', 'EACCES', 'EPERM', 'ENOENT', 'ENOTDIR', 'EISDIR', 'EROFS', 'ENOSPC', 'EDQUOT', 'ENAMETOOLONG', 'EIO']);
 
 /**
  * SQLSTATE classes of a PostgreSQL server refusing what its setup does not allow, not a wrong

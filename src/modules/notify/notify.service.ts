@@ -107,7 +107,8 @@ export interface PruneRequest {
  * Deletes delivered and exhausted notifications last changed more than
  * `olderThanMs` ago, with their attempts, a page at a time (writers wait for
  * one page at most). Pending notifications are never touched. Audited before
- * anything is deleted, so an interrupted prune is on record too.
+ * anything is deleted (so an interrupted prune is on record too), and once
+ * more with the counts when done.
  */
 export async function pruneNotifications(db: Db, now: number, req: PruneRequest): Promise<{ before: number; notifications: number; attempts: number }> {
   checkPruneAge(req.olderThanMs);
@@ -121,6 +122,8 @@ export async function pruneNotifications(db: Db, now: number, req: PruneRequest)
     total.attempts += deleted.attempts;
     after = page.next;
   }
+  // An interrupted prune has the first row and not this one.
+  await recordAudit(db, now, { actor: req.actor, action: 'notify.prune.done', subject: 'notifications', detail: { before: new Date(before).toISOString(), ...total } });
   return { before, ...total };
 }
 

@@ -1,6 +1,4 @@
 import fs from 'node:fs';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import type { Db } from './database.ts';
@@ -8,46 +6,41 @@ import type { Db } from './database.ts';
 /** How long the copy waits for a lock another process holds (a checkpoint, a WAL reset). */
 const BUSY_TIMEOUT_MS = 5_000;
 
-/** A system refusal with its errno code, so the CLI reports it as one (exit 1), not as a bug. */
-function systemError(message: string, code: string): Error {
-  return Object.assign(new Error(message), { code });
+/** A failure writing the copy, as the system's refusal it is (the CLI exits 1 and names the file), not as the database's. */
+function targetError(target: string, err: unknown): Error {
+  const { code, message } = err as { code?: unknown; message?: string };
+  if (code === 'SQLITE_FULL') return Object.assign(new Error(`no space left writing ${target}`), { code: 'ENOSPC' });
+  return Object.assign(new Error(`cannot write ${target}: ${message ?? String(err)}${typeof code === 'string' ? ` (${code})` : ''}`), { code: 'EIO' });
 }
 
 /**
- * Writes a consistent copy of the SQLite database `source` to `target` (which
- * must not exist) while other processes keep writing to it: one read
- * transaction (`VACUUM INTO`), so the copy holds every commit made before it
- * began and none after, and the writers never wait for it. The copy is written
- * under a temporary name, flushed, renamed into place and checked; readable by
- * the owner only, like the database. Returns its size in bytes.
+ * Writes a consistent copy of the SQLite database `source` to the new file
+ * `target` while other processes keep writing to it: one read transaction
+ * (`VACUUM INTO`, on a read-only connection that changes nothing), so the copy
+ * holds every commit made before it began and none after, and the writers
+ * never wait for it. The copy is readable by the owner only, flushed to disk
+ * and checked. Returns its size in bytes.
  */
 export function snapshotSqlite(source: string, target: string): number {
-  const partial = path.join(path.dirname(target), `.${path.basename(target)}.${randomBytes(6).toString('hex')}.partial`);
-  // VACUUM INTO accepts an empty file: made first, it has the owner-only mode.
-  fs.closeSync(fs.openSync(partial, 'wx', 0o600));
+  const from = new BetterSqlite3(source, { readonly: true, fileMustExist: true });
   try {
-    const from = new BetterSqlite3(source, { readonly: true, fileMustExist: true });
+    from.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    // VACUUM INTO accepts an empty file: made first, it has the owner-only mode.
+    fs.closeSync(fs.openSync(target, 'wx', 0o600));
     try {
-      from.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      from.prepare('vacuum into ?').run(partial);
+      from.prepare('vacuum into ?').run(target);
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === 'SQLITE_FULL') throw systemError(`no space left writing ${target}`, 'ENOSPC');
-      throw err;
-    } finally {
-      from.close();
+      throw targetError(target, err);
     }
-    const fd = fs.openSync(partial, 'r');
-    try {
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.linkSync(partial, target);
   } finally {
-    fs.rmSync(partial, { force: true });
+    from.close();
   }
-  syncDirectory(path.dirname(target));
+  const fd = fs.openSync(target, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
   const copy = new BetterSqlite3(target, { readonly: true, fileMustExist: true });
   try {
     const check = copy.pragma('quick_check', { simple: true });
@@ -68,7 +61,7 @@ export function syncDirectory(dir: string): void {
   }
 }
 
-/** A read-only connection to a SQLite file (a copy being checked): it changes nothing, not even the journal mode. */
+/** A read-only connection to a SQLite file: it changes nothing, not even the journal mode. */
 export function openSqliteReadOnly(file: string): Db {
   const database = new BetterSqlite3(file, { readonly: true, fileMustExist: true });
   database.defaultSafeIntegers(true);
