@@ -17,23 +17,23 @@ describe('claiming around a busy destination', () => {
   let gw: TestGateway;
   let now: number;
 
-  /** Copies of the order's notification: [id, merchant, origin, due offset from now]. */
-  async function insert(orderNo: string, rows: ReadonlyArray<readonly [string, string, string, number]>) {
-    const template = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', orderNo).executeTakeFirstOrThrow();
+  let templateId: string;
+
+  /** Copies of the order's own notification (kept out of the way): [id, merchant, origin, due offset from now]. */
+  async function insert(rows: ReadonlyArray<readonly [string, string, string, number]>) {
+    const template = await gw.core.db.selectFrom('notifications').selectAll().where('id', '=', templateId).executeTakeFirstOrThrow();
     const values = rows.map(([id, merchant, origin, due]) => ({ ...template, id, merchant_id: merchant, url: `${origin}/notify`, origin, next_attempt_at: now + due, state: 'pending', lease_until: null }));
     for (let i = 0; i < values.length; i += 100) await gw.core.db.insertInto('notifications').values(values.slice(i, i + 100)).execute();
-    // The template itself stays out of the way.
-    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', template.id).execute();
   }
-
-  let order: string;
 
   before(async () => {
     gw = await startGateway();
     now = gw.clock.now();
-    order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    const order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    templateId = (await gw.core.db.selectFrom('notifications').select('id').where('order_no', '=', order).executeTakeFirstOrThrow()).id;
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', templateId).execute();
     const busy = Array.from({ length: HEAD_SCAN + 30 }, (_, i) => [`busy_${String(i).padStart(4, '0')}`, 'mch_a', BUSY, -100_000 + i] as const);
-    await insert(order, [
+    await insert([
       ...busy,
       ['y_500', 'mch_a', 'https://y.example', -500],
       ['z_450', 'mch_b', 'https://z.example', -450],
@@ -60,6 +60,12 @@ describe('claiming around a busy destination', () => {
     assert.deepEqual(claimed.map((n) => n.id).sort(), ['v_440', 'y_300', 'y_400', 'y_500', 'z_350', 'z_450']);
   });
 
+  test('a merchant whose endpoint is failing is left out there; another merchant behind it on the same destination is claimed', async () => {
+    await insert([['busy_other', 'mch_c', BUSY, -250]]);
+    const rows = await claimDue(gw.core.db, now, LEASE_MS, 10, { pairs: [['mch_a', BUSY], ['mch_a', 'https://v.example']], merchants: ['mch_hot'] });
+    assert.deepEqual(rows.map((n) => n.id), ['busy_other']);
+  });
+
   test('without skips the busy backlog is claimed as any other, oldest first', async () => {
     const rows = await claimDue(gw.core.db, now, LEASE_MS, 3);
     assert.deepEqual(rows.map((n) => n.id).sort(), ['busy_0000', 'busy_0001', 'busy_0002']);
@@ -69,7 +75,7 @@ describe('claiming around a busy destination', () => {
     // Only HEAD_SCAN - 10 busy rows are due now (the rest later), then 15 of another destination.
     await gw.core.db.updateTable('notifications').set({ next_attempt_at: now + 5_000 }).where('origin', '=', BUSY).where('id', '>=', `busy_${String(HEAD_SCAN - 10).padStart(4, '0')}`).execute();
     const others = Array.from({ length: 15 }, (_, i) => [`q_${String(i).padStart(2, '0')}`, 'mch_b', 'https://q.example', -200 + i] as const);
-    await insert(order, others);
+    await insert(others);
     const claimed = (await claimDue(gw.core.db, now, LEASE_MS, 50, { origins: [BUSY] })).map((n) => n.id).sort();
     // With the busy destination alone left out, the two rows the merchant skips held back before come too.
     assert.deepEqual(claimed, [...others.map(([id]) => id), 'v_470', 'w_460']);

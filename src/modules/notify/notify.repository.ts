@@ -14,7 +14,7 @@ export interface ClaimSkips {
 
 /**
  * How many due rows, from the head of the queue, a claim that leaves some
- * destinations out reads before it looks destination by destination instead.
+ * destinations or merchants out reads before it looks pair by pair instead.
  */
 export const HEAD_SCAN = 200;
 
@@ -35,8 +35,9 @@ interface Due {
  * A busy destination's backlog (a merchant whose endpoint is down, with
  * thousands due) can fill the head of the queue. A claim reads at most
  * HEAD_SCAN rows of it; when those are all left out, it takes the oldest due
- * rows of each other destination from the (state, origin, next_attempt_at)
- * index, so its cost never grows with that backlog.
+ * rows of each destination and merchant it lets through from the
+ * (state, origin, merchant_id, next_attempt_at) index, so its cost never grows
+ * with that backlog.
  */
 export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, skip: ClaimSkips = {}): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
@@ -57,15 +58,16 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
       returning *`.execute(db);
     if (head.rows.length === limit || !skipped.any) return head.rows;
     // Beyond the head only if some destination is let through and the head was full.
-    const origins = (await pendingOrigins(db)).filter((origin) => !skipped.skipsOrigin(origin));
-    if (origins.length === 0 || !(await headWasFull(db, now, head.rows.length))) return head.rows;
+    const pairs = (await pendingPairs(db)).filter((pair) => !skipped.skips(pair));
+    if (pairs.length === 0 || !(await headWasFull(db, now, head.rows.length))) return head.rows;
     const room = limit - head.rows.length;
     const rest = await sql<NotificationRow>`
       update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
       where id in (
-        select c.id from unnest(${origins}::text[]) as d(origin) cross join lateral (
+        select c.id from unnest(${pairs.map((p) => p.origin)}::text[], ${pairs.map((p) => p.merchant_id)}::text[]) as d(origin, merchant_id)
+        cross join lateral (
           select id, next_attempt_at from notifications
-          where state = 'pending' and origin = d.origin and next_attempt_at <= ${now} ${skipped.merchantSql}
+          where state = 'pending' and origin = d.origin and merchant_id = d.merchant_id and next_attempt_at <= ${now}
           order by next_attempt_at
           limit ${room}) as c
         order by c.next_attempt_at
@@ -92,22 +94,18 @@ function skipRule(skip: ClaimSkips) {
   const origins = skip.origins ?? [];
   const merchants = skip.merchants ?? [];
   const pairs = skip.pairs ?? [];
-  const originParts = origins.length > 0 ? [sql`and origin not in (${sql.join(origins)})`] : [];
-  const merchantParts = [
+  const parts = [
+    ...(origins.length > 0 ? [sql`and origin not in (${sql.join(origins)})`] : []),
     ...(merchants.length > 0 ? [sql`and merchant_id not in (${sql.join(merchants)})`] : []),
     ...(pairs.length > 0 ? [sql`and not (${sql.join(pairs.map(([m, o]) => sql`(merchant_id = ${m} and origin = ${o})`), sql` or `)})`] : []),
   ];
-  const parts = [...originParts, ...merchantParts];
   const originSet = new Set(origins);
   const merchantSet = new Set(merchants);
   const pairSet = new Set(pairs.map(([m, o]) => `${m} ${o}`));
   return {
     any: parts.length > 0,
     sql: sql.join(parts, sql` `),
-    /** The merchant and merchant-destination skips alone, for a query of one destination already let through. */
-    merchantSql: sql.join(merchantParts, sql` `),
-    skipsOrigin: (origin: string) => originSet.has(origin),
-    skips: (row: Due) => originSet.has(row.origin) || merchantSet.has(row.merchant_id) || pairSet.has(`${row.merchant_id} ${row.origin}`),
+    skips: (row: Pick<Due, 'origin' | 'merchant_id'>) => originSet.has(row.origin) || merchantSet.has(row.merchant_id) || pairSet.has(`${row.merchant_id} ${row.origin}`),
   };
 }
 
@@ -135,11 +133,11 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   const taken = head.rows.filter((row) => !skipped.skips(row)).slice(0, limit);
   if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any) return taken.map((row) => row.id);
   const found: Due[] = [];
-  for (const origin of await pendingOrigins(tx)) {
-    if (skipped.skipsOrigin(origin)) continue;
+  for (const pair of await pendingPairs(tx)) {
+    if (skipped.skips(pair)) continue;
     const rows = await sql<Due>`
       select id, origin, merchant_id, next_attempt_at from notifications
-      where state = 'pending' and origin = ${origin} and next_attempt_at <= ${now} ${skipped.merchantSql}
+      where state = 'pending' and origin = ${pair.origin} and merchant_id = ${pair.merchant_id} and next_attempt_at <= ${now}
       order by next_attempt_at
       limit ${limit}`.execute(tx);
     found.push(...rows.rows);
@@ -147,17 +145,18 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   return found.sort(byDue).slice(0, limit).map((row) => row.id);
 }
 
-/** The destinations that have pending notifications, each found by one seek in the origin index. */
-async function pendingOrigins(db: Db): Promise<string[]> {
-  const rows = await sql<{ origin: string }>`
-    with recursive destinations(origin) as (
-      select (select origin from notifications where state = 'pending' order by origin limit 1)
+/** The destinations and merchants that have pending notifications, each pair found by one seek in the origin index. */
+async function pendingPairs(db: Db): Promise<Array<{ origin: string; merchant_id: string }>> {
+  const rows = await sql<{ origin: string; merchant_id: string }>`
+    with recursive pairs(origin, merchant_id) as (
+      select * from (select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1) as first
       union all
-      select (select n.origin from notifications n where n.state = 'pending' and n.origin > d.origin order by n.origin limit 1)
-      from destinations d where d.origin is not null
+      select (select n.origin from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1),
+             (select n.merchant_id from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1)
+      from pairs p where p.origin is not null
     )
-    select origin from destinations where origin is not null`.execute(db);
-  return rows.rows.map((row) => row.origin);
+    select origin, merchant_id from pairs where origin is not null`.execute(db);
+  return rows.rows;
 }
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;
