@@ -90,7 +90,13 @@ export async function resendNotification(db: Db, now: number, req: ResendRequest
 /** Notifications whose last change is at least this old may be pruned, never younger ones. */
 export const MIN_PRUNE_AGE_MS = 86_400_000;
 /** Notifications read per page of a prune's walk; each page's deletions are one transaction. */
-const PRUNE_PAGE = 500;
+const PRUNE_PAGE = 200;
+/**
+ * SQLite: the pause after each page's commit, in which a gateway's writes
+ * (waiting for the one write lock) get their turn; without it a prune took the
+ * lock back at once, and the gateway's requests waited seconds.
+ */
+const PRUNE_PAUSE_MS = 20;
 
 /** Refuses a prune cut-off younger than MIN_PRUNE_AGE_MS. */
 export function checkPruneAge(olderThanMs: number): void {
@@ -106,7 +112,7 @@ export interface PruneRequest {
 /**
  * Deletes delivered and exhausted notifications last changed more than
  * `olderThanMs` ago, with their attempts, a page at a time (writers wait for
- * one page at most). Pending notifications are never touched. Audited before
+ * one page at most; on SQLite, after each page, they get the lock first). Pending notifications are never touched. Audited before
  * anything is deleted (so an interrupted prune is on record too), and once
  * more with the counts when done.
  */
@@ -121,6 +127,7 @@ export async function pruneNotifications(db: Db, now: number, req: PruneRequest)
     total.notifications += deleted.notifications;
     total.attempts += deleted.attempts;
     after = page.next;
+    if (dialectOf(db) === 'sqlite' && deleted.notifications > 0) await new Promise((resolve) => setTimeout(resolve, PRUNE_PAUSE_MS));
   }
   // An interrupted prune has the first row and not this one.
   await recordAudit(db, now, { actor: req.actor, action: 'notify.prune.done', subject: 'notifications', detail: { before: new Date(before).toISOString(), ...total } });
