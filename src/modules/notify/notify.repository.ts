@@ -145,18 +145,37 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   return found.sort(byDue).slice(0, limit).map((row) => row.id);
 }
 
-/** The destinations and merchants that have pending notifications, each pair found by one seek in the origin index. */
-async function pendingPairs(db: Db): Promise<Array<{ origin: string; merchant_id: string }>> {
-  const rows = await sql<{ origin: string; merchant_id: string }>`
-    with recursive pairs(origin, merchant_id) as (
-      select * from (select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1) as first
-      union all
-      select (select n.origin from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1),
-             (select n.merchant_id from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1)
-      from pairs p where p.origin is not null
-    )
-    select origin, merchant_id from pairs where origin is not null`.execute(db);
-  return rows.rows;
+type Pair = { origin: string; merchant_id: string };
+
+/**
+ * The destinations and merchants that have pending notifications, each pair
+ * found by a seek in the origin index. SQLite walks them statement by statement
+ * (each a few microseconds): given the last pair as a correlated row value, it
+ * read the index from its start instead.
+ */
+async function pendingPairs(db: Db): Promise<Pair[]> {
+  if (dialectOf(db) === 'postgres') {
+    const rows = await sql<Pair>`
+      with recursive pairs(origin, merchant_id) as (
+        select * from (select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1) as first
+        union all
+        select (select n.origin from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1),
+               (select n.merchant_id from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1)
+        from pairs p where p.origin is not null
+      )
+      select origin, merchant_id from pairs where origin is not null`.execute(db);
+    return rows.rows;
+  }
+  const pairs: Pair[] = [];
+  let at = (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1`.execute(db)).rows[0];
+  while (at) {
+    pairs.push(at);
+    const { origin, merchant_id } = at;
+    at =
+      (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' and origin = ${origin} and merchant_id > ${merchant_id} order by merchant_id limit 1`.execute(db)).rows[0] ??
+      (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' and origin > ${origin} order by origin, merchant_id limit 1`.execute(db)).rows[0];
+  }
+  return pairs;
 }
 
 export type AttemptRecord = Insertable<NotificationAttemptsTable>;
