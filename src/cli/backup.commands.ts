@@ -7,7 +7,7 @@ import { existingMasterKey, requireMasterKeyOpens } from '../core.ts';
 import { createFileOnce } from '../platform/files.ts';
 import { badRequest } from '../platform/errors.ts';
 import { openSqliteReadOnly, snapshotSqlite, syncDirectory } from '../platform/db/snapshot.ts';
-import type { SecretBox } from '../platform/secret-box.ts';
+import type { Db } from '../platform/db/database.ts';
 import { requireExistingDatabase } from './core.ts';
 import { print } from './output.ts';
 
@@ -22,16 +22,19 @@ interface BackupResult {
 
 const exists = (dir: string) => badRequest(`--to: ${dir} already exists; a backup goes into a new directory`);
 
-/** Checks the master key opens what `file` holds sealed; answers how many orders it holds. Reads only. */
-async function checkDatabase(file: string, box: SecretBox, keyName: string): Promise<number> {
+/** `fn` on a read-only connection to the SQLite file, closed afterwards. */
+async function readOnly<T>(file: string, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = openSqliteReadOnly(file);
   try {
-    await requireMasterKeyOpens(db, box, keyName);
-    const row = await db.selectFrom('orders').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
-    return Number(row.n);
+    return await fn(db);
   } finally {
     await db.destroy();
   }
+}
+
+async function countOrders(db: Db): Promise<number> {
+  const row = await db.selectFrom('orders').select((eb) => eb.fn.countAll<bigint>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
 }
 
 /** The data directory's own certificate and key (made on first start), when the gateway uses them. */
@@ -52,7 +55,7 @@ async function backUp(config: Config, dir: string): Promise<BackupResult> {
   requireExistingDatabase(config);
   const source = config.databaseUrl.slice('sqlite:'.length);
   const key = existingMasterKey(config);
-  await checkDatabase(source, key.box, key.name);
+  await readOnly(source, (db) => requireMasterKeyOpens(db, key.box, key.name));
   if (fs.existsSync(dir)) throw exists(dir);
   const parent = path.dirname(dir);
   if (!fs.existsSync(parent)) throw Object.assign(new Error(`${parent} does not exist (the directory --to is made in)`), { code: 'ENOENT' });
@@ -60,7 +63,10 @@ async function backUp(config: Config, dir: string): Promise<BackupResult> {
   fs.mkdirSync(work, { mode: 0o700 });
   try {
     const bytes = snapshotSqlite(source, path.join(work, 'pagoda.db'));
-    const orders = await checkDatabase(path.join(work, 'pagoda.db'), key.box, key.name);
+    const orders = await readOnly(path.join(work, 'pagoda.db'), async (db) => {
+      await requireMasterKeyOpens(db, key.box, key.name);
+      return countOrders(db);
+    });
     if (key.file) createFileOnce(path.join(work, 'master.key'), fs.readFileSync(key.file, 'utf8'), 0o600);
     const tls = keptTls(config);
     if (tls.length > 0) {
