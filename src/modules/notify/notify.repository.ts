@@ -111,8 +111,8 @@ function skipRule(skip: ClaimSkips) {
 
 /**
  * Whether HEAD_SCAN rows or more were due before a claim took `claimed` of them
- * (then rows beyond the head may be due too, and a claim must look destination
- * by destination).
+ * (then rows beyond the head may be due too, and a claim must look pair by
+ * pair).
  */
 async function headWasFull(db: Db, now: number, claimed: number): Promise<boolean> {
   const rest = HEAD_SCAN - claimed;
