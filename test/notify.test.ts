@@ -287,6 +287,37 @@ describe('notifications', () => {
     assert.equal(r.received.length, 3, 'each attempt once: none sent again by a lease');
   });
 
+  test('a notification damaged in the database is recorded as failed attempts on the schedule, then exhausted, never sent', async () => {
+    const r = await receiver([{ status: 200, body: 'SUCCESS' }]);
+    const orderNo = await paidOrder(r.url);
+    const good = await eventually(async () => {
+      const n = await notificationOf(orderNo);
+      return n.state === 'delivered' && n;
+    });
+    const damaged = { ...good, id: `${good.id}x`, payload: '{"signed":', state: 'pending', attempts: 0n, next_attempt_at: gw.clock.now(), lease_until: null, last_error: null, delivered_at: null };
+    await gw.core.db.insertInto('notifications').values(damaged).execute();
+    worker.wake();
+    const attemptsOfDamaged = () => gw.core.db.selectFrom('notification_attempts').selectAll().where('notification_id', '=', damaged.id).orderBy('attempt_no').execute();
+    for (let k = 1; k <= 10; k++) {
+      await eventually(async () => (await attemptsOfDamaged()).length === k);
+      if (k < 10) {
+        const n = await gw.core.db.selectFrom('notifications').selectAll().where('id', '=', damaged.id).executeTakeFirstOrThrow();
+        assert.equal(n.state, 'pending');
+        gw.clock.set(Number(n.next_attempt_at));
+        worker.wake();
+      }
+    }
+    const last = await eventually(async () => {
+      const n = await gw.core.db.selectFrom('notifications').selectAll().where('id', '=', damaged.id).executeTakeFirstOrThrow();
+      return n.state === 'exhausted' && n;
+    });
+    assert.match(last.last_error!, /could not be prepared/);
+    const attempts = await attemptsOfDamaged();
+    assert.deepEqual(attempts.map((a) => a.attempt_no), [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n]);
+    assert.ok(attempts.every((a) => a.outcome !== 'delivered' && a.error_class === 'other' && /could not be prepared/.test(a.reason!)));
+    assert.equal(r.received.length, 1, 'only the good notification reached the receiver');
+  });
+
   test('an app relaxed to any-2xx accepts a 204', async () => {
     const r = await receiver([{ status: 204, body: '' }]);
     await updateApp(gw.core.db, { box: gw.core.box, now: gw.clock.now(), actor: 'test' }, creds.appId, { ackMode: 'any-2xx' });

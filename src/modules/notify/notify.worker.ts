@@ -98,6 +98,22 @@ function describe(result: SendResult): { status: bigint | null; body: string | n
 /** How soon an attempt the gateway could not make for want of its own resources is made again. */
 export const LOCAL_RETRY_MS = 30_000;
 
+/**
+ * The signed request, or, for a row that cannot be rendered (a payload or an id
+ * damaged in the database), a failed attempt that says why: it is recorded and
+ * follows the schedule to exhausted, where an operator sees it, instead of
+ * crashing at every lease.
+ */
+function prepare(deps: NotifyWorkerDeps, n: NotificationRow, app: NotifyApp, nowMs: number): { body: string; headers: Record<string, string> } | { error: SendResult } {
+  try {
+    return renderRequest(n, app.secrets, nowMs);
+  } catch (err) {
+    deps.log.error({ err, notification: n.id }, 'a notification could not be prepared; recorded as a failed attempt');
+    const why = err instanceof Error ? err.message : String(err);
+    return { error: { kind: 'error', errorClass: 'other', message: `the notification could not be prepared: ${why.slice(0, 200)}`, durationMs: 0 } };
+  }
+}
+
 type Attempted = repo.Outcome & { outcome: 'delivered' | 'failed' | 'exhausted'; durationMs: number };
 
 /** One attempt: sign and send. */
@@ -110,8 +126,12 @@ async function attempt(deps: NotifyWorkerDeps, n: NotificationRow): Promise<Atte
   if (!app) {
     result = { kind: 'error', errorClass: 'other', message: 'the order’s app has no valid secret to sign with', durationMs: 0 };
   } else {
-    request = renderRequest(n, app.secrets, startedAt);
-    result = await deps.send({ url: n.url, ...request });
+    const rendered = prepare(deps, n, app, startedAt);
+    if ('error' in rendered) result = rendered.error;
+    else {
+      request = rendered;
+      result = await deps.send({ url: n.url, ...request });
+    }
   }
   const verdict = judgeResponse(result, app?.ackMode ?? 'strict');
   const now = deps.clock.now();
