@@ -15,6 +15,7 @@ import { databaseUnavailable } from '../src/platform/db/unavailable.ts';
 import { createTestDatabase, PG_ADMIN_URL, TEST_DB, type TestDatabase } from './helpers/db.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { bearer, countOrders, createV3, payinBody } from './helpers/payins.ts';
+import { mountTmpfs } from './helpers/tmpfs.ts';
 
 const T = { timeout: 60_000 };
 const BALANCE = '/api/v3/merchant/balance';
@@ -244,5 +245,37 @@ describe('PostgreSQL: connections lost and a database out of reach', { skip: TES
     }
     const back = await gw.call('GET', BALANCE, { headers: bearer(token) });
     assert.equal(back.status, 200, back.text);
+  });
+  // The orders table in a tablespace on a small tmpfs: PostgreSQL cannot extend its file (53100).
+  const local = ['127.0.0.1', 'localhost', '[::1]'].includes(new URL(PG_ADMIN_URL).hostname);
+  it('a full disk answers 503 "disk full" and creates nothing; with room again it serves', { ...T, skip: !(local && process.getuid?.() === 0) && 'needs root (to mount a tmpfs) and the PostgreSQL server on this machine' }, async () => {
+    const tmpfs = mountTmpfs('1m');
+    assert.ok(tmpfs, 'a tmpfs could not be mounted');
+    const dir = tmpfs.dir;
+    const ts = `${name()}_full`;
+    const owner = fs.statSync((await admin('show data_directory'))[0].data_directory as string);
+    fs.chownSync(dir, owner.uid, owner.gid);
+    await admin(`create tablespace ${ts} location '${dir}'`);
+    const db = gw.core.db;
+    try {
+      await sql.raw(`alter table orders set tablespace ${ts}`).execute(db);
+      await sql.raw(`create table filler (x text) tablespace ${ts}`).execute(db);
+      await assert.rejects(sql`insert into filler select repeat('x', 1000) from generate_series(1, 100000)`.execute(db), { code: '53100' });
+      const before = await countOrders(gw);
+      const res = await Promise.all([createV3(gw, token, payinBody()), createV3(gw, token, payinBody())]);
+      for (const r of res) assert.deepEqual([r.status, r.json], [503, { code: 503, msg: 'not ready', error: 'database cannot write (disk full)' }], r.text);
+      assert.equal(await countOrders(gw), before);
+      assert.ok(!gw.logs.some((l) => l.includes('"unhandled error"')), 'a full disk is not logged as a bug');
+      assert.ok(gw.logs.some((l) => l.includes('No space left on device')), "the log has PostgreSQL's own words");
+      tmpfs.resize('64m');
+      const retry = await createV3(gw, token, payinBody());
+      assert.equal(retry.status, 200, retry.text);
+      assert.equal(await countOrders(gw), before + 1);
+    } finally {
+      await sql.raw('drop table if exists filler').execute(db);
+      await sql.raw('alter table orders set tablespace pg_default').execute(db);
+      await admin(`drop tablespace ${ts}`);
+      tmpfs.unmount();
+    }
   });
 });

@@ -6,23 +6,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createFileOnce, replaceFile } from '../src/platform/files.ts';
 import { spawnPagoda } from './helpers/process.ts';
+import { mountTmpfs } from './helpers/tmpfs.ts';
 
 const T = { timeout: 120_000 };
-
-function tryMount(dir: string, size: string): boolean {
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Fills the file system of `dir` to the last byte with one file. */
 function fill(dir: string): string {
@@ -39,14 +30,11 @@ function fill(dir: string): string {
   return filler;
 }
 
-const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'pagoda-full-'));
-const mounted = tryMount(mnt, '4m');
+const tmpfs = mountTmpfs('4m');
+const mnt = tmpfs?.dir ?? '';
 
-describe('a full disk', { skip: !mounted && 'cannot mount a tmpfs here (needs root)' }, () => {
-  after(() => {
-    execFileSync('umount', [mnt]);
-    fs.rmSync(mnt, { recursive: true, force: true });
-  });
+describe('a full disk', { skip: !tmpfs && 'cannot mount a tmpfs here (needs root)' }, () => {
+  after(() => tmpfs?.unmount());
 
   describe('files of the data directory', () => {
     let filler: string;

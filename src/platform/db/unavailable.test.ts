@@ -30,6 +30,9 @@ const CASES: [string, unknown, string | undefined][] = [
   ['sqlite: locked by another process', withCode('SQLITE_BUSY', 'database is locked'), 'database busy (another process holds its write lock)'],
   ['sqlite: extended busy code', withCode('SQLITE_BUSY_SNAPSHOT'), 'database busy (another process holds its write lock)'],
   ['sqlite: disk full', withCode('SQLITE_FULL'), 'database cannot write (disk full)'],
+  ['disk full', withCode('53100', 'could not extend file "base/5/17220": No space left on device'), 'database cannot write (disk full)'],
+  ['server out of memory', withCode('53200', 'out of memory'), 'database out of memory'],
+  ['configuration limit (not a moment\'s shortage)', withCode('53400'), undefined],
   // Wrong statements and broken data are bugs: 500, never "retry later".
   ['syntax error', withCode('42601', 'syntax error at or near "x"'), undefined],
   ['unique violation', withCode('23505'), undefined],
