@@ -7,6 +7,7 @@ import { after, afterEach, before, describe, test } from 'node:test';
 import { LOCAL_RETRY_MS, startNotifyWorker, type NotifyWorker } from '../src/modules/notify/notify.worker.ts';
 import { createApp, rotateApp, updateApp, type Credentials } from '../src/modules/merchants/merchant.service.ts';
 import { verifyWebhook } from '../src/modules/notify/webhook-signature.ts';
+import { listNotifications } from '../src/modules/notify/notify.service.ts';
 import { TEST_DB } from './helpers/db.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { paidPayin, referenceSign } from './helpers/payins.ts';
@@ -316,6 +317,23 @@ describe('notifications', () => {
     assert.deepEqual(attempts.map((a) => a.attempt_no), [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n, 10n]);
     assert.ok(attempts.every((a) => a.outcome !== 'delivered' && a.error_class === 'other' && /could not be prepared/.test(a.reason!)));
     assert.equal(r.received.length, 1, 'only the good notification reached the receiver');
+  });
+
+  test('the list is newest first, by merchant, state and order, up to its limit', async () => {
+    const other = await gw.merchant(['MXN']);
+    const r = await receiver([{ status: 503, body: 'down' }]);
+    const orders: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      orders.push(await paidOrder(r.url, {}, other));
+      gw.clock.advance(1000);
+    }
+    await eventually(async () => r.received.length === 3);
+    const list = (filter: Partial<Parameters<typeof listNotifications>[1]>) => listNotifications(gw.core.db, { limit: 10, ...filter }).then((rows) => rows.map((n) => n.order_no));
+    assert.deepEqual(await list({ merchantId: other.merchantId }), [orders[2], orders[1], orders[0]]);
+    assert.deepEqual(await list({ merchantId: other.merchantId, limit: 2 }), [orders[2], orders[1]]);
+    assert.deepEqual(await list({ merchantId: other.merchantId, state: 'delivered' }), []);
+    assert.deepEqual(await list({ merchantId: other.merchantId, state: 'pending', orderNo: orders[1] }), [orders[1]]);
+    assert.deepEqual(await list({ limit: 1 }), [orders[2]], 'the newest of all merchants');
   });
 
   test('an app relaxed to any-2xx accepts a 204', async () => {

@@ -348,7 +348,8 @@ export async function orderExists(db: Db, orderNo: string, merchantId?: string, 
 }
 
 export async function listNotifications(db: Db, filter: { merchantId?: string; state?: string; orderNo?: string; limit: number }): Promise<NotificationRow[]> {
-  let query = db.selectFrom('notifications').selectAll().orderBy('created_at', 'desc').limit(filter.limit);
+  // Ids begin with their creation time (ids.ts): newest first by the primary key, with no sort of the whole table.
+  let query = db.selectFrom('notifications').selectAll().orderBy('id', 'desc').limit(filter.limit);
   if (filter.merchantId) query = query.where('merchant_id', '=', filter.merchantId);
   if (filter.state) query = query.where('state', '=', filter.state);
   if (filter.orderNo) query = query.where('order_no', '=', filter.orderNo);
