@@ -6,7 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
 import { claimDue, HEAD_SCAN } from '../src/modules/notify/notify.repository.ts';
+import { TEST_DB } from './helpers/db.ts';
 import { startGateway, type TestGateway } from './helpers/gateway.ts';
 import { paidPayin } from './helpers/payins.ts';
 
@@ -91,5 +93,85 @@ describe('claiming around a busy destination', () => {
     // Whatever a claim lost to another at once is still there for the next one.
     const rest = await claim(50);
     assert.deepEqual([...all, ...rest].sort(), expected);
+  });
+});
+
+describe('claims beyond the head, made at once', () => {
+  let gw: TestGateway;
+  let now: number;
+  const PAIRS = 40;
+  const PER_PAIR = 30;
+
+  before(async () => {
+    gw = await startGateway();
+    now = gw.clock.now();
+    const order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    const template = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', order).executeTakeFirstOrThrow();
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', template.id).execute();
+    const row = (id: string, merchant: string, origin: string, due: number) => ({ ...template, id, merchant_id: merchant, url: `${origin}/notify`, origin, next_attempt_at: now + due, state: 'pending', lease_until: null });
+    const values = [
+      ...Array.from({ length: HEAD_SCAN + 50 }, (_, i) => row(`busy_${String(i).padStart(4, '0')}`, 'mch_a', BUSY, -100_000 + i)),
+      ...Array.from({ length: PAIRS * PER_PAIR }, (_, i) => row(`p_${String(i).padStart(4, '0')}`, `mch_${i % PAIRS}`, `https://p${i % 7}.example`, -50_000 + i)),
+      row('y_1', 'mch_y', 'https://y.example', -60_000),
+    ];
+    for (let i = 0; i < values.length; i += 100) await gw.core.db.insertInto('notifications').values(values.slice(i, i + 100)).execute();
+  });
+  after(() => gw?.close());
+
+  const skips = { origins: [BUSY] };
+
+  test('rows another claim holds are passed over, not waited for', { skip: TEST_DB !== 'postgres' && 'PostgreSQL: SQLite has one writer at a time' }, async () => {
+    const others = await gw.core.db.selectFrom('notifications').select('id').where('id', 'like', 'p_%').execute();
+    const claimed = await gw.core.db.transaction().execute(async (holder) => {
+      // Another worker's claim, not yet committed, holds every row but one.
+      await sql`select id from notifications where id like 'p_%' for update`.execute(holder);
+      const timeout = new Promise<'waited'>((resolve) => setTimeout(() => resolve('waited'), 3_000).unref());
+      return Promise.race([claimDue(gw.core.db, now, LEASE_MS, 10, skips), timeout]);
+    });
+    assert.notEqual(claimed, 'waited', 'the claim waited for the rows another one holds');
+    assert.deepEqual((claimed as { id: string }[]).map((n) => n.id), ['y_1']);
+    assert.equal(others.length, PAIRS * PER_PAIR);
+  });
+
+  test('four claims at once each take a full batch while enough rows are due, none twice', async () => {
+    const seen = new Set<string>();
+    for (let round = 0; round < 8; round++) {
+      const batches = await Promise.all(Array.from({ length: 4 }, () => claimDue(gw.core.db, now, LEASE_MS, 10, skips)));
+      assert.deepEqual(batches.map((b) => b.length), [10, 10, 10, 10], `round ${round}`);
+      for (const n of batches.flat()) {
+        assert.ok(!seen.has(n.id), `${n.id} claimed twice`);
+        assert.notEqual(n.origin, BUSY);
+        seen.add(n.id);
+      }
+    }
+  });
+});
+
+describe('a claim that fails beyond the head', () => {
+  let gw: TestGateway;
+  after(() => gw?.close());
+
+  test("gives the head's rows back instead of holding them unsent for a lease", async () => {
+    gw = await startGateway();
+    const now = gw.clock.now();
+    const order = await paidPayin(gw, await gw.merchant(['MXN']), 'https://merchant.example/notify');
+    const template = await gw.core.db.selectFrom('notifications').selectAll().where('order_no', '=', order).executeTakeFirstOrThrow();
+    await gw.core.db.updateTable('notifications').set({ state: 'delivered' }).where('id', '=', template.id).execute();
+    const row = (id: string, origin: string, due: number) => ({ ...template, id, url: `${origin}/notify`, origin, next_attempt_at: now + due, state: 'pending', lease_until: null });
+    const values = [row('head_1', 'https://h.example', -200_000), ...Array.from({ length: HEAD_SCAN + 10 }, (_, i) => row(`busy_${String(i).padStart(4, '0')}`, BUSY, -100_000 + i)), row('boom_1', 'https://boom.example', -50_000)];
+    for (let i = 0; i < values.length; i += 100) await gw.core.db.insertInto('notifications').values(values.slice(i, i + 100)).execute();
+    // The claim of the row beyond the head fails (as a statement can: a deadlock, a lost connection).
+    if (TEST_DB === 'postgres') {
+      await sql`create function boom() returns trigger language plpgsql as $$ begin raise exception 'boom'; end $$`.execute(gw.core.db);
+      await sql`create trigger boom before update on notifications for each row when (new.origin = 'https://boom.example') execute function boom()`.execute(gw.core.db);
+    } else {
+      await sql`create trigger boom before update on notifications for each row when new.origin = 'https://boom.example' begin select raise(abort, 'boom'); end`.execute(gw.core.db);
+    }
+    await assert.rejects(claimDue(gw.core.db, now, LEASE_MS, 10, { origins: [BUSY] }), /boom/);
+    const head = await gw.core.db.selectFrom('notifications').select(['lease_until', 'next_attempt_at']).where('id', '=', 'head_1').executeTakeFirstOrThrow();
+    assert.equal(head.lease_until, null, 'not held under a lease');
+    assert.ok(Number(head.next_attempt_at) <= now, 'due again at once');
+    await sql.raw(TEST_DB === 'postgres' ? 'drop trigger boom on notifications' : 'drop trigger boom').execute(gw.core.db);
+    assert.deepEqual((await claimDue(gw.core.db, now, LEASE_MS, 10, { origins: [BUSY] })).map((n) => n.id).sort(), ['boom_1', 'head_1']);
   });
 });

@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
 import type { Insertable } from 'kysely';
 import type { NotificationAttemptsTable, NotificationRow } from '../../platform/db/schema.ts';
@@ -43,38 +43,47 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
   const leaseUntil = BigInt(now + leaseMs);
   const skipped = skipRule(skip);
   if (dialectOf(db) === 'postgres') {
-    const head = await sql<NotificationRow>`
-      update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
-      where id in (
-        select id from (
-          select id, origin, merchant_id, next_attempt_at from notifications
-          where state = 'pending' and next_attempt_at <= ${now}
-          order by next_attempt_at
-          limit ${skipped.any ? HEAD_SCAN : limit}
-          for update skip locked) as head
-        where true ${skipped.sql}
-        order by next_attempt_at
-        limit ${limit})
-      returning *`.execute(db);
-    if (head.rows.length === limit || !skipped.any) return head.rows;
-    // Beyond the head only if some destination is let through and the head was full.
-    const pairs = (await pendingPairs(db)).filter((pair) => !skipped.skips(pair));
-    if (pairs.length === 0 || !(await headWasFull(db, now, head.rows.length))) return head.rows;
-    const room = limit - head.rows.length;
-    const rest = await sql<NotificationRow>`
-      update notifications set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}
-      where id in (
-        select c.id from unnest(${pairs.map((p) => p.origin)}::text[], ${pairs.map((p) => p.merchant_id)}::text[]) as d(origin, merchant_id)
-        cross join lateral (
-          select id, next_attempt_at from notifications
-          where state = 'pending' and origin = d.origin and merchant_id = d.merchant_id and next_attempt_at <= ${now}
-          order by next_attempt_at
-          limit ${room}) as c
-        order by c.next_attempt_at
-        limit ${room})
-      and state = 'pending' and next_attempt_at <= ${now}
-      returning *`.execute(db);
-    return [...head.rows, ...rest.rows];
+    if (!skipped.any) return claimOldestPg(db, now, leaseUntil, limit);
+    const head = await claimAmongPg(
+      db,
+      now,
+      leaseUntil,
+      limit,
+      sql`select id from (
+            select id, origin, merchant_id, next_attempt_at from notifications
+            where state = 'pending' and next_attempt_at <= ${now}
+            order by next_attempt_at
+            limit ${HEAD_SCAN}) as head
+          where true ${skipped.sql}`,
+    );
+    if (head.length === limit) return head;
+    try {
+      // Beyond the head only if some destination is let through and the head was full.
+      const pairs = (await pendingPairs(db)).filter((pair) => !skipped.skips(pair));
+      if (pairs.length === 0 || !(await headWasFull(db, now, head.length))) return head;
+      const room = limit - head.length;
+      const sample = room * CLAIM_SAMPLE;
+      const rest = await claimAmongPg(
+        db,
+        now,
+        leaseUntil,
+        room,
+        sql`select c.id from unnest(${pairs.map((p) => p.origin)}::text[], ${pairs.map((p) => p.merchant_id)}::text[]) as d(origin, merchant_id)
+            cross join lateral (
+              select id, next_attempt_at from notifications
+              where state = 'pending' and origin = d.origin and merchant_id = d.merchant_id and next_attempt_at <= ${now}
+              order by next_attempt_at
+              limit ${sample}) as c
+            order by c.next_attempt_at
+            limit ${sample}`,
+      );
+      return [...head, ...rest];
+    } catch (err) {
+      // The head's rows are claimed already (a statement of their own, with no transaction
+      // around the claim to save two round trips): given back, not held unsent for a lease.
+      await release(db, head, now, now).catch(() => undefined);
+      throw err;
+    }
   }
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
   return db.transaction().execute(async (tx) => {
@@ -87,6 +96,47 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
       .execute();
     return tx.selectFrom('notifications').selectAll().where('id', 'in', ids).execute();
   });
+}
+
+/**
+ * How many candidates per row it has room for a PostgreSQL claim beyond the head
+ * reads: claims made at once pick from the same oldest rows, and each takes
+ * those no other has locked (never waiting for one, so never deadlocking).
+ */
+const CLAIM_SAMPLE = 4;
+
+const leaseSet = (leaseUntil: bigint, now: number) => sql`set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}`;
+
+/** PostgreSQL, no skips: the oldest due rows, passing over those another claim has locked. */
+async function claimOldestPg(db: Db, now: number, leaseUntil: bigint, limit: number): Promise<NotificationRow[]> {
+  const claimed = await sql<NotificationRow>`
+    update notifications ${leaseSet(leaseUntil, now)}
+    where id in (
+      select id from notifications
+      where state = 'pending' and next_attempt_at <= ${now}
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked)
+    returning *`.execute(db);
+  return claimed.rows;
+}
+
+/**
+ * PostgreSQL: up to `limit` of the candidate ids, oldest due first, that are
+ * still due and that no other claim has locked. Only the rows taken are locked:
+ * a claim holding the rows it merely read would keep the next claim from them.
+ */
+async function claimAmongPg(db: Db, now: number, leaseUntil: bigint, limit: number, candidates: RawBuilder<unknown>): Promise<NotificationRow[]> {
+  const claimed = await sql<NotificationRow>`
+    update notifications ${leaseSet(leaseUntil, now)}
+    where id in (
+      select id from notifications
+      where id in (${candidates}) and state = 'pending' and next_attempt_at <= ${now}
+      order by next_attempt_at
+      limit ${limit}
+      for update skip locked)
+    returning *`.execute(db);
+  return claimed.rows;
 }
 
 /** The skips as SQL conditions on a row's `origin` and `merchant_id` (to follow `where …`), and as tests of a row read. */
