@@ -35,7 +35,9 @@
 // (claimed rows are put back, untimed, behind the others). PostgreSQL: timed after ANALYZE,
 // and at the large size also before it (stale statistics right after a bulk arrival).
 // Last, 100 rows of a second destination due behind the whole backlog, claimed leaving out
-// the backlog's destination (as the worker does while that destination is at its cap).
+// the backlog's destination (as the worker does while that destination is at its cap); then
+// the same beside 5,000 other destinations with one retry each scheduled a day later (pairs
+// the claim beyond the head may look at: merchants' failing endpoints waiting for a retry).
 //
 // Each phase is bounded: delivery BENCH_DELIVERY_TIMEOUT s (default 600), and the whole
 // benchmark by a deadline. Prints per-run lines on stderr, a summary table and a final
@@ -344,9 +346,13 @@ function describeRun(r: DeliveryRun): string {
 const CLAIM_OTHER = 100;
 const OTHER_URL = 'https://other-destination.example/notify';
 
+/** Destinations with one retry each, scheduled later, for the claim around a busy destination among many of them. */
+const CLAIM_LATER_PAIRS = 5000;
+
 function claimLabel(f: ClaimFigures): string {
   const around = f.aroundBusy ? ` leaving out the destination of ${f.rows} of them, ${CLAIM_OTHER} others due behind` : '';
-  return `claimDue(${CLAIM_BATCH}) at ${f.rows} pending${around}${f.analyzed ? '' : ' (before ANALYZE)'}`;
+  const later = f.laterPairs ? `, ${f.laterPairs} other destinations with a retry scheduled later` : '';
+  return `claimDue(${CLAIM_BATCH}) at ${f.rows} pending${around}${later}${f.analyzed ? '' : ' (before ANALYZE)'}`;
 }
 
 interface ClaimFigures {
@@ -359,6 +365,33 @@ interface ClaimFigures {
   claimed: number;
   /** Measured leaving out the destination of every row but the last CLAIM_OTHER (a busy destination's backlog ahead of them). */
   aroundBusy?: boolean;
+  /** Destinations (merchants' failing endpoints, say) with a retry pending but not due, beside. */
+  laterPairs?: number;
+}
+
+/** One pending row for each of `count` destinations, due a day after `base`: retries scheduled later. */
+async function insertScheduledLater(db: Db, count: number, base: number, sample: { payload: string }): Promise<void> {
+  const rows = Array.from({ length: count }, (_, i) => ({
+    id: `ntf_later_${String(i).padStart(8, '0')}`,
+    order_no: `ORD_BENCH_${i % 100}`,
+    merchant_id: 'mer_bench',
+    app_id: 'app_bench',
+    status: 'PAID',
+    url: `https://later-${i}.example/notify`,
+    origin: `https://later-${i}.example`,
+    payload: sample.payload,
+    state: 'pending',
+    attempts: 1n,
+    next_attempt_at: base + 2 * 86_400_000,
+    lease_until: null,
+    last_error: null,
+    created_at: base,
+    updated_at: base,
+    delivered_at: null,
+  }));
+  await db.transaction().execute(async (tx) => {
+    for (let i = 0; i < rows.length; i += 500) await tx.insertInto('notifications').values(rows.slice(i, i + 500)).execute();
+  });
 }
 
 async function insertNotifications(db: Db, from: number, count: number, base: number, sample: { payload: string; url: string }, url = sample.url): Promise<void> {
@@ -473,6 +506,10 @@ async function claimPhase(sample: { payload: string; url: string }): Promise<Cla
     await insertNotifications(db, CLAIM_ROWS, CLAIM_OTHER, base, sample, OTHER_URL);
     await analyze();
     out.push(await timeClaims(db, CLAIM_ROWS, true, state, { origins: [new URL(sample.url).origin] }));
+    // The same among many destinations whose retries are scheduled later (each a pair the claim may look at).
+    await insertScheduledLater(db, CLAIM_LATER_PAIRS, base, sample);
+    await analyze();
+    out.push({ ...(await timeClaims(db, CLAIM_ROWS, true, state, { origins: [new URL(sample.url).origin] })), laterPairs: CLAIM_LATER_PAIRS });
     for (const f of out) log(`  ${claimLabel(f)}: median ${f.medianMs.toFixed(2)} ms, p90 ${f.p90Ms.toFixed(2)} ms, max ${f.maxMs.toFixed(2)} ms`);
     return out;
   } finally {

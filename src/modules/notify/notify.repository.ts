@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
-import { dialectOf, type Db } from '../../platform/db/database.ts';
+import { dialectOf, inTransaction, type Db } from '../../platform/db/database.ts';
+import { sqlStatement } from '../../platform/db/statement.ts';
 import type { Insertable } from 'kysely';
 import type { NotificationAttemptsTable, NotificationRow } from '../../platform/db/schema.ts';
 import { markAcknowledged } from '../orders/order.repository.ts';
@@ -59,7 +60,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
     if (head.length === limit) return head;
     try {
       // Beyond the head only if some destination is let through and the head was full.
-      const pairs = (await pendingPairs(db)).filter((pair) => !skipped.skips(pair));
+      const pairs = (await duePairs(db, now)).filter((pair) => !skipped.skips(pair));
       if (pairs.length === 0 || !(await headWasFull(db, now, head.length))) return head;
       const room = limit - head.length;
       const sample = room * CLAIM_SAMPLE;
@@ -86,7 +87,7 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
     }
   }
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
-  return db.transaction().execute(async (tx) => {
+  return inTransaction(db, async (tx) => {
     const ids = await dueIds(tx, now, limit, skipped);
     if (ids.length === 0) return [];
     await tx
@@ -173,7 +174,7 @@ async function headWasFull(db: Db, now: number, claimed: number): Promise<boolea
 
 const byDue = (a: Due, b: Due) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id < b.id ? -1 : 1);
 
-/** SQLite: the ids a claim takes (its statements run synchronously, so each is cheap on its own). */
+/** SQLite: the ids a claim takes (its statements run synchronously on the transaction's connection, each a few microseconds). */
 async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<typeof skipRule>): Promise<string[]> {
   const head = await sql<Due>`
     select id, origin, merchant_id, next_attempt_at from notifications
@@ -183,47 +184,54 @@ async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<ty
   const taken = head.rows.filter((row) => !skipped.skips(row)).slice(0, limit);
   if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any) return taken.map((row) => row.id);
   const found: Due[] = [];
-  for (const pair of await pendingPairs(tx)) {
+  for (const pair of await duePairs(tx, now)) {
     if (skipped.skips(pair)) continue;
-    const rows = await sql<Due>`
-      select id, origin, merchant_id, next_attempt_at from notifications
-      where state = 'pending' and origin = ${pair.origin} and merchant_id = ${pair.merchant_id} and next_attempt_at <= ${now}
-      order by next_attempt_at
-      limit ${limit}`.execute(tx);
-    found.push(...rows.rows);
+    found.push(...(await pairDue(tx, [pair.origin, pair.merchant_id, now, limit])));
   }
   return found.sort(byDue).slice(0, limit).map((row) => row.id);
 }
 
 type Pair = { origin: string; merchant_id: string };
 
+const pairDue = sqlStatement<Due>(
+  `select id, origin, merchant_id, next_attempt_at from notifications
+   where state = 'pending' and origin = ? and merchant_id = ? and next_attempt_at <= ?
+   order by next_attempt_at limit ?`,
+);
+// Each pair's first row in the origin index is its oldest: when that is not due, none of the pair's is.
+const firstPair = sqlStatement<Due>(`select id, origin, merchant_id, next_attempt_at from notifications where state = 'pending' order by origin, merchant_id, next_attempt_at limit 1`);
+const nextMerchant = sqlStatement<Due>(
+  `select id, origin, merchant_id, next_attempt_at from notifications where state = 'pending' and origin = ? and merchant_id > ? order by merchant_id, next_attempt_at limit 1`,
+);
+const nextOrigin = sqlStatement<Due>(`select id, origin, merchant_id, next_attempt_at from notifications where state = 'pending' and origin > ? order by origin, merchant_id, next_attempt_at limit 1`);
+
 /**
- * The destinations and merchants that have pending notifications, each pair
- * found by a seek in the origin index. SQLite walks them statement by statement
- * (each a few microseconds): given the last pair as a correlated row value, it
- * read the index from its start instead.
+ * The destinations and merchants that have due notifications, each pair found
+ * by a seek in the origin index, which also gives its oldest row: a pair whose
+ * retries are all scheduled later costs that seek only. SQLite walks them
+ * statement by statement (each a few microseconds; given the last pair as a
+ * correlated row value, it read the index from its start instead).
  */
-async function pendingPairs(db: Db): Promise<Pair[]> {
+async function duePairs(db: Db, now: number): Promise<Pair[]> {
   if (dialectOf(db) === 'postgres') {
     const rows = await sql<Pair>`
-      with recursive pairs(origin, merchant_id) as (
-        select * from (select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1) as first
+      with recursive pairs(origin, merchant_id, due) as (
+        (select origin, merchant_id, next_attempt_at from notifications where state = 'pending' order by origin, merchant_id, next_attempt_at limit 1)
         union all
-        select (select n.origin from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1),
-               (select n.merchant_id from notifications n where n.state = 'pending' and (n.origin, n.merchant_id) > (p.origin, p.merchant_id) order by n.origin, n.merchant_id limit 1)
-        from pairs p where p.origin is not null
+        select n.origin, n.merchant_id, n.next_attempt_at from pairs p
+        cross join lateral (
+          select origin, merchant_id, next_attempt_at from notifications
+          where state = 'pending' and (origin, merchant_id) > (p.origin, p.merchant_id)
+          order by origin, merchant_id, next_attempt_at limit 1) as n
       )
-      select origin, merchant_id from pairs where origin is not null`.execute(db);
+      select origin, merchant_id from pairs where due <= ${now}`.execute(db);
     return rows.rows;
   }
   const pairs: Pair[] = [];
-  let at = (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' order by origin, merchant_id limit 1`.execute(db)).rows[0];
+  let at = (await firstPair(db, []))[0];
   while (at) {
-    pairs.push(at);
-    const { origin, merchant_id } = at;
-    at =
-      (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' and origin = ${origin} and merchant_id > ${merchant_id} order by merchant_id limit 1`.execute(db)).rows[0] ??
-      (await sql<Pair>`select origin, merchant_id from notifications where state = 'pending' and origin > ${origin} order by origin, merchant_id limit 1`.execute(db)).rows[0];
+    if (Number(at.next_attempt_at) <= now) pairs.push(at);
+    at = (await nextMerchant(db, [at.origin, at.merchant_id]))[0] ?? (await nextOrigin(db, [at.origin]))[0];
   }
   return pairs;
 }
