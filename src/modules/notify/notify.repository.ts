@@ -38,7 +38,11 @@ interface Due {
  * HEAD_SCAN rows of it; when those are all left out, it takes the oldest due
  * rows of each destination and merchant it lets through from the
  * (state, origin, merchant_id, next_attempt_at) index, so its cost never grows
- * with that backlog.
+ * with that backlog (it grows with the number of destination-merchant pairs
+ * that have notifications pending: one index seek each).
+ *
+ * On PostgreSQL claims run at once in several workers: each locks only the
+ * rows it takes, passing over those another holds.
  */
 export async function claimDue(db: Db, now: number, leaseMs: number, limit: number, skip: ClaimSkips = {}): Promise<NotificationRow[]> {
   const leaseUntil = BigInt(now + leaseMs);
