@@ -5,7 +5,10 @@
 // (default 50 000) notifications due for that destination. Prints both, their ratio, and
 // the notification attempts the worker recorded per second meanwhile. The gateway
 // (`serve`, role all: API and worker in one process, as the quick start runs it) is pinned
-// to CPU 1; the load generator and the receiver run here, on CPU 0.
+// to CPU 1; the load generator and the receiver run here, on CPU 0. BENCH_LATER_PAIRS
+// (default 0) adds that many other destinations with one retry each scheduled a day later
+// (merchants' failing endpoints waiting for their next attempt), which a claim looking past
+// the backlog may walk.
 //
 //   node --import tsx bench/notify-backlog.ts        (about 1 minute; BENCH_DURATION s per measurement, default 10)
 import http from 'node:http';
@@ -32,6 +35,7 @@ import {
 
 const BACKLOG = intEnv('BENCH_BACKLOG', 50_000, 1_000_000);
 const DURATION_S = intEnv('BENCH_DURATION', 10, 120);
+const LATER_PAIRS = intEnv('BENCH_LATER_PAIRS', 0, 1_000_000);
 
 /** A destination that is down but answers: 500 at once. */
 async function startReceiver(): Promise<{ url: string; received: () => number; close: () => Promise<void> }> {
@@ -49,8 +53,11 @@ async function startReceiver(): Promise<{ url: string; received: () => number; c
   return { url: `http://127.0.0.1:${port}/notify`, received: () => received, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
-/** `count` due copies of the order's notification, written while the gateway is stopped. */
-function addBacklog(file: string, orderNo: string, count: number): void {
+/**
+ * `count` due copies of the order's notification, and `later` copies to as many other
+ * destinations due a day from now, written while the gateway is stopped.
+ */
+function addBacklog(file: string, orderNo: string, count: number, later: number): void {
   const db = new BetterSqlite3(file);
   try {
     const template = db.prepare('select * from notifications where order_no = ?').get(orderNo) as Record<string, unknown>;
@@ -60,6 +67,10 @@ function addBacklog(file: string, orderNo: string, count: number): void {
     db.transaction(() => {
       for (let i = 0; i < count; i++) {
         insert.run({ ...template, id: `${String(template.id)}_${String(i).padStart(7, '0')}`, state: 'pending', attempts: 0, next_attempt_at: now - 600_000 + i, lease_until: null });
+      }
+      for (let i = 0; i < later; i++) {
+        const origin = `https://later-${i}.example`;
+        insert.run({ ...template, id: `${String(template.id)}_later_${String(i).padStart(7, '0')}`, url: `${origin}/notify`, origin, state: 'pending', attempts: 1, next_attempt_at: now + 86_400_000, lease_until: null });
       }
     })();
   } finally {
@@ -103,8 +114,8 @@ async function main(): Promise<number> {
   log(describe(quiet));
   await stopServer(gateway);
 
-  addBacklog(file, orderNo, BACKLOG);
-  log(`added ${BACKLOG} due notifications for ${new URL(receiver.url).origin}`);
+  addBacklog(file, orderNo, BACKLOG, LATER_PAIRS);
+  log(`added ${BACKLOG} due notifications for ${new URL(receiver.url).origin}, and ${LATER_PAIRS} to other destinations due later`);
   gateway = startGateway(port, dataDir, [], env);
   await waitReady(gateway, `${base}/readyz`);
   const attempts0 = attemptsIn(file);
@@ -120,9 +131,10 @@ async function main(): Promise<number> {
   console.log(`| scenario | balance req/s | p50 / p99 ms | notification attempts/s |`);
   console.log(`|---|---:|---:|---:|`);
   console.log(`| no backlog | ${quiet.rps.toFixed(0)} | ${quiet.p50Ms} / ${quiet.p99Ms} | |`);
-  console.log(`| ${BACKLOG} due for a destination that is down | ${busy.rps.toFixed(0)} | ${busy.p50Ms} / ${busy.p99Ms} | ${attemptsPerS.toFixed(0)} |`);
+  const beside = LATER_PAIRS > 0 ? `, ${LATER_PAIRS} destinations with a retry due later` : '';
+  console.log(`| ${BACKLOG} due for a destination that is down${beside} | ${busy.rps.toFixed(0)} | ${busy.p50Ms} / ${busy.p99Ms} | ${attemptsPerS.toFixed(0)} |`);
   console.log(`balance with the backlog ÷ without: ${ratio.toFixed(2)}×`);
-  console.log(JSON.stringify({ bench: 'notify-backlog', backlog: BACKLOG, durationS: DURATION_S, quiet, busy, attemptsPerS, ratio }));
+  console.log(JSON.stringify({ bench: 'notify-backlog', backlog: BACKLOG, laterPairs: LATER_PAIRS, durationS: DURATION_S, quiet, busy, attemptsPerS, ratio }));
   return quiet.non2xx + busy.non2xx + quiet.errors + busy.errors > 0 ? 1 : 0;
 }
 

@@ -120,6 +120,12 @@ describe('claims beyond the head, made at once', () => {
 
   const skips = { origins: [BUSY] };
 
+  test('a claim told to read the head only leaves the rows beyond it for a later claim', async () => {
+    assert.deepEqual(await claimDue(gw.core.db, now, LEASE_MS, 10, { ...skips, headOnly: true }), []);
+    const held = await gw.core.db.selectFrom('notifications').select('id').where('lease_until', 'is not', null).execute();
+    assert.deepEqual(held, []);
+  });
+
   test('rows another claim holds are passed over, not waited for', { skip: TEST_DB !== 'postgres' && 'PostgreSQL: SQLite has one writer at a time' }, async () => {
     const others = await gw.core.db.selectFrom('notifications').select('id').where('id', 'like', 'p_%').execute();
     const claimed = await gw.core.db.transaction().execute(async (holder) => {
@@ -131,6 +137,16 @@ describe('claims beyond the head, made at once', () => {
     assert.notEqual(claimed, 'waited', 'the claim waited for the rows another one holds');
     assert.deepEqual((claimed as { id: string }[]).map((n) => n.id), ['y_1']);
     assert.equal(others.length, PAIRS * PER_PAIR);
+  });
+
+  test('however many of the oldest rows claims under way hold, a claim with little room reads further', { skip: TEST_DB !== 'postgres' && 'PostgreSQL: SQLite has one writer at a time' }, async () => {
+    const claimed = await gw.core.db.transaction().execute(async (holder) => {
+      // Other workers' claims, not yet committed, hold the 300 oldest rows beyond the head.
+      await sql`select id from notifications where id in (select id from notifications where id like 'p_%' order by next_attempt_at limit 300) for update`.execute(holder);
+      return claimDue(gw.core.db, now, LEASE_MS, 2, skips);
+    });
+    assert.deepEqual(claimed.map((n) => n.id).sort(), ['p_0300', 'p_0301']);
+    await gw.core.db.updateTable('notifications').set({ next_attempt_at: now - 1, lease_until: null }).where('id', 'in', ['p_0300', 'p_0301']).execute();
   });
 
   test('four claims at once each take a full batch while enough rows are due, none twice', async () => {

@@ -11,6 +11,8 @@ export interface ClaimSkips {
   merchants?: readonly string[];
   /** One merchant's rows to one destination: [merchantId, origin]. */
   pairs?: readonly (readonly [string, string])[];
+  /** Read the head of the queue only, not the destinations beyond it (see claimDue). */
+  headOnly?: boolean;
 }
 
 /**
@@ -39,7 +41,8 @@ interface Due {
  * rows of each destination and merchant it lets through from the
  * (state, origin, merchant_id, next_attempt_at) index, so its cost never grows
  * with that backlog (it grows with the number of destination-merchant pairs
- * that have notifications pending: one index seek each).
+ * that have notifications pending: one index seek each; `headOnly` leaves
+ * that part out).
  *
  * On PostgreSQL claims run at once in several workers: each locks only the
  * rows it takes, passing over those another holds.
@@ -61,38 +64,41 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
             limit ${HEAD_SCAN}) as head
           where true ${skipped.sql}`,
     );
-    if (head.length === limit) return head;
+    if (head.length === limit || skip.headOnly) return head;
+    const taken = [...head];
     try {
       // Beyond the head only if some destination is let through and the head was full.
       const pairs = (await duePairs(db, now)).filter((pair) => !skipped.skips(pair));
       if (pairs.length === 0 || !(await headWasFull(db, now, head.length))) return head;
-      const room = limit - head.length;
-      const sample = room * CLAIM_SAMPLE;
-      const rest = await claimAmongPg(
-        db,
-        now,
-        leaseUntil,
-        room,
-        sql`select c.id from unnest(${pairs.map((p) => p.origin)}::text[], ${pairs.map((p) => p.merchant_id)}::text[]) as d(origin, merchant_id)
-            cross join lateral (
-              select id, next_attempt_at from notifications
-              where state = 'pending' and origin = d.origin and merchant_id = d.merchant_id and next_attempt_at <= ${now}
-              order by next_attempt_at
-              limit ${sample}) as c
-            order by c.next_attempt_at
-            limit ${sample}`,
-      );
-      return [...head, ...rest];
+      const beyond = (sample: number, take: number) =>
+        claimAmongPg(
+          db,
+          now,
+          leaseUntil,
+          take,
+          sql`select c.id from unnest(${pairs.map((p) => p.origin)}::text[], ${pairs.map((p) => p.merchant_id)}::text[]) as d(origin, merchant_id)
+              cross join lateral (
+                select id, next_attempt_at from notifications
+                where state = 'pending' and origin = d.origin and merchant_id = d.merchant_id and next_attempt_at <= ${now}
+                order by next_attempt_at
+                limit ${sample}) as c
+              order by c.next_attempt_at
+              limit ${sample}`,
+        );
+      taken.push(...(await beyond(CLAIM_SAMPLES[0], limit - taken.length)));
+      // Short: the candidates were held by claims under way; once more, reading further.
+      if (taken.length < limit) taken.push(...(await beyond(CLAIM_SAMPLES[1], limit - taken.length)));
+      return taken;
     } catch (err) {
-      // The head's rows are claimed already (a statement of their own, with no transaction
-      // around the claim to save two round trips): given back, not held unsent for a lease.
-      await release(db, head, now, now).catch(() => undefined);
+      // What it took is claimed already (each statement on its own, with no transaction around
+      // the claim to save two round trips): given back, not held unsent for a lease.
+      await release(db, taken, now, now).catch(() => undefined);
       throw err;
     }
   }
   // SQLite: one writer at a time, so select-then-update inside an immediate transaction is a claim.
   return inTransaction(db, async (tx) => {
-    const ids = await dueIds(tx, now, limit, skipped);
+    const ids = await dueIds(tx, now, limit, skipped, skip.headOnly === true);
     if (ids.length === 0) return [];
     await tx
       .updateTable('notifications')
@@ -104,12 +110,13 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
 }
 
 /**
- * How many candidates per row it has room for a PostgreSQL claim beyond the head
- * reads: claims made at once pick from the same oldest rows, and each takes
- * those no other has locked (never waiting for one, so never deadlocking).
+ * How many candidates a PostgreSQL claim beyond the head reads: claims made at
+ * once pick from the same oldest rows, and each takes those no other has locked
+ * (never waiting for one, so never deadlocking). The first reading covers what a
+ * few workers' claims under way may hold; a claim that still came back short
+ * reads once more, further.
  */
-const CLAIM_SAMPLE = 4;
-
+const CLAIM_SAMPLES = [256, 2048] as const;
 const leaseSet = (leaseUntil: bigint, now: number) => sql`set next_attempt_at = ${leaseUntil}, lease_until = ${leaseUntil}, updated_at = ${now}`;
 
 /** PostgreSQL, no skips: the oldest due rows, passing over those another claim has locked. */
@@ -179,14 +186,14 @@ async function headWasFull(db: Db, now: number, claimed: number): Promise<boolea
 const byDue = (a: Due, b: Due) => (a.next_attempt_at < b.next_attempt_at ? -1 : a.next_attempt_at > b.next_attempt_at ? 1 : a.id < b.id ? -1 : 1);
 
 /** SQLite: the ids a claim takes (its statements run synchronously on the transaction's connection, each a few microseconds). */
-async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<typeof skipRule>): Promise<string[]> {
+async function dueIds(tx: Db, now: number, limit: number, skipped: ReturnType<typeof skipRule>, headOnly: boolean): Promise<string[]> {
   const head = await sql<Due>`
     select id, origin, merchant_id, next_attempt_at from notifications
     where state = 'pending' and next_attempt_at <= ${now}
     order by next_attempt_at
     limit ${skipped.any ? HEAD_SCAN : limit}`.execute(tx);
   const taken = head.rows.filter((row) => !skipped.skips(row)).slice(0, limit);
-  if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any) return taken.map((row) => row.id);
+  if (taken.length === limit || head.rows.length < HEAD_SCAN || !skipped.any || headOnly) return taken.map((row) => row.id);
   const found: Due[] = [];
   for (const pair of await duePairs(tx, now)) {
     if (skipped.skips(pair)) continue;

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../platform/clock.ts';
 import { dialectOf, type Db } from '../../platform/db/database.ts';
@@ -64,6 +65,15 @@ const FAILING_ENDPOINT_CAP = 1;
 const FAILING_PER_MERCHANT = 2;
 /** A failure that took at least this long marks the merchant's endpoint as failing. */
 const SLOW_FAILURE_MS = 1000;
+/**
+ * After a claim that looked past the head of the queue and still came back short
+ * (nothing more was due there), how long the next claims read the head only:
+ * looking past it costs an index seek per destination and merchant with
+ * notifications pending (thousands, with many merchants' retries scheduled), and
+ * while a busy destination's backlog is worked through the worker claims after
+ * every attempt. A row due behind that backlog waits at most this much longer.
+ */
+const BEYOND_HEAD_QUIET_MS = 200;
 /** How many failing endpoints (merchant and destination) are remembered (the oldest is forgotten first). */
 const FAILING_ENDPOINTS_KEPT = 10_000;
 
@@ -211,6 +221,8 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
   const waiting = new Map<string, NotificationRow[]>();
   let waitingCount = 0;
   let stopping = false;
+  /** Real time (the clock may be a test's), since it measures the work of claims. */
+  let beyondHeadQuietUntil = 0;
 
   /** Gives rows back, due now, for any worker to claim; rows of one claim share their lease token. */
   const giveBack = async (rows: readonly NotificationRow[]): Promise<void> => {
@@ -317,7 +329,9 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       // Destinations and merchants without a free slot are left out of the claim, so their backlog never sits in front of others'.
       const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull)])];
       const busyMerchants = [...merchantUnderWay.keys()].filter(merchantFull);
-      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants, pairs: [...capped.values()] });
+      const lookBeyondHead = performance.now() >= beyondHeadQuietUntil;
+      const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants, pairs: [...capped.values()], headOnly: !lookBeyondHead });
+      if (lookBeyondHead && claimed.length < room) beyondHeadQuietUntil = performance.now() + BEYOND_HEAD_QUIET_MS;
       // A claim that took long (a stalled database) may bring rows whose lease is nearly over: another worker may take them soon.
       const stale: NotificationRow[] = [];
       for (const n of claimed) {
