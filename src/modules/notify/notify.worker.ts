@@ -71,7 +71,7 @@ const SLOW_FAILURE_MS = 1000;
  * looking past it costs an index seek per destination and merchant with
  * notifications pending (thousands, with many merchants' retries scheduled), and
  * while a busy destination's backlog is worked through the worker claims after
- * every attempt. A row due behind that backlog waits at most this much longer.
+ * every attempt. A row due behind that backlog waits for the first claim after it.
  */
 const BEYOND_HEAD_QUIET_MS = 200;
 /** How many failing endpoints (merchant and destination) are remembered (the oldest is forgotten first). */
