@@ -68,8 +68,9 @@ export async function claimDue(db: Db, now: number, leaseMs: number, limit: numb
     const taken = [...head];
     try {
       // Beyond the head only if some destination is let through and the head was full.
+      if (!(await headWasFull(db, now, head.length))) return head;
       const pairs = (await duePairs(db, now)).filter((pair) => !skipped.skips(pair));
-      if (pairs.length === 0 || !(await headWasFull(db, now, head.length))) return head;
+      if (pairs.length === 0) return head;
       const beyond = (sample: number, take: number) =>
         claimAmongPg(
           db,

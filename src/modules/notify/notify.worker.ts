@@ -66,14 +66,18 @@ const FAILING_PER_MERCHANT = 2;
 /** A failure that took at least this long marks the merchant's endpoint as failing. */
 const SLOW_FAILURE_MS = 1000;
 /**
- * After a claim that looked past the head of the queue and still came back short
- * (nothing more was due there), how long the next claims read the head only:
- * looking past it costs an index seek per destination and merchant with
- * notifications pending (thousands, with many merchants' retries scheduled), and
- * while a busy destination's backlog is worked through the worker claims after
- * every attempt. A row due behind that backlog waits for the first claim after it.
+ * After a claim that left destinations out, may have looked past the head of the
+ * queue, and still came back short (nothing more was due there), how long the
+ * next claims read the head only: BEYOND_HEAD_QUIET_FACTOR times what that claim
+ * took, within these bounds. Looking past the head costs an index seek per
+ * destination and merchant with notifications pending (thousands, with many
+ * merchants' retries scheduled), and while a busy destination's backlog is
+ * worked through the worker claims after every attempt: so about a sixth of the
+ * worker's time, and of the database's, at most goes to it. A row due behind
+ * that backlog waits for the first claim after the quiet time.
  */
-const BEYOND_HEAD_QUIET_MS = 200;
+const BEYOND_HEAD_QUIET_MS = { min: 200, max: 1000 };
+const BEYOND_HEAD_QUIET_FACTOR = 5;
 /** How many failing endpoints (merchant and destination) are remembered (the oldest is forgotten first). */
 const FAILING_ENDPOINTS_KEPT = 10_000;
 
@@ -329,9 +333,15 @@ export function startNotifyWorker(deps: NotifyWorkerDeps, options: Partial<Notif
       // Destinations and merchants without a free slot are left out of the claim, so their backlog never sits in front of others'.
       const busyOrigins = [...new Set([...waiting.keys(), ...[...underWay.keys()].filter(originFull)])];
       const busyMerchants = [...merchantUnderWay.keys()].filter(merchantFull);
-      const lookBeyondHead = performance.now() >= beyondHeadQuietUntil;
+      const claimStarted = performance.now();
+      const skipping = busyOrigins.length > 0 || busyMerchants.length > 0 || capped.size > 0;
+      const lookBeyondHead = claimStarted >= beyondHeadQuietUntil;
       const claimed = await repo.claimDue(deps.db, now, leaseMs, room, { origins: busyOrigins, merchants: busyMerchants, pairs: [...capped.values()], headOnly: !lookBeyondHead });
-      if (lookBeyondHead && claimed.length < room) beyondHeadQuietUntil = performance.now() + BEYOND_HEAD_QUIET_MS;
+      if (skipping && lookBeyondHead && claimed.length < room) {
+        const ended = performance.now();
+        const quiet = Math.min(BEYOND_HEAD_QUIET_MS.max, Math.max(BEYOND_HEAD_QUIET_MS.min, (ended - claimStarted) * BEYOND_HEAD_QUIET_FACTOR));
+        beyondHeadQuietUntil = ended + quiet;
+      }
       // A claim that took long (a stalled database) may bring rows whose lease is nearly over: another worker may take them soon.
       const stale: NotificationRow[] = [];
       for (const n of claimed) {
